@@ -1,0 +1,188 @@
+//! The decoding stage: one work unit in, one batch of canonical rows (plus its quarantine) out.
+//! Pure and independent per unit, so units decode in parallel.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use csv::ByteRecord;
+
+use crate::builder::{EventBatchBuilder, Outcome};
+use crate::quarantine::Quarantined;
+use crate::reader::{Payload, SourceMeta, Span, Unit};
+use crate::record::{FieldName, RawRecord};
+use crate::value::Loose;
+
+/// Rows and their de-duplication keys.
+pub(crate) type KeyedBatch = (RecordBatch, Vec<Option<u128>>);
+
+/// What decoding one unit produced.
+pub(crate) struct UnitOutput {
+    pub meta: Arc<SourceMeta>,
+    pub batch: Option<KeyedBatch>,
+    pub quarantined: Vec<Quarantined>,
+    pub read: u64,
+    pub out_of_window: u64,
+    /// Set on the input's last unit: bytes read and the reason reading stopped early.
+    pub end: Option<(u64, Option<String>)>,
+}
+
+/// A rough guess of rows per byte, to size the builders.
+const BYTES_PER_RECORD_GUESS: usize = 600;
+
+struct Collector<'m> {
+    meta: &'m SourceMeta,
+    builder: EventBatchBuilder,
+    quarantined: Vec<Quarantined>,
+    read: u64,
+    out_of_window: u64,
+}
+
+impl<'m> Collector<'m> {
+    fn new(meta: &'m SourceMeta, rows: usize) -> Self {
+        Collector {
+            meta,
+            builder: EventBatchBuilder::new(meta.name.clone(), rows),
+            quarantined: Vec::new(),
+            read: 0,
+            out_of_window: 0,
+        }
+    }
+
+    fn quarantine(&mut self, line: u64, reason: String, raw: &[u8]) {
+        self.quarantined
+            .push(Quarantined::new(&self.meta.name, line, reason, raw));
+    }
+
+    fn offer<'r>(&mut self, record: &RawRecord<'_>, line: u64, raw: &dyn Fn() -> Cow<'r, [u8]>) {
+        match self.builder.push(record, line, &self.meta.ctx) {
+            Outcome::Accepted => {}
+            Outcome::OutOfWindow => self.out_of_window += 1,
+            Outcome::Rejected(reason) => self.quarantine(line, reason, &raw()),
+        }
+    }
+
+    /// One JSON text: parse, then offer.
+    fn json(&mut self, text: &[u8], line: u64, truncated: bool) {
+        self.read += 1;
+        match RawRecord::from_json(text) {
+            Ok(record) => self.offer(&record, line, &|| Cow::Borrowed(text)),
+            Err(e) if truncated => self.quarantine(
+                line,
+                format!(
+                    "truncated final line (no newline at end of input; still being written?): {e}"
+                ),
+                text,
+            ),
+            Err(e) => self.quarantine(line, e, text),
+        }
+    }
+
+    fn finish(self, end: Option<(u64, Option<String>)>, meta: Arc<SourceMeta>) -> UnitOutput {
+        let batch = (!self.builder.is_empty()).then(|| self.builder.finish());
+        UnitOutput {
+            meta,
+            batch,
+            quarantined: self.quarantined,
+            read: self.read,
+            out_of_window: self.out_of_window,
+            end,
+        }
+    }
+}
+
+/// Decodes one unit.
+pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
+    let meta = unit.meta;
+    let rows = match &unit.payload {
+        Payload::Lines { buf, .. } | Payload::Elements { buf, .. } => {
+            buf.len() / BYTES_PER_RECORD_GUESS
+        }
+        Payload::Csv { rows, .. } => rows.len(),
+        Payload::Quarantine(_) | Payload::End { .. } => 0,
+    };
+    let mut c = Collector::new(&meta, rows);
+    let mut end = None;
+    match unit.payload {
+        Payload::Lines {
+            buf,
+            first_line,
+            unterminated,
+        } => lines(&mut c, &buf, first_line, unterminated),
+        Payload::Elements { buf, spans } => elements(&mut c, &buf, &spans),
+        Payload::Csv { header, rows } => csv_rows(&mut c, &header, &rows),
+        Payload::Quarantine(q) => {
+            c.read += q.len() as u64;
+            c.quarantined = q;
+        }
+        Payload::End { bytes, error } => end = Some((bytes, error)),
+    }
+    c.finish(end, meta.clone())
+}
+
+fn lines(c: &mut Collector<'_>, buf: &[u8], first_line: u64, unterminated: bool) {
+    let mut line = first_line;
+    let mut start = 0;
+    let take = |c: &mut Collector<'_>, segment: &[u8], line: u64, last: bool| {
+        let segment = segment.strip_suffix(b"\r").unwrap_or(segment);
+        if !segment.iter().all(u8::is_ascii_whitespace) {
+            c.json(segment, line, last && unterminated);
+        }
+    };
+    for newline in memchr::memchr_iter(b'\n', buf) {
+        take(c, &buf[start..newline], line, false);
+        line += 1;
+        start = newline + 1;
+    }
+    if start < buf.len() {
+        take(c, &buf[start..], line, true);
+    }
+}
+
+fn elements(c: &mut Collector<'_>, buf: &[u8], spans: &[Span]) {
+    for span in spans {
+        c.json(&buf[span.start..span.end], span.line, false);
+    }
+}
+
+fn csv_rows(c: &mut Collector<'_>, header: &[Option<FieldName>], rows: &[(ByteRecord, u64)]) {
+    for (row, line) in rows {
+        c.read += 1;
+        let raw = || Cow::Owned(csv_line(row));
+        if row.len() < header.len() {
+            let reason = format!(
+                "row has {} fields, the header {} (truncated?)",
+                row.len(),
+                header.len()
+            );
+            c.quarantine(*line, reason, &raw());
+            continue;
+        }
+        let mut record = RawRecord::default();
+        let mut bad_utf8 = false;
+        for (field, cell) in header.iter().zip(row.iter()) {
+            let Some(field) = field else { continue };
+            match std::str::from_utf8(cell) {
+                Ok(text) => record.offer(*field, Loose::Str(Cow::Borrowed(text))),
+                Err(_) => bad_utf8 = true,
+            }
+        }
+        if bad_utf8 {
+            c.quarantine(*line, "invalid UTF-8 in a field".to_owned(), &raw());
+        } else {
+            c.offer(&record, *line, &raw);
+        }
+    }
+}
+
+/// A CSV row written back as one CSV line, for the quarantine.
+fn csv_line(row: &ByteRecord) -> Vec<u8> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = out.write_byte_record(row);
+    let mut bytes = out.into_inner().unwrap_or_default();
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    bytes
+}

@@ -1,0 +1,55 @@
+//! acrlens-events: the canonical ACR event schema and the decoders that stream every export
+//! shape into it.
+//!
+//! Users hold Azure Container Registry diagnostic logs in four shapes: resource-log JSON lines
+//! from a Storage export, `{"records":[…]}` envelopes, Log Analytics exports (JSON lines or
+//! `az … -o json` arrays) and the portal's CSV export. [`Decoder`] detects the shape of each
+//! input, cuts it into units of whole records, decodes the units in parallel straight into Arrow
+//! builders, and hands out [`RecordBatch`](arrow_array::RecordBatch)es of [`event_schema`] in
+//! input order. Bad records never stop a run: they are [`Quarantined`] with their source, line
+//! and reason, and each input's [`SourceStats`] reconcile (read = accepted + duplicates +
+//! out of window + quarantined).
+//!
+//! ```
+//! use acrlens_events::{decode_bytes, DecodeOptions};
+//!
+//! let export = br#"{"time":"2025-11-03T10:15:02.1234567Z","operationName":"Pull","resultDescription":"200","callerIpAddress":"10.0.2.4:51234","properties":{"loginServer":"Contoso.azurecr.io","repository":"app/web"}}
+//! not json
+//! "#;
+//! let out = decode_bytes("PT1H.json", export, DecodeOptions::default());
+//! assert_eq!(out.rows(), 1);
+//! assert_eq!(out.quarantined[0].line, 2);
+//! assert!(out.stats[0].reconciles());
+//! ```
+
+mod builder;
+mod decode;
+mod dedup;
+mod error;
+mod format;
+mod ip;
+mod pipeline;
+mod quarantine;
+mod reader;
+mod record;
+mod schema;
+mod source;
+mod stats;
+mod time;
+mod value;
+
+pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
+pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
+pub use error::Error;
+pub use format::InputFormat;
+pub use ip::parse_caller_ip;
+pub use pipeline::{Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
+pub use quarantine::{MAX_RAW_BYTES, Quarantined};
+pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
+pub use schema::{category, col, event_schema, time_type};
+pub use source::{
+    FILING_MARGIN_MICROS, InputSource, discover, partition_may_overlap, partition_span,
+};
+pub use stats::SourceStats;
+pub use time::{date_micros, format_timestamp_micros, parse_timestamp_micros};
+pub use value::{Loose, NullSpelling};

@@ -1,0 +1,220 @@
+//! The decoder: reading on one thread, decoding units in parallel on the rayon pool, and a merge
+//! in input order that de-duplicates, counts and hands out batches. Memory is bounded by the
+//! units in flight (about `2 × parallelism` of `chunk_bytes` each), whatever the input size.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread;
+
+use arrow_array::{Array, BooleanArray, RecordBatch, TimestampMicrosecondArray};
+use arrow_select::filter::filter_record_batch;
+use rayon::prelude::*;
+
+use crate::builder::TimeWindow;
+use crate::decode::{UnitOutput, decode_unit};
+use crate::dedup::Dedup;
+use crate::format::InputFormat;
+use crate::quarantine::Quarantined;
+use crate::reader::{ReaderConfig, Unit, read_all};
+use crate::source::InputSource;
+use crate::stats::SourceStats;
+
+/// How to decode.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    /// The input shape, or [`InputFormat::Auto`] to detect it per input.
+    pub format: InputFormat,
+    /// Keep only records inside this window.
+    pub window: TimeWindow,
+    /// Target size of a work unit (and so of a batch): 8 MiB is about 9,000 records.
+    pub chunk_bytes: usize,
+    /// A record longer than this is quarantined without being held whole in memory.
+    pub max_record_bytes: usize,
+    /// Units decoded at once; 0 means the size of the rayon pool.
+    pub parallelism: usize,
+    /// Drop duplicate records (same correlation id, time, operation and caller).
+    pub dedup: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            format: InputFormat::Auto,
+            window: TimeWindow::default(),
+            chunk_bytes: 8 << 20,
+            max_record_bytes: 16 << 20,
+            parallelism: 0,
+            dedup: true,
+        }
+    }
+}
+
+/// What the decoder hands out, in input order.
+#[derive(Debug)]
+pub enum Decoded {
+    /// Canonical rows.
+    Batch(RecordBatch),
+    /// A record that could not become a row.
+    Quarantined(Quarantined),
+    /// An input is finished; its counts reconcile.
+    SourceDone(SourceStats),
+}
+
+/// Decodes inputs into batches of the canonical schema; an iterator of [`Decoded`].
+pub struct Decoder {
+    units: Receiver<Unit>,
+    ready: VecDeque<Decoded>,
+    stats: Vec<Option<SourceStats>>,
+    dedup: Option<Dedup>,
+    width: usize,
+}
+
+impl Decoder {
+    /// Starts decoding `sources` in the background; nothing is read before the first `next`
+    /// beyond the first few units.
+    pub fn new(sources: Vec<InputSource>, options: DecodeOptions) -> Self {
+        let width = if options.parallelism == 0 {
+            rayon::current_num_threads()
+        } else {
+            options.parallelism
+        }
+        .max(1)
+            * 2;
+        let (tx, rx) = sync_channel(width);
+        let config = ReaderConfig {
+            format: options.format,
+            window: options.window,
+            chunk_bytes: options.chunk_bytes,
+            max_record_bytes: options.max_record_bytes,
+        };
+        let count = sources.len();
+        thread::Builder::new()
+            .name("acrlens-reader".into())
+            .spawn(move || read_all(sources, config, tx))
+            .expect("spawning the reader thread");
+        Decoder {
+            units: rx,
+            ready: VecDeque::new(),
+            stats: vec![None; count],
+            dedup: options.dedup.then(Dedup::default),
+            width,
+        }
+    }
+
+    /// Decodes everything into memory (tests and small inputs).
+    pub fn collect_all(self) -> Collected {
+        let mut all = Collected::default();
+        for item in self {
+            match item {
+                Decoded::Batch(b) => all.batches.push(b),
+                Decoded::Quarantined(q) => all.quarantined.push(q),
+                Decoded::SourceDone(s) => all.stats.push(s),
+            }
+        }
+        all
+    }
+
+    fn merge(&mut self, out: UnitOutput) {
+        let stats = self.stats[out.meta.index]
+            .get_or_insert_with(|| SourceStats::new(out.meta.name.clone(), out.meta.format));
+        stats.read += out.read;
+        stats.out_of_window += out.out_of_window;
+        stats.quarantined += out.quarantined.len() as u64;
+        if let Some((batch, keys)) = out.batch {
+            let batch = match self.dedup.as_mut() {
+                Some(dedup) => drop_duplicates(dedup, batch, &keys),
+                None => batch,
+            };
+            let rows = batch.num_rows() as u64;
+            stats.duplicates += keys.len() as u64 - rows;
+            stats.accepted += rows;
+            if rows > 0 {
+                self.ready.push_back(Decoded::Batch(batch));
+            }
+        }
+        self.ready
+            .extend(out.quarantined.into_iter().map(Decoded::Quarantined));
+        if let Some((bytes, error)) = out.end {
+            if let Some(mut done) = self.stats[out.meta.index].take() {
+                done.bytes = bytes;
+                done.error = error;
+                self.ready.push_back(Decoded::SourceDone(done));
+            }
+        }
+    }
+}
+
+/// Removes the rows whose key was seen before.
+fn drop_duplicates(dedup: &mut Dedup, batch: RecordBatch, keys: &[Option<u128>]) -> RecordBatch {
+    let Some(times) = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+    else {
+        return batch;
+    };
+    let keep: Vec<bool> = keys
+        .iter()
+        .zip(times.values())
+        .map(|(key, &time)| key.is_none_or(|k| dedup.insert(time, k)))
+        .collect();
+    if keep.iter().all(|&k| k) {
+        return batch;
+    }
+    let mask = BooleanArray::from(keep);
+    filter_record_batch(&batch, &mask).unwrap_or(batch)
+}
+
+impl Iterator for Decoder {
+    type Item = Decoded;
+
+    fn next(&mut self) -> Option<Decoded> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            let mut units = Vec::with_capacity(self.width);
+            while units.len() < self.width {
+                match self.units.recv() {
+                    Ok(unit) => units.push(unit),
+                    Err(_) => break,
+                }
+            }
+            if units.is_empty() {
+                return None;
+            }
+            let outputs: Vec<UnitOutput> = units.into_par_iter().map(decode_unit).collect();
+            for out in outputs {
+                self.merge(out);
+            }
+        }
+    }
+}
+
+/// Everything one decoding run produced.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// The quarantine.
+    pub quarantined: Vec<Quarantined>,
+    /// Per-input counts, in input order.
+    pub stats: Vec<SourceStats>,
+}
+
+impl Collected {
+    /// All rows.
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Decodes one in-memory input (tests, fuzzing, one-off blobs).
+pub fn decode_bytes(name: &str, bytes: &[u8], options: DecodeOptions) -> Collected {
+    let source = InputSource::Memory {
+        name: name.to_owned(),
+        bytes: Arc::from(bytes),
+    };
+    Decoder::new(vec![source], options).collect_all()
+}

@@ -1,0 +1,294 @@
+//! `RawRecord`: the fields of one log record, whatever shape it came in.
+//!
+//! Resource logs nest half their fields under `properties` in camelCase; Log Analytics flattens
+//! them in PascalCase. Both map through [`FieldName::from_key`], the one table of spellings, so
+//! a record of either shape (or a mix) fills the same slots. Unknown keys are skipped without
+//! being decoded.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::value::Loose;
+
+/// The source fields the canonical schema is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FieldName {
+    /// `time` / `TimeGenerated`.
+    Time,
+    /// `category` / `Type`.
+    Category,
+    /// `operationName` / `OperationName`.
+    Operation,
+    /// `loginServer` / `LoginServer`.
+    LoginServer,
+    /// `resourceId` / `_ResourceId`.
+    ResourceId,
+    /// `location` / `Region`.
+    Region,
+    /// `repository` / `Repository`.
+    Repository,
+    /// `tag` / `Tag`.
+    Tag,
+    /// `digest` / `Digest`.
+    Digest,
+    /// `mediaType` / `MediaType`.
+    MediaType,
+    /// `artifactType` / `ArtifactType`.
+    ArtifactType,
+    /// `size` / `Size`.
+    Size,
+    /// `durationMs` / `DurationMs`.
+    DurationMs,
+    /// `resultType` / `ResultType`.
+    ResultType,
+    /// `resultDescription` / `ResultDescription`.
+    ResultDescription,
+    /// `identity` / `Identity`.
+    Identity,
+    /// `userAgent` / `UserAgent`.
+    UserAgent,
+    /// `correlationId` / `CorrelationId`.
+    CorrelationId,
+    /// `jwtId` / `JwtId`.
+    JwtId,
+    /// `callerIpAddress` / `CallerIpAddress`.
+    CallerIp,
+}
+
+/// How many [`FieldName`]s there are.
+pub const FIELD_COUNT: usize = FieldName::CallerIp as usize + 1;
+
+/// What a key in a record means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// A field of the canonical schema.
+    Field(FieldName),
+    /// The nested `properties` object of resource logs.
+    Properties,
+}
+
+impl FieldName {
+    /// The role of a key, in any of the spellings the exports use; `None` for keys acrlens does
+    /// not need (`level`, `TenantId`, `RegionStamp`, …).
+    pub fn from_key(key: &str) -> Option<KeyRole> {
+        use FieldName::*;
+        let field = match key {
+            "time" | "TimeGenerated" | "timeGenerated" => Time,
+            "category" | "Category" | "Type" => Category,
+            "operationName" | "OperationName" => Operation,
+            "loginServer" | "LoginServer" => LoginServer,
+            "resourceId" | "ResourceId" | "_ResourceId" => ResourceId,
+            "location" | "Location" | "Region" | "region" => Region,
+            "repository" | "Repository" => Repository,
+            "tag" | "Tag" => Tag,
+            "digest" | "Digest" => Digest,
+            "mediaType" | "MediaType" => MediaType,
+            "artifactType" | "ArtifactType" => ArtifactType,
+            "size" | "Size" => Size,
+            "durationMs" | "DurationMs" => DurationMs,
+            "resultType" | "ResultType" => ResultType,
+            "resultDescription" | "ResultDescription" => ResultDescription,
+            "identity" | "Identity" => Identity,
+            "userAgent" | "UserAgent" => UserAgent,
+            "correlationId" | "CorrelationId" => CorrelationId,
+            "jwtId" | "JwtId" => JwtId,
+            "callerIpAddress" | "CallerIpAddress" => CallerIp,
+            "properties" | "Properties" => return Some(KeyRole::Properties),
+            _ => return None,
+        };
+        Some(KeyRole::Field(field))
+    }
+}
+
+/// The fields of one record, indexed by [`FieldName`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RawRecord<'a> {
+    fields: [Loose<'a>; FIELD_COUNT],
+}
+
+impl<'a> RawRecord<'a> {
+    /// A field's value ([`Loose::Missing`] when the record did not have it).
+    pub fn get(&self, name: FieldName) -> &Loose<'a> {
+        &self.fields[name as usize]
+    }
+
+    /// Sets a field unless it already holds a value: the first real value wins, so a top-level
+    /// field is not overwritten by a `properties` one and `null` never hides a value.
+    pub fn offer(&mut self, name: FieldName, value: Loose<'a>) {
+        let slot = &mut self.fields[name as usize];
+        if matches!(slot, Loose::Missing | Loose::Null) {
+            *slot = value;
+        }
+    }
+
+    /// Parses one JSON object (a line, or an element of an array) into a record.
+    pub fn from_json(bytes: &'a [u8]) -> Result<Self, String> {
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err("not a JSON object".to_owned());
+        }
+        let mut record = RawRecord::default();
+        let mut de = sonic_rs::Deserializer::from_slice(bytes);
+        de.deserialize_any(MergeInto(&mut record))
+            .and_then(|()| de.end())
+            .map_err(|e| format!("invalid JSON: {e}"))?;
+        Ok(record)
+    }
+}
+
+/// Deserializes a JSON object into an existing record, so `properties` merges into its parent.
+struct MergeInto<'r, 'a>(&'r mut RawRecord<'a>);
+
+impl<'de> DeserializeSeed<'de> for MergeInto<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MergeInto<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match FieldName::from_key(&key.0) {
+                Some(KeyRole::Field(name)) => {
+                    let value = map.next_value::<Loose<'de>>()?;
+                    self.0.offer(name, value);
+                }
+                Some(KeyRole::Properties) => map.next_value_seed(Nested(&mut *self.0))?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `properties`: merged when it is an object, ignored when it is anything else.
+struct Nested<'r, 'a>(&'r mut RawRecord<'a>);
+
+impl<'de> DeserializeSeed<'de> for Nested<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let value = d.deserialize_any(NestedVisitor(self.0))?;
+        Ok(value)
+    }
+}
+
+struct NestedVisitor<'r, 'a>(&'r mut RawRecord<'a>);
+
+impl<'de> Visitor<'de> for NestedVisitor<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        MergeInto(self.0).visit_map(map)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_merge_into_the_record_and_unknown_keys_are_skipped() {
+        let line =
+            br#"{"time":"2025-11-03T10:00:00Z","level":"Informational","RegionStamp":{"x":[1,2]},
+            "properties":{"repository":"app/web","size":1234,"userAgent":"docker/24"}}"#;
+        let r = RawRecord::from_json(line).unwrap();
+        assert_eq!(r.get(FieldName::Repository), &Loose::Str("app/web".into()));
+        assert_eq!(r.get(FieldName::Size), &Loose::Int(1234));
+        assert_eq!(
+            r.get(FieldName::Time),
+            &Loose::Str("2025-11-03T10:00:00Z".into())
+        );
+        assert_eq!(r.get(FieldName::Digest), &Loose::Missing);
+    }
+
+    #[test]
+    fn pascal_case_columns_fill_the_same_fields() {
+        let r =
+            RawRecord::from_json(br#"{"TimeGenerated":"t","Repository":"r","_ResourceId":"x"}"#)
+                .unwrap();
+        assert_eq!(r.get(FieldName::Repository), &Loose::Str("r".into()));
+        assert_eq!(r.get(FieldName::ResourceId), &Loose::Str("x".into()));
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() {
+        let r = RawRecord::from_json(br#"{"userAgent":"a\"b\u00e9"}"#).unwrap();
+        assert_eq!(
+            r.get(FieldName::UserAgent),
+            &Loose::Str("a\"b\u{e9}".into())
+        );
+    }
+
+    #[test]
+    fn non_objects_and_garbage_are_errors() {
+        assert_eq!(
+            RawRecord::from_json(b"[1,2]").unwrap_err(),
+            "not a JSON object"
+        );
+        assert!(RawRecord::from_json(b"{\"time\":").is_err());
+        assert!(RawRecord::from_json(b"{} trailing").is_err());
+        assert_eq!(RawRecord::from_json(b"").unwrap_err(), "not a JSON object");
+    }
+
+    #[test]
+    fn a_null_does_not_hide_a_later_value() {
+        let r = RawRecord::from_json(br#"{"tag":null,"properties":{"tag":"v1"}}"#).unwrap();
+        assert_eq!(r.get(FieldName::Tag), &Loose::Str("v1".into()));
+    }
+}
