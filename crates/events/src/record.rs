@@ -132,9 +132,19 @@ impl<'a> RawRecord<'a> {
         let mut de = sonic_rs::Deserializer::from_slice(bytes);
         de.deserialize_any(MergeInto(&mut record))
             .and_then(|()| de.end())
-            .map_err(|e| format!("invalid JSON: {e}"))?;
+            .map_err(|e| describe(&e))?;
         Ok(record)
     }
+}
+
+/// One line of text for a parse error; positions are within the record, so "line 1" is dropped.
+fn describe(e: &sonic_rs::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    format!(
+        "invalid JSON: {}",
+        first.replace(" at line 1 column ", " at column ")
+    )
 }
 
 /// Deserializes a JSON object into an existing record, so `properties` merges into its parent.

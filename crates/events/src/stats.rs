@@ -47,8 +47,16 @@ impl SourceStats {
         self.read == self.accepted + self.duplicates + self.out_of_window + self.quarantined
     }
 
-    /// Adds another input's counts (for totals).
-    pub fn add(&mut self, other: &SourceStats) {
+    /// The sum of several inputs' counts, under a name (for totals).
+    pub fn total<'a>(name: &str, all: impl IntoIterator<Item = &'a SourceStats>) -> SourceStats {
+        let mut total = SourceStats::new(name.into(), InputFormat::Auto);
+        for s in all {
+            total.add(s);
+        }
+        total
+    }
+
+    fn add(&mut self, other: &SourceStats) {
         self.bytes += other.bytes;
         self.read += other.read;
         self.accepted += other.accepted;

@@ -1,0 +1,107 @@
+//! `acrlens ingest`: decode exports and account for every record.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use acrlens_events::{DecodeOptions, Decoded, Decoder, InputFormat, TimeWindow, discover};
+
+use crate::summary::{OutputFormat, Summary};
+use crate::timearg::parse_time_arg;
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Export files, folders (walked recursively) or globs; `.gz` is read as it streams.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// The input shape; `auto` detects it per file.
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    input_format: InputFormat,
+    /// Keep records at or after this time (RFC 3339 or date) or this long ago (`7d`, `36h`).
+    #[arg(long, value_parser = parse_time_arg)]
+    since: Option<i64>,
+    /// Keep records before this time.
+    #[arg(long, value_parser = parse_time_arg)]
+    until: Option<i64>,
+    /// Write quarantined records here, one JSON object per line.
+    #[arg(long)]
+    quarantine: Option<PathBuf>,
+    /// Keep duplicate records (by default a repeat of correlation id, time, operation and caller
+    /// is dropped and counted).
+    #[arg(long)]
+    keep_duplicates: bool,
+    /// Decoding threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// List every input in the summary table, not only those with quarantined records or errors.
+    #[arg(long)]
+    all_sources: bool,
+    /// How to print the summary.
+    #[arg(long, default_value = "table")]
+    summary: OutputFormat,
+}
+
+fn parse_format(s: &str) -> Result<InputFormat, String> {
+    s.parse()
+}
+
+pub fn run(args: &IngestArgs) -> Result<ExitCode> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("starting the thread pool")?;
+    }
+    let window = TimeWindow {
+        since: args.since,
+        until: args.until,
+    };
+    let sources = discover(&args.inputs, window)?;
+    let mut quarantine = match &args.quarantine {
+        Some(path) => {
+            Some(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot create {}", path.display())
+            })?))
+        }
+        None => None,
+    };
+    let options = DecodeOptions {
+        format: args.input_format,
+        window,
+        dedup: !args.keep_duplicates,
+        ..DecodeOptions::default()
+    };
+    let mut summary = Summary::default();
+    for item in Decoder::new(sources, options) {
+        match item {
+            Decoded::Batch(batch) => summary.count_batch(&batch),
+            Decoded::Quarantined(q) => {
+                if let Some(out) = quarantine.as_mut() {
+                    q.write_json_line(out)
+                        .context("writing the quarantine file")?;
+                }
+                summary.count_quarantined(&q);
+            }
+            Decoded::SourceDone(stats) => summary.sources.push(stats),
+        }
+    }
+    if let Some(mut out) = quarantine {
+        out.flush().context("writing the quarantine file")?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    summary.print(
+        args.summary,
+        args.quarantine.as_deref(),
+        args.all_sources,
+        &mut stdout,
+    )?;
+    Ok(if summary.sources.iter().any(|s| s.error.is_some()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
