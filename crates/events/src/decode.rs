@@ -65,6 +65,11 @@ impl<'m> Collector<'m> {
     /// One JSON text: parse, then offer.
     fn json(&mut self, text: &[u8], line: u64, truncated: bool) {
         self.read += 1;
+        if text.len() > self.meta.max_record_bytes {
+            let q = Quarantined::oversized(&self.meta.name, line, self.meta.max_record_bytes, text);
+            self.quarantined.push(q);
+            return;
+        }
         match RawRecord::from_json(text) {
             Ok(record) => self.offer(&record, line, &|| Cow::Borrowed(text)),
             Err(e) if truncated => self.quarantine(

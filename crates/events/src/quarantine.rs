@@ -7,6 +7,9 @@ use serde::Serialize;
 /// The longest raw text kept for one quarantined record; longer text is cut with a marker.
 pub const MAX_RAW_BYTES: usize = 64 * 1024;
 
+/// How much of an oversized record is kept.
+pub const OVERSIZE_SAMPLE: usize = 4096;
+
 /// One record that could not become a row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quarantined {
@@ -34,6 +37,16 @@ impl Quarantined {
             reason: reason.into(),
             raw: text,
         }
+    }
+
+    /// A record over the size limit: only its first [`OVERSIZE_SAMPLE`] bytes are kept.
+    pub fn oversized(source: &str, line: u64, limit: usize, bytes: &[u8]) -> Self {
+        Quarantined::new(
+            source,
+            line,
+            format!("record longer than {limit} bytes (only its start is kept)"),
+            &bytes[..bytes.len().min(OVERSIZE_SAMPLE)],
+        )
     }
 
     /// Writes the record as one JSON line.

@@ -20,8 +20,6 @@ use crate::source::InputSource;
 const SNIFF_BYTES: usize = 64 * 1024;
 /// The smallest read while looking for the end of a record.
 const MIN_READ: usize = 64 * 1024;
-/// How much of an oversized record is kept in the quarantine.
-const OVERSIZE_SAMPLE: usize = 4096;
 /// CSV rows per work unit.
 const CSV_ROWS_PER_UNIT: usize = 8192;
 
@@ -41,6 +39,7 @@ pub(crate) struct SourceMeta {
     pub name: Arc<str>,
     pub format: InputFormat,
     pub ctx: RecordContext,
+    pub max_record_bytes: usize,
 }
 
 /// A span of one record inside an elements unit's buffer.
@@ -134,6 +133,7 @@ fn read_source(
                 name,
                 format: cfg.format,
                 ctx,
+                max_record_bytes: cfg.max_record_bytes,
             });
             return send(
                 &meta,
@@ -160,6 +160,7 @@ fn read_source(
             nulls: format.nulls(),
             ..ctx
         },
+        max_record_bytes: cfg.max_record_bytes,
     });
     let result = match sniffed {
         Err(e) => Err(Stop::Io(e)),
@@ -222,16 +223,8 @@ fn fill(stream: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bo
     Ok(n == 0)
 }
 
-fn oversized(meta: &SourceMeta, line: u64, cfg: ReaderConfig, bytes: &[u8]) -> Quarantined {
-    Quarantined::new(
-        &meta.name,
-        line,
-        format!(
-            "record longer than {} bytes (only its start is kept)",
-            cfg.max_record_bytes
-        ),
-        &bytes[..bytes.len().min(OVERSIZE_SAMPLE)],
-    )
+fn oversized(meta: &SourceMeta, line: u64, bytes: &[u8]) -> Quarantined {
+    Quarantined::oversized(&meta.name, line, meta.max_record_bytes, bytes)
 }
 
 /// JSON lines: units end at a newline; a line longer than `max_record_bytes` is quarantined and
@@ -289,7 +282,7 @@ fn frame_lines(
                 line += lines;
             }
             None if buf.len() > cfg.max_record_bytes => {
-                emit(Payload::Quarantine(vec![oversized(meta, line, cfg, &buf)]))?;
+                emit(Payload::Quarantine(vec![oversized(meta, line, &buf)]))?;
                 buf.clear();
                 skipping = true;
             }
@@ -418,7 +411,7 @@ fn frame_elements(
         if let Some(open) = scanner.open.as_mut() {
             if !open.oversized && buf.len() - open.start > cfg.max_record_bytes {
                 open.oversized = true;
-                quarantine.push(oversized(meta, open.line, cfg, &buf[open.start..]));
+                quarantine.push(oversized(meta, open.line, &buf[open.start..]));
             } else if eof && !open.oversized {
                 quarantine.push(Quarantined::new(
                     &meta.name,

@@ -1,0 +1,81 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_cast::cast;
+use arrow_cast::pretty::pretty_format_batches;
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// Batches without the lineage columns, pretty-printed (times as UTC wall-clock): what two
+/// shapes must agree on.
+pub fn canonical_rows(batches: &[RecordBatch]) -> String {
+    let trimmed: Vec<RecordBatch> = batches
+        .iter()
+        .map(|b| {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| {
+                    !matches!(
+                        b.schema().field(i).name().as_str(),
+                        "source" | "source_line"
+                    )
+                })
+                .collect();
+            let b = b.project(&keep).expect("projection");
+            let wall_clock = DataType::Timestamp(TimeUnit::Microsecond, None);
+            let columns: Vec<ArrayRef> = b
+                .columns()
+                .iter()
+                .map(|c| match c.data_type() {
+                    DataType::Timestamp(..) => cast(c, &wall_clock).expect("cast"),
+                    _ => c.clone(),
+                })
+                .collect();
+            let fields: Vec<Field> = b
+                .schema()
+                .fields()
+                .iter()
+                .zip(&columns)
+                .map(|(f, c)| Field::new(f.name(), c.data_type().clone(), f.is_nullable()))
+                .collect();
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch")
+        })
+        .collect();
+    pretty_format_batches(&trimmed)
+        .expect("pretty print")
+        .to_string()
+}
+
+/// Compares text with a committed snapshot; `UPDATE_SNAPSHOTS=1` rewrites it instead.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_SNAPSHOTS=1 to create it)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the output (UPDATE_SNAPSHOTS=1 rewrites it after review):\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
