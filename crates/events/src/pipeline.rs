@@ -9,7 +9,6 @@ use std::thread;
 
 use arrow_array::{Array, BooleanArray, RecordBatch, TimestampMicrosecondArray};
 use arrow_select::filter::filter_record_batch;
-use rayon::prelude::*;
 
 use crate::builder::TimeWindow;
 use crate::decode::{UnitOutput, decode_unit};
@@ -64,6 +63,8 @@ pub enum Decoded {
 /// Decodes inputs into batches of the canonical schema; an iterator of [`Decoded`].
 pub struct Decoder {
     units: Receiver<Unit>,
+    /// Units being decoded on the pool, oldest first; each answers on its own channel.
+    in_flight: VecDeque<Receiver<UnitOutput>>,
     ready: VecDeque<Decoded>,
     stats: Vec<Option<SourceStats>>,
     dedup: Option<Dedup>,
@@ -95,6 +96,7 @@ impl Decoder {
             .expect("spawning the reader thread");
         Decoder {
             units: rx,
+            in_flight: VecDeque::with_capacity(width),
             ready: VecDeque::new(),
             stats: vec![None; count],
             dedup: options.dedup.then(Dedup::default),
@@ -166,6 +168,32 @@ fn drop_duplicates(dedup: &mut Dedup, batch: RecordBatch, keys: &[Option<u128>])
     filter_record_batch(&batch, &mask).unwrap_or(batch)
 }
 
+impl Decoder {
+    /// Starts decoding more units, up to `width` at once. Waits for the reader only when
+    /// nothing is in flight, so finished units are merged while others still decode.
+    fn top_up(&mut self) {
+        while self.in_flight.len() < self.width {
+            let unit = if self.in_flight.is_empty() {
+                match self.units.recv() {
+                    Ok(unit) => unit,
+                    Err(_) => return,
+                }
+            } else {
+                match self.units.try_recv() {
+                    Ok(unit) => unit,
+                    Err(_) => return,
+                }
+            };
+            let (tx, rx) = sync_channel(1);
+            rayon::spawn(move || {
+                // The receiver is gone only if the decoder was dropped; nothing to report then.
+                let _ = tx.send(decode_unit(unit));
+            });
+            self.in_flight.push_back(rx);
+        }
+    }
+}
+
 impl Iterator for Decoder {
     type Item = Decoded;
 
@@ -174,20 +202,9 @@ impl Iterator for Decoder {
             if let Some(item) = self.ready.pop_front() {
                 return Some(item);
             }
-            let mut units = Vec::with_capacity(self.width);
-            while units.len() < self.width {
-                match self.units.recv() {
-                    Ok(unit) => units.push(unit),
-                    Err(_) => break,
-                }
-            }
-            if units.is_empty() {
-                return None;
-            }
-            let outputs: Vec<UnitOutput> = units.into_par_iter().map(decode_unit).collect();
-            for out in outputs {
-                self.merge(out);
-            }
+            self.top_up();
+            let out = self.in_flight.pop_front()?.recv().ok()?;
+            self.merge(out);
         }
     }
 }
