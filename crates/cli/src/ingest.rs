@@ -50,12 +50,6 @@ fn parse_format(s: &str) -> Result<InputFormat, String> {
 }
 
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("starting the thread pool")?;
-    }
     let window = TimeWindow {
         since: args.since,
         until: args.until,
@@ -73,6 +67,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         format: args.input_format,
         window,
         dedup: !args.keep_duplicates,
+        parallelism: args.threads.unwrap_or(0),
         ..DecodeOptions::default()
     };
     let mut summary = Summary::default();

@@ -30,7 +30,7 @@ pub struct DecodeOptions {
     pub chunk_bytes: usize,
     /// A record longer than this is quarantined without being held whole in memory.
     pub max_record_bytes: usize,
-    /// Units decoded at once; 0 means the size of the rayon pool.
+    /// Decoding threads; 0 means one per core.
     pub parallelism: usize,
     /// Drop duplicate records (same correlation id, time, operation and caller).
     pub dedup: bool,
@@ -65,6 +65,9 @@ pub struct Decoder {
     units: Receiver<Unit>,
     /// Units being decoded on the pool, oldest first; each answers on its own channel.
     in_flight: VecDeque<Receiver<UnitOutput>>,
+    /// The decoder's own workers: the consumer never is one of them, so waiting for a unit can
+    /// never take the thread that should decode it.
+    pool: rayon::ThreadPool,
     ready: VecDeque<Decoded>,
     stats: Vec<Option<SourceStats>>,
     dedup: Option<Dedup>,
@@ -74,14 +77,20 @@ pub struct Decoder {
 impl Decoder {
     /// Starts decoding `sources` in the background; nothing is read before the first `next`
     /// beyond the first few units.
+    ///
+    /// # Panics
+    /// If the operating system cannot start the reading and decoding threads.
     pub fn new(sources: Vec<InputSource>, options: DecodeOptions) -> Self {
-        let width = if options.parallelism == 0 {
-            rayon::current_num_threads()
-        } else {
-            options.parallelism
-        }
-        .max(1)
-            * 2;
+        let threads = match options.parallelism {
+            0 => thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let width = threads * 2;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("acrlens-decode-{i}"))
+            .build()
+            .expect("starting the decoding threads");
         let (tx, rx) = sync_channel(width);
         let config = ReaderConfig {
             format: options.format,
@@ -101,6 +110,7 @@ impl Decoder {
             stats: vec![None; count],
             dedup: options.dedup.then(Dedup::default),
             width,
+            pool,
         }
     }
 
@@ -185,7 +195,7 @@ impl Decoder {
                 }
             };
             let (tx, rx) = sync_channel(1);
-            rayon::spawn(move || {
+            self.pool.spawn(move || {
                 // The receiver is gone only if the decoder was dropped; nothing to report then.
                 let _ = tx.send(decode_unit(unit));
             });
