@@ -5,7 +5,7 @@
 //! is more than [`DEDUP_WINDOW_HOURS`] past it, so memory follows the rate of events, not the size
 //! of the input. Retried copies land minutes apart, well inside the window.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
 use hashbrown::{HashMap, HashSet};
@@ -23,11 +23,8 @@ pub fn dedup_key(
     caller_ip_raw: Option<&str>,
 ) -> Option<u128> {
     let correlation_id = correlation_id?;
-    let half = |seed: u64| {
-        let mut h = FixedState::with_seed(seed).build_hasher();
-        (correlation_id, time, operation, caller_ip_raw).hash(&mut h);
-        h.finish()
-    };
+    let key = (correlation_id, time, operation, caller_ip_raw);
+    let half = |seed: u64| FixedState::with_seed(seed).hash_one(key);
     Some(u128::from(half(0x5ac1_e5ee_d0ff_1ce5)) << 64 | u128::from(half(0x0dd_ba11_cafe_f00d)))
 }
 

@@ -147,12 +147,12 @@ impl Decoder {
         }
         self.ready
             .extend(out.quarantined.into_iter().map(Decoded::Quarantined));
-        if let Some((bytes, error)) = out.end {
-            if let Some(mut done) = self.stats[out.meta.index].take() {
-                done.bytes = bytes;
-                done.error = error;
-                self.ready.push_back(Decoded::SourceDone(done));
-            }
+        if let Some((bytes, error)) = out.end
+            && let Some(mut done) = self.stats[out.meta.index].take()
+        {
+            done.bytes = bytes;
+            done.error = error;
+            self.ready.push_back(Decoded::SourceDone(done));
         }
     }
 }

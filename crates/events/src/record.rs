@@ -187,8 +187,7 @@ struct Nested<'r, 'a>(&'r mut RawRecord<'a>);
 impl<'de> DeserializeSeed<'de> for Nested<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let value = d.deserialize_any(NestedVisitor(self.0))?;
-        Ok(value)
+        d.deserialize_any(NestedVisitor(self.0))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Inputs as users hold them: folders in the Storage layout, globs, gzip, time windows,
 //! truncated and oversized records, duplicates.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::io::Write;
 

@@ -1,6 +1,8 @@
 //! Random bytes, truncated lines and wrong types thrown at every decoder: no panic, and the
 //! counts reconcile.
 
+#![allow(clippy::unwrap_used)]
+
 use acrlens_events::{DecodeOptions, InputFormat, decode_bytes};
 use proptest::prelude::*;
 

@@ -1,9 +1,11 @@
 //! Every export shape decodes to the same canonical rows for the same logical events.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use acrlens_events::{DecodeOptions, Decoder, InputFormat, InputSource};
-use common::{assert_snapshot, canonical_rows, repo_root};
+use common::{canonical_rows, repo_root};
 
 const SHAPES: [(&str, InputFormat); 5] = [
     ("resource-log.PT1H.json", InputFormat::ResourceLog),
@@ -36,7 +38,7 @@ fn every_shape_decodes_to_identical_canonical_rows() {
             "{file} differs from the resource-log shape"
         );
     }
-    assert_snapshot("shapes.txt", &expected);
+    insta::assert_snapshot!("canonical_rows_of_every_shape", expected);
 }
 
 #[test]

@@ -57,25 +57,3 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> String {
         .expect("pretty print")
         .to_string()
 }
-
-/// Compares text with a committed snapshot; `UPDATE_SNAPSHOTS=1` rewrites it instead.
-pub fn assert_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_SNAPSHOTS=1 to create it)",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from the output (UPDATE_SNAPSHOTS=1 rewrites it after review):\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
-}

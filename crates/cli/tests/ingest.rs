@@ -1,0 +1,113 @@
+//! The `ingest` verb on the bundled samples, as a user runs it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn acrlens(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(env!("CARGO_BIN_EXE_acrlens"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run acrlens")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn ingest_of_the_samples_accounts_for_every_record() {
+    let out = acrlens(&["ingest", "sample-logs/exports"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!("ingest_sample_exports", stdout(&out));
+}
+
+#[test]
+fn quarantine_file_holds_each_bad_record_with_source_line_reason_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.jsonl");
+    let out = acrlens(&[
+        "ingest",
+        "sample-logs/exports",
+        "--quarantine",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<sonic_rs::Value> = text
+        .lines()
+        .map(|l| sonic_rs::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    use sonic_rs::JsonValueTrait;
+    let reasons: Vec<&str> = records
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].starts_with("invalid JSON"), "{reasons:?}");
+    assert_eq!(reasons[1], "record has no time");
+    assert!(
+        reasons[2].starts_with("truncated final line"),
+        "{reasons:?}"
+    );
+    for r in &records {
+        assert!(r["source"].as_str().unwrap().ends_with("PT1H.json"));
+        assert!(r["line"].as_u64().unwrap() >= 1);
+        assert!(!r["raw"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn json_summary_reconciles_and_the_window_is_counted() {
+    let out = acrlens(&[
+        "ingest",
+        "sample-logs/exports",
+        "--since",
+        "2025-11-04T00:00:00Z",
+        "--until",
+        "2025-11-05",
+        "--summary",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    use sonic_rs::JsonValueTrait;
+    let v: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
+    let totals = &v["totals"];
+    let n = |k: &str| totals[k].as_u64().unwrap();
+    assert_eq!(
+        n("read"),
+        n("accepted") + n("duplicates") + n("out_of_window") + n("quarantined")
+    );
+    assert!(
+        n("out_of_window") > 0,
+        "records of day 3 and 5 in blobs kept for the 48 h margin"
+    );
+    assert!(n("accepted") > 0 && n("accepted") < 261);
+    assert_eq!(totals["reconciles"].as_bool(), Some(true));
+}
+
+#[test]
+fn a_missing_input_exits_2_with_a_clear_error() {
+    let out = acrlens(&["ingest", "sample-logs/no-such-folder"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no input matches \"sample-logs/no-such-folder\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_time_argument_is_rejected() {
+    let out = acrlens(&["ingest", "sample-logs/exports", "--since", "last tuesday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a time"));
+}
