@@ -11,6 +11,7 @@ use std::path::Path;
 use acrlens_events::parse_timestamp_micros;
 
 use crate::event::{Category, LogEvent};
+use crate::generate::Rng;
 use crate::render;
 
 const HOUR: i64 = 3_600_000_000;
@@ -181,11 +182,8 @@ const CALLERS: &[Caller] = &[
 ];
 
 /// A small deterministic hash, for ids and sizes.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
+fn mix(x: u64) -> u64 {
+    Rng::new(x).next_u64()
 }
 
 fn guid(n: u64) -> String {

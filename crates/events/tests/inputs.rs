@@ -10,7 +10,9 @@ use acrlens_events::{
     DecodeOptions, Decoder, Error, InputFormat, TimeWindow, decode_bytes, discover,
     parse_timestamp_micros,
 };
-use arrow_array::{Array, StringArray};
+mod common;
+
+use common::{source_lines, strings};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
@@ -18,24 +20,6 @@ fn record(time: &str, correlation: &str, ip: &str) -> String {
     format!(
         r#"{{"time":"{time}","operationName":"Pull","category":"ContainerRegistryRepositoryEvents","resultDescription":"200","callerIpAddress":"{ip}","correlationId":"{correlation}","properties":{{"loginServer":"Contoso.AzureCR.io","repository":"app/web","tag":"v1"}}}}"#
     )
-}
-
-fn strings(out: &acrlens_events::Collected, column: &str) -> Vec<Option<String>> {
-    out.batches
-        .iter()
-        .flat_map(|b| {
-            let c = b
-                .column_by_name(column)
-                .unwrap()
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .unwrap()
-                .clone();
-            (0..c.len())
-                .map(move |i| c.is_valid(i).then(|| c.value(i).to_owned()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn t(s: &str) -> i64 {
@@ -119,17 +103,7 @@ fn an_oversized_line_is_quarantined_without_being_held() {
     assert_eq!(out.quarantined[0].line, 2);
     assert!(out.quarantined[0].reason.contains("longer than 1000 bytes"));
     assert!(out.quarantined[0].raw.len() <= 4096);
-    let lines = out.batches.iter().flat_map(|b| {
-        let c = b
-            .column_by_name("source_line")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<arrow_array::Int64Array>()
-            .unwrap()
-            .clone();
-        c.values().to_vec()
-    });
-    assert_eq!(lines.collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(source_lines(&out), [1, 3]);
 }
 
 #[test]

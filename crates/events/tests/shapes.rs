@@ -5,7 +5,7 @@
 mod common;
 
 use acrlens_events::{DecodeOptions, Decoder, InputFormat, InputSource};
-use common::{canonical_rows, repo_root};
+use common::{canonical_rows, repo_root, source_lines};
 
 const SHAPES: [(&str, InputFormat); 5] = [
     ("resource-log.PT1H.json", InputFormat::ResourceLog),
@@ -63,17 +63,7 @@ fn a_forced_format_overrides_detection() {
 #[test]
 fn source_lines_point_at_the_records() {
     let got = decode("records-envelope.json", InputFormat::Auto);
-    let lines = got.batches[0].column_by_name("source_line").unwrap();
-    let lines = lines
-        .as_any()
-        .downcast_ref::<arrow_array::Int64Array>()
-        .unwrap();
-    assert_eq!(lines.values().to_vec(), (2..=10).collect::<Vec<i64>>());
+    assert_eq!(source_lines(&got), (2..=10).collect::<Vec<i64>>());
     let csv = decode("portal-export.csv", InputFormat::Auto);
-    let lines = csv.batches[0].column_by_name("source_line").unwrap();
-    let lines = lines
-        .as_any()
-        .downcast_ref::<arrow_array::Int64Array>()
-        .unwrap();
-    assert_eq!(lines.value(0), 2, "the header is line 1");
+    assert_eq!(source_lines(&csv)[0], 2, "the header is line 1");
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_cast::cast;
 use arrow_cast::pretty::pretty_format_batches;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -56,4 +56,30 @@ pub fn canonical_rows(batches: &[RecordBatch]) -> String {
     pretty_format_batches(&trimmed)
         .expect("pretty print")
         .to_string()
+}
+
+/// The `source_line` of every row, in order.
+pub fn source_lines(out: &acrlens_events::Collected) -> Vec<i64> {
+    out.batches
+        .iter()
+        .flat_map(|b| {
+            let column = b.column_by_name("source_line").expect("source_line column");
+            let lines = column.as_any().downcast_ref::<Int64Array>().expect("Int64");
+            lines.values().to_vec()
+        })
+        .collect()
+}
+
+/// A text column of every row, in order.
+pub fn strings(out: &acrlens_events::Collected, name: &str) -> Vec<Option<String>> {
+    out.batches
+        .iter()
+        .flat_map(|b| {
+            let column = b.column_by_name(name).expect("column");
+            let text = column.as_any().downcast_ref::<StringArray>().expect("Utf8");
+            text.iter()
+                .map(|v| v.map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
