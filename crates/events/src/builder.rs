@@ -10,11 +10,11 @@ use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBui
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 
 use crate::dedup::dedup_key;
-use crate::ip::parse_caller_ip;
 use crate::record::{FieldName as F, RawRecord};
 use crate::schema::{category, event_schema};
-use crate::time::parse_timestamp_micros;
 use crate::value::{Loose, NullSpelling};
+use acrlens_values::parse_caller_ip;
+use acrlens_values::parse_timestamp_micros;
 
 /// A half-open time window `[since, until)` in µs; records outside are counted, not kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

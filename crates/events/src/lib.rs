@@ -27,7 +27,6 @@ mod decode;
 mod dedup;
 mod error;
 mod format;
-mod ip;
 mod pipeline;
 mod quarantine;
 mod reader;
@@ -35,14 +34,15 @@ mod record;
 mod schema;
 mod source;
 mod stats;
-mod time;
 mod value;
 
+pub use acrlens_values::{
+    date_micros, format_timestamp_micros, parse_caller_ip, parse_timestamp_micros,
+};
 pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
 pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
 pub use error::Error;
 pub use format::InputFormat;
-pub use ip::parse_caller_ip;
 pub use pipeline::{Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
 pub use quarantine::{MAX_RAW_BYTES, Quarantined};
 pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
@@ -51,5 +51,4 @@ pub use source::{
     FILING_MARGIN_MICROS, InputSource, discover, partition_may_overlap, partition_span,
 };
 pub use stats::SourceStats;
-pub use time::{date_micros, format_timestamp_micros, parse_timestamp_micros};
 pub use value::{Loose, NullSpelling};

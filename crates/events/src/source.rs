@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::builder::TimeWindow;
 use crate::error::Error;
 use crate::schema::category;
-use crate::time::date_micros;
+use acrlens_values::date_micros;
 
 /// Blobs are filed by receipt time and may hold records this far outside their folder's hour.
 pub const FILING_MARGIN_MICROS: i64 = 48 * 3_600_000_000;
@@ -179,7 +179,7 @@ pub fn partition_may_overlap(path: &Path, window: TimeWindow) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::parse_timestamp_micros;
+    use acrlens_values::parse_timestamp_micros;
 
     fn t(s: &str) -> i64 {
         parse_timestamp_micros(s).unwrap()
