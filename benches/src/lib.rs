@@ -13,3 +13,4 @@ pub mod event;
 pub mod generate;
 pub mod render;
 pub mod samples;
+pub mod topology;

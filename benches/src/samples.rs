@@ -62,26 +62,28 @@ fn t(s: &str) -> i64 {
     parse_timestamp_micros(s).unwrap_or_default()
 }
 
-/// contoso switched public network access off at this time.
-fn public_off() -> i64 {
-    t("2025-11-04T12:00:00Z")
-}
-
-/// contoso added the AzureContainerRegistry.EastUS prefixes as IP rules at this time.
-fn task_rules_added() -> i64 {
-    t("2025-11-05T00:00:00Z")
-}
+/// contoso's network rules over the sample period (the snapshots in `topology/`):
+/// open to all networks until `RESTRICTED`; then only its IP rule (the laptop) and trusted
+/// services; from `TASK_RULES` also the AzureContainerRegistry.EastUS prefixes as IP rules; from
+/// `PUBLIC_OFF` public network access disabled.
+const RESTRICTED: &str = "2025-11-04T12:00:00Z";
+const TASK_RULES: &str = "2025-11-05T00:00:00Z";
+const PUBLIC_OFF: &str = "2025-11-05T12:00:00Z";
 
 fn always_ok(_: i64) -> u16 {
     200
 }
 
-fn denied_once_private(at: i64) -> u16 {
-    if at < public_off() { 200 } else { 403 }
+fn ok_until_restricted(at: i64) -> u16 {
+    if at < t(RESTRICTED) { 200 } else { 403 }
+}
+
+fn ok_until_public_off(at: i64) -> u16 {
+    if at < t(PUBLIC_OFF) { 200 } else { 403 }
 }
 
 fn task_status(at: i64) -> u16 {
-    if at < public_off() || at >= task_rules_added() {
+    if at < t(RESTRICTED) || (t(TASK_RULES) <= at && at < t(PUBLIC_OFF)) {
         200
     } else {
         403
@@ -110,8 +112,8 @@ const CALLERS: &[Caller] = &[
         status: always_ok,
         pushes: false,
     },
-    // ACR Tasks (`az acr build`) from AzureContainerRegistry.EastUS: denied once public access is
-    // off, allowed again when that tag's prefixes became IP rules.
+    // ACR Tasks (`az acr build`) from AzureContainerRegistry.EastUS: denied once the registry is
+    // restricted, allowed when that tag's prefixes became IP rules, denied when public access is off.
     Caller {
         registry: &CONTOSO,
         ip: "20.42.66.17",
@@ -131,24 +133,24 @@ const CALLERS: &[Caller] = &[
         status: always_ok,
         pushes: false,
     },
-    // A developer laptop allowed by an IP rule (documentation range).
+    // A developer laptop allowed by an IP rule (documentation range), until public access is off.
     Caller {
         registry: &CONTOSO,
         ip: "203.0.113.10:54321",
         identity: "dev.user@contoso.example",
         user_agent: "docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.8.0 os/linux arch/amd64",
         repository: "dev/tools",
-        status: always_ok,
+        status: ok_until_public_off,
         pushes: true,
     },
-    // A CI runner on the internet: fine while the registry was public, denied after.
+    // A CI runner on the internet: fine while the registry was open, denied after.
     Caller {
         registry: &CONTOSO,
         ip: "198.51.100.23",
         identity: "synthetic-sp-github-ci",
         user_agent: "GitHub-Actions docker/26.1.3 go/go1.21.10",
         repository: "prod/web",
-        status: denied_once_private,
+        status: ok_until_restricted,
         pushes: true,
     },
     // An open registry: public callers over IPv4 (MaxMind test entries) and IPv6.
@@ -275,6 +277,11 @@ pub fn storage_events() -> Vec<LogEvent> {
         events.push(odd);
         seq += 1;
     }
+    // The anomaly a compliance report must surface: a pull that succeeded from the laptop after
+    // public access was disabled, which no rule or bypass explains.
+    let mut odd = event(&CALLERS[4], t("2025-11-05T18:30:00Z"), seq, "Pull");
+    odd.status = 200;
+    events.push(odd);
     events.sort_by_key(|e| e.time);
     events
 }
@@ -301,7 +308,7 @@ fn storage_path(root: &Path, e: &LogEvent) -> std::path::PathBuf {
 }
 
 /// Writes `sample-logs/` under `root`: `exports/` (Storage layout, with the bad records a real
-/// export has) and `shapes/` (the same events in every other shape).
+/// export has), `shapes/` (the same events in every other shape) and `topology/`.
 pub fn write_samples(root: &Path) -> io::Result<()> {
     let exports = root.join("exports");
     if exports.exists() {
@@ -358,5 +365,5 @@ pub fn write_samples(root: &Path) -> io::Result<()> {
         shapes.join("portal-export.csv"),
         render::portal_csv(&events),
     )?;
-    Ok(())
+    crate::topology::write_topology(&root.join("topology"))
 }

@@ -1,1 +1,42 @@
-//! x
+//! acrlens-netmap: what is known about the network a registry is reached through.
+//!
+//! Loads the topology users actually have — Azure service-tag files, `az acr show` registry
+//! configurations, `az network vnet list` and `private-endpoint list` output, named ranges and
+//! MaxMind databases — and compiles every prefix into one disjoint-interval index per
+//! service-tag snapshot, so that "what is this address, as of this time?" is one lookup.
+//!
+//! ```
+//! use acrlens_netmap::{IndexBuilder, IpKey, parse_prefix};
+//!
+//! let mut builder = IndexBuilder::default();
+//! builder.add(&parse_prefix("20.42.66.0/23").unwrap(), 1, 10); // a global tag
+//! builder.add(&parse_prefix("20.42.66.0/24").unwrap(), 2, 20); // its regional tag
+//! let index = builder.build();
+//! let ip: std::net::IpAddr = "20.42.66.17".parse().unwrap();
+//! assert_eq!(index.lookup(IpKey::from(ip)), [2, 1]); // most specific first
+//! ```
+
+mod config;
+mod error;
+mod geo;
+mod index;
+mod json;
+mod prefix;
+mod ranges;
+mod registry;
+mod scope;
+mod servicetags;
+mod topology;
+mod vnet;
+
+pub use config::{Entry, GeoEntry, ProjectFile};
+pub use error::TopologyError;
+pub use geo::{GeoDb, GeoFacts};
+pub use index::{CompiledIndex, FactId, FactSets, IndexBuilder, IntervalIndex, Key};
+pub use prefix::{IpKey, parse_prefix};
+pub use ranges::NamedRange;
+pub use registry::RegistryConfig;
+pub use scope::IpScope;
+pub use servicetags::{ServiceTag, ServiceTagSnapshot};
+pub use topology::{ConfigAt, IpFacts, Topology, TopologyParts};
+pub use vnet::{PrivateEndpoint, Subnet, Vnet};

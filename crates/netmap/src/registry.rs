@@ -1,0 +1,162 @@
+//! Registry network configurations, from `az acr show` (the CLI flattens ARM's `properties`) or
+//! the ARM / `az resource show` form (`properties.networkRuleSet.ipRules[].value`).
+
+use std::path::Path;
+
+use ipnet::IpNet;
+
+use crate::error::TopologyError;
+use crate::json::{Doc, Node};
+use crate::prefix::parse_prefix;
+
+/// One configuration snapshot of one registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryConfig {
+    /// Registry name.
+    pub name: String,
+    /// Login server, lower-case (`contoso.azurecr.io`).
+    pub login_server: String,
+    /// ARM id, lower-case.
+    pub resource_id: String,
+    /// `publicNetworkAccess` is `Enabled` (absent means enabled).
+    pub public_network_access: bool,
+    /// `networkRuleSet.defaultAction` is `Allow` (a null rule set means allow).
+    pub default_allow: bool,
+    /// The IP rules (`Allow` rules; ACR has no other kind).
+    pub ip_rules: Vec<IpNet>,
+    /// `networkRuleBypassOptions` is `AzureServices` (the default).
+    pub bypass_azure_services: bool,
+    /// `networkRuleBypassAllowedForTasks`, when the snapshot says.
+    pub bypass_for_tasks: Option<bool>,
+    /// ids of the private endpoints connected to the registry.
+    pub private_endpoints: Vec<String>,
+    /// From when it applies (µs); `None` for the beginning of time.
+    pub effective_from: Option<i64>,
+    /// The file it was read from.
+    pub source: String,
+}
+
+impl RegistryConfig {
+    /// Loads every registry in a file (`az acr show` prints one, `az acr list` an array).
+    pub fn load(
+        path: &Path,
+        effective_from: Option<i64>,
+    ) -> Result<Vec<RegistryConfig>, TopologyError> {
+        let doc = Doc::load(path)?;
+        doc.root()
+            .objects()?
+            .iter()
+            .map(|node| from_node(node, effective_from, &path.display().to_string()))
+            .collect()
+    }
+
+    /// Whether the registry's rules let a public address in (no bypass considered).
+    pub fn allows_public(&self, ip: std::net::IpAddr) -> Option<&IpNet> {
+        if !self.public_network_access {
+            return None;
+        }
+        self.ip_rules.iter().find(|rule| rule.contains(&ip))
+    }
+
+    /// Whether the registry is open to every network.
+    pub fn open_to_all(&self) -> bool {
+        self.public_network_access && self.default_allow
+    }
+
+    /// A short description of the rules, for verdict reasons.
+    pub fn describe(&self) -> String {
+        let access = if self.public_network_access {
+            "Enabled"
+        } else {
+            "Disabled"
+        };
+        let action = if self.default_allow { "Allow" } else { "Deny" };
+        let bypass = if self.bypass_azure_services {
+            "AzureServices"
+        } else {
+            "None"
+        };
+        let tasks = match self.bypass_for_tasks {
+            Some(true) => ", tasks bypass=true",
+            Some(false) => ", tasks bypass=false",
+            None => "",
+        };
+        format!(
+            "publicNetworkAccess={access}, defaultAction={action}, {} IP rules, bypass={bypass}{tasks}",
+            self.ip_rules.len()
+        )
+    }
+}
+
+fn from_node(
+    node: &Node<'_>,
+    effective_from: Option<i64>,
+    source: &str,
+) -> Result<RegistryConfig, TopologyError> {
+    // ARM nests the settings under `properties`; the CLI lifts them to the top.
+    let props = node.get("properties").unwrap_or_else(|| node.clone());
+    let name = node.req_str("name")?;
+    let login_server = props
+        .opt_str("loginServer")?
+        .ok_or_else(|| props.error("missing loginServer: not a container registry"))?;
+    let public_network_access = match props.opt_str("publicNetworkAccess")? {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("enabled") => true,
+        Some(v) if v.eq_ignore_ascii_case("disabled") => false,
+        Some(v) => {
+            return Err(props.error(format!(
+                "publicNetworkAccess {v:?} is neither Enabled nor Disabled"
+            )));
+        }
+    };
+    let mut default_allow = true;
+    let mut ip_rules = Vec::new();
+    if let Some(rules) = props.get("networkRuleSet") {
+        default_allow = match rules.opt_str("defaultAction")? {
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("allow") => true,
+            Some(v) if v.eq_ignore_ascii_case("deny") => false,
+            Some(v) => {
+                return Err(rules.error(format!("defaultAction {v:?} is neither Allow nor Deny")));
+            }
+        };
+        for rule in rules.array("ipRules")? {
+            let value = rule
+                .get_any(&["ipAddressOrRange", "value"])
+                .ok_or_else(|| rule.error("an IP rule without ipAddressOrRange or value"))?;
+            ip_rules.push(parse_prefix(value.as_str()?).map_err(|e| value.error(e))?);
+        }
+    }
+    let bypass_azure_services = match props.opt_str("networkRuleBypassOptions")? {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("azureservices") => true,
+        Some(v) if v.eq_ignore_ascii_case("none") => false,
+        Some(v) => {
+            return Err(props.error(format!(
+                "networkRuleBypassOptions {v:?} is neither AzureServices nor None"
+            )));
+        }
+    };
+    let mut private_endpoints = Vec::new();
+    for connection in props.array("privateEndpointConnections")? {
+        let inner = connection
+            .get("properties")
+            .unwrap_or_else(|| connection.clone());
+        if let Some(pe) = inner.get("privateEndpoint") {
+            private_endpoints.push(pe.req_str("id")?.to_ascii_lowercase());
+        }
+    }
+    Ok(RegistryConfig {
+        name: name.to_owned(),
+        login_server: login_server.to_ascii_lowercase(),
+        resource_id: node.opt_str("id")?.unwrap_or_default().to_ascii_lowercase(),
+        public_network_access,
+        default_allow,
+        ip_rules,
+        bypass_azure_services,
+        bypass_for_tasks: props.opt_bool("networkRuleBypassAllowedForTasks")?,
+        private_endpoints,
+        effective_from,
+        source: source.to_owned(),
+    })
+}
