@@ -38,5 +38,5 @@ pub use ranges::NamedRange;
 pub use registry::RegistryConfig;
 pub use scope::IpScope;
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
-pub use topology::{ConfigAt, IpFacts, Topology, TopologyParts};
+pub use topology::{ConfigAt, IpFacts, Topology, TopologyParts, config_at};
 pub use vnet::{PrivateEndpoint, Subnet, Vnet};

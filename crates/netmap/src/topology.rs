@@ -104,26 +104,15 @@ pub enum ConfigAt<'t> {
     Unknown,
 }
 
-/// The latest item whose effective time is at or before `at` (`None` counts as the beginning
-/// of time), else the earliest, flagged as later.
-fn as_of<'a, T>(
-    items: impl Iterator<Item = &'a T>,
-    at: i64,
-    from: impl Fn(&T) -> Option<i64>,
-) -> Option<(&'a T, bool)> {
-    let mut best: Option<(&T, i64)> = None;
-    let mut earliest: Option<(&T, i64)> = None;
-    for item in items {
-        let t = from(item).unwrap_or(i64::MIN);
-        if t <= at && best.is_none_or(|(_, b)| t >= b) {
-            best = Some((item, t));
-        }
-        if earliest.is_none_or(|(_, e)| t < e) {
-            earliest = Some((item, t));
-        }
+/// The configuration in force at a time in a timeline (oldest first): the latest snapshot at or
+/// before it, else the earliest, flagged as not yet in force.
+pub fn config_at<'t>(timeline: &[&'t RegistryConfig], at: i64) -> ConfigAt<'t> {
+    let in_force = timeline.partition_point(|r| r.effective_from.is_none_or(|t| t <= at));
+    match (in_force, timeline.first()) {
+        (0, Some(first)) => ConfigAt::NotYet(first),
+        (0, None) => ConfigAt::Unknown,
+        (n, _) => ConfigAt::InForce(timeline[n - 1]),
     }
-    best.map(|(i, _)| (i, false))
-        .or(earliest.map(|(i, _)| (i, true)))
 }
 
 impl Topology {
@@ -286,17 +275,24 @@ impl Topology {
         facts
     }
 
-    /// A registry's configuration at a time, by login server or resource id (any case).
-    pub fn registry_at(&self, registry: &str, at: i64) -> ConfigAt<'_> {
+    /// A registry's configuration snapshots, by login server or resource id (any case), oldest
+    /// first: resolve a time against it with [`config_at`].
+    pub fn registry_timeline(&self, registry: &str) -> Vec<&RegistryConfig> {
         let key = registry.to_ascii_lowercase();
-        let matching = self.registries.iter().filter(|r| {
-            r.login_server == key || (!r.resource_id.is_empty() && r.resource_id == key)
-        });
-        match as_of(matching, at, |r| r.effective_from) {
-            Some((config, false)) => ConfigAt::InForce(config),
-            Some((config, true)) => ConfigAt::NotYet(config),
-            None => ConfigAt::Unknown,
-        }
+        let mut timeline: Vec<&RegistryConfig> = self
+            .registries
+            .iter()
+            .filter(|r| {
+                r.login_server == key || (!r.resource_id.is_empty() && r.resource_id == key)
+            })
+            .collect();
+        timeline.sort_by_key(|r| r.effective_from.unwrap_or(i64::MIN));
+        timeline
+    }
+
+    /// A registry's configuration at a time.
+    pub fn registry_at(&self, registry: &str, at: i64) -> ConfigAt<'_> {
+        config_at(&self.registry_timeline(registry), at)
     }
 
     /// The private endpoint that connects a registry to a subnet's VNet (or a VNet peered with

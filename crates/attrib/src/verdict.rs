@@ -1,0 +1,282 @@
+//! The access-path decision table (DESIGN §5), applied to one request: its caller's facts as of
+//! its time, the registry's configuration in force, and its status. Every verdict carries one
+//! sentence that names the prefix, tag version and rule that decided it.
+
+use std::net::IpAddr;
+
+use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, ServiceTag};
+use acrlens_values::{format_timestamp_micros, parse_timestamp_micros};
+
+/// By which path a request reached the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessPath {
+    /// The caller IP is missing or unparseable.
+    Unknown,
+    /// A private caller inside a known VNet subnet.
+    PrivateEndpoint,
+    /// A private caller in no known subnet (peered VNet, on-premises, stale topology).
+    PrivateUnmapped,
+    /// Refused by the registry's firewall.
+    Denied,
+    /// Let in by one of the registry's IP rules.
+    IpRule,
+    /// Let in by the trusted-service bypass.
+    TrustedService,
+    /// A Microsoft-owned address, with the registry open to all networks (or its rules unknown).
+    PublicAzure,
+    /// Any other public address, with the registry open to all networks (or its rules unknown).
+    PublicInternet,
+    /// Let in although the rules deny it and no bypass explains it.
+    Unexplained,
+}
+
+impl AccessPath {
+    /// Every path, in decision order.
+    pub const ALL: [AccessPath; 9] = [
+        AccessPath::Unknown,
+        AccessPath::PrivateEndpoint,
+        AccessPath::PrivateUnmapped,
+        AccessPath::Denied,
+        AccessPath::IpRule,
+        AccessPath::TrustedService,
+        AccessPath::PublicAzure,
+        AccessPath::PublicInternet,
+        AccessPath::Unexplained,
+    ];
+
+    /// The value of the `access_path` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessPath::Unknown => "unknown",
+            AccessPath::PrivateEndpoint => "private_endpoint",
+            AccessPath::PrivateUnmapped => "private_unmapped",
+            AccessPath::Denied => "denied",
+            AccessPath::IpRule => "ip_rule",
+            AccessPath::TrustedService => "trusted_service",
+            AccessPath::PublicAzure => "public_azure",
+            AccessPath::PublicInternet => "public_internet",
+            AccessPath::Unexplained => "unexplained",
+        }
+    }
+}
+
+/// A verdict and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The path.
+    pub path: AccessPath,
+    /// One sentence a human can check.
+    pub reason: String,
+}
+
+/// ACR Tasks left the trusted-services list on this day; after it, a Task passes the firewall
+/// only with `networkRuleBypassAllowedForTasks`.
+pub fn tasks_left_trusted_services() -> i64 {
+    parse_timestamp_micros("2025-03-08T00:00:00Z").unwrap_or_default()
+}
+
+/// What is known about one request.
+pub struct Request<'a, 't> {
+    /// The caller as logged (for the reason when it is not an address).
+    pub caller_raw: Option<&'a str>,
+    /// The caller's facts as of the request's time; `None` when the caller IP is missing or bad.
+    pub facts: Option<&'a IpFacts<'t>>,
+    /// The registry's login server (or resource id) as logged.
+    pub registry: Option<&'a str>,
+    /// Its configuration at the request's time.
+    pub config: ConfigAt<'t>,
+    /// The private endpoint connecting the caller's VNet to the registry, if known.
+    pub endpoint: Option<&'t PrivateEndpoint>,
+    /// HTTP status.
+    pub status: Option<i32>,
+    /// Request time, µs.
+    pub time: i64,
+    /// Whether the caller looks like ACR Tasks.
+    pub is_task: bool,
+}
+
+fn tag_phrase(tag: Option<&ServiceTag>, facts: &IpFacts<'_>) -> String {
+    let version = match facts.snapshot {
+        Some(s) if facts.snapshot_is_later => format!(
+            "service tags change {}, the earliest supplied, later than the request",
+            s.change_number
+        ),
+        Some(s) => format!("service tags change {}", s.change_number),
+        None => "no service tags supplied".to_owned(),
+    };
+    match tag {
+        Some(tag) => {
+            let prefix = tag
+                .prefixes
+                .iter()
+                .filter(|p| p.contains(&facts.ip))
+                .max_by_key(|p| p.prefix_len());
+            match prefix {
+                Some(p) => format!("{} is in {} ({p}; {version})", facts.ip, tag.name),
+                None => format!("{} is in {} ({version})", facts.ip, tag.name),
+            }
+        }
+        None => format!("{} is in no service tag ({version})", facts.ip),
+    }
+}
+
+fn config_phrase(config: &RegistryConfig) -> String {
+    let file = std::path::Path::new(&config.source)
+        .file_name()
+        .map_or(config.source.clone(), |f| f.to_string_lossy().into_owned());
+    let from = config
+        .effective_from
+        .map_or("the beginning".to_owned(), format_timestamp_micros);
+    format!(
+        "registry {} had {} (config {file}, from {from})",
+        config.login_server,
+        config.describe()
+    )
+}
+
+fn rule_of(config: &RegistryConfig, ip: IpAddr) -> Option<String> {
+    config.allows_public(ip).map(|rule| rule.to_string())
+}
+
+/// Applies the decision table.
+pub fn decide(r: &Request<'_, '_>) -> Verdict {
+    let verdict = |path: AccessPath, why: String| Verdict {
+        path,
+        reason: format!("{}: {why}", path.name()),
+    };
+    let Some(facts) = r.facts else {
+        let why = match r.caller_raw {
+            None => "the record has no caller IP".to_owned(),
+            Some(raw) => format!("caller {raw:?} is not an IP address"),
+        };
+        return verdict(AccessPath::Unknown, why);
+    };
+    let ip = facts.ip;
+    if facts.scope.is_internal() {
+        return match facts.subnet {
+            Some(subnet) => {
+                let prefix = subnet
+                    .prefixes
+                    .iter()
+                    .find(|p| p.contains(&ip))
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                let via = match r.endpoint {
+                    Some(pe) => format!("private endpoint {}", pe.name),
+                    None => "a private endpoint or service endpoint not in the topology".to_owned(),
+                };
+                verdict(
+                    AccessPath::PrivateEndpoint,
+                    format!(
+                        "{ip} is in subnet {}/{} ({prefix}); came over the VNet via {via}",
+                        subnet.vnet, subnet.name
+                    ),
+                )
+            }
+            None => verdict(
+                AccessPath::PrivateUnmapped,
+                format!(
+                    "{ip} is a {} address in no known subnet (peered VNet, on-premises, or stale topology)",
+                    facts.scope.name()
+                ),
+            ),
+        };
+    }
+    let status = r.status.map_or("a request".to_owned(), |s| s.to_string());
+    let azure = || {
+        if facts.is_azure() {
+            AccessPath::PublicAzure
+        } else {
+            AccessPath::PublicInternet
+        }
+    };
+    let config = match r.config {
+        ConfigAt::InForce(c) => c,
+        ConfigAt::NotYet(c) => {
+            let from = c
+                .effective_from
+                .map(format_timestamp_micros)
+                .unwrap_or_default();
+            return verdict(
+                azure(),
+                format!(
+                    "{}; no configuration of {} in force yet (the first is from {from})",
+                    tag_phrase(facts.service_tag(), facts),
+                    c.login_server
+                ),
+            );
+        }
+        ConfigAt::Unknown => {
+            let registry = r.registry.unwrap_or("(no registry in the record)");
+            return verdict(
+                azure(),
+                format!(
+                    "{}; configuration of {registry} not supplied",
+                    tag_phrase(facts.service_tag(), facts)
+                ),
+            );
+        }
+    };
+    let rule = rule_of(config, ip);
+    let allowed = config.open_to_all() || rule.is_some();
+    if r.status == Some(403) && !allowed {
+        return verdict(
+            AccessPath::Denied,
+            format!(
+                "403 from {ip}, which the rules do not allow; {}",
+                config_phrase(config)
+            ),
+        );
+    }
+    if let Some(rule) = rule {
+        return verdict(
+            AccessPath::IpRule,
+            format!("{ip} matches IP rule {rule}; {}", config_phrase(config)),
+        );
+    }
+    if config.open_to_all() {
+        return verdict(
+            azure(),
+            format!(
+                "{}; {}",
+                tag_phrase(facts.service_tag(), facts),
+                config_phrase(config)
+            ),
+        );
+    }
+    // The rules deny this address, yet it got an answer other than the firewall's 403.
+    let denied_by = config_phrase(config);
+    if !facts.is_azure() {
+        return verdict(
+            AccessPath::Unexplained,
+            format!(
+                "{status} from {ip}, which the rules deny and no bypass explains: {}; {denied_by}",
+                tag_phrase(None, facts)
+            ),
+        );
+    }
+    let tag = facts.service().or(facts.service_tag());
+    if !config.bypass_azure_services {
+        return verdict(
+            AccessPath::Unexplained,
+            format!(
+                "{status} from {}; the trusted-service bypass is off; {denied_by}",
+                tag_phrase(tag, facts)
+            ),
+        );
+    }
+    if r.is_task && r.time >= tasks_left_trusted_services() && config.bypass_for_tasks != Some(true)
+    {
+        return verdict(
+            AccessPath::Unexplained,
+            format!(
+                "{status} from {}, an ACR Task, which since 2025-03-08 passes the firewall only with networkRuleBypassAllowedForTasks; {denied_by}",
+                tag_phrase(tag, facts)
+            ),
+        );
+    }
+    verdict(
+        AccessPath::TrustedService,
+        format!("{}; {denied_by}", tag_phrase(tag, facts)),
+    )
+}
