@@ -153,6 +153,16 @@ const CALLERS: &[Caller] = &[
         status: ok_until_restricted,
         pushes: true,
     },
+    // An on-premises build agent over ExpressRoute: a private address in no subnet of the topology.
+    Caller {
+        registry: &CONTOSO,
+        ip: "192.168.10.25",
+        identity: "synthetic-sp-onprem-build",
+        user_agent: "docker/24.0.9 go/go1.20.13 os/linux arch/amd64",
+        repository: "prod/api",
+        status: always_ok,
+        pushes: false,
+    },
     // An open registry: public callers over IPv4 (MaxMind test entries) and IPv6.
     Caller {
         registry: &FABRIKAM,

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use acrlens_attrib::Attributor;
 use acrlens_events::{DecodeOptions, Decoded, Decoder, InputFormat, TimeWindow, discover};
 
 use crate::summary::{OutputFormat, Summary};
 use crate::timearg::parse_time_arg;
+use crate::topology::TopologyArgs;
 
 #[derive(Args)]
 pub struct IngestArgs {
@@ -40,6 +42,8 @@ pub struct IngestArgs {
     /// List every input in the summary table, not only those with quarantined records or errors.
     #[arg(long)]
     all_sources: bool,
+    #[command(flatten)]
+    topology: TopologyArgs,
     /// How to print the summary.
     #[arg(long, default_value = "table")]
     summary: OutputFormat,
@@ -50,6 +54,8 @@ fn parse_format(s: &str) -> Result<InputFormat, String> {
 }
 
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
+    let topology = args.topology.load()?;
+    let attributor = Attributor::new(&topology);
     let window = TimeWindow {
         since: args.since,
         until: args.until,
@@ -73,7 +79,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
     let mut summary = Summary::default();
     for item in Decoder::new(sources, options) {
         match item {
-            Decoded::Batch(batch) => summary.count_batch(&batch),
+            Decoded::Batch(batch) => summary.count_batch(&attributor.attribute(&batch)?),
             Decoded::Quarantined(q) => {
                 if let Some(out) = quarantine.as_mut() {
                     q.write_json_line(out)

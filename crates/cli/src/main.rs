@@ -2,9 +2,11 @@
 //!
 //! The binary is thin: it parses arguments, calls the library crates and prints.
 
+mod explain;
 mod ingest;
 mod summary;
 mod timearg;
+mod topology;
 
 use std::process::ExitCode;
 
@@ -22,12 +24,15 @@ enum Command {
     /// Decode ACR diagnostic-log exports (any shape, files, folders, globs, .gz) and account for
     /// every record.
     Ingest(ingest::IngestArgs),
+    /// Every fact about one caller address and the verdict a request from it would get.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => ingest::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(code) => code,

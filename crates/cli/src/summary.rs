@@ -28,6 +28,7 @@ pub enum OutputFormat {
 pub struct Summary {
     pub sources: Vec<SourceStats>,
     categories: BTreeMap<String, u64>,
+    access_paths: BTreeMap<String, u64>,
     first_quarantined: Vec<Quarantined>,
 }
 
@@ -68,24 +69,19 @@ struct JsonSummary<'a> {
     sources: Vec<SourceView<'a>>,
     totals: SourceView<'a>,
     categories: &'a BTreeMap<String, u64>,
+    access_paths: &'a BTreeMap<String, u64>,
     quarantined_sample: &'a [Quarantined],
 }
 
 impl Summary {
-    /// Counts a batch's rows per category.
+    /// Counts a batch's rows per category and per access path.
     pub fn count_batch(&mut self, batch: &RecordBatch) {
-        let Some(categories) = batch
-            .column_by_name(col::CATEGORY)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-        else {
-            return;
-        };
-        for value in categories.iter() {
-            *self
-                .categories
-                .entry(value.unwrap_or("(none)").to_owned())
-                .or_default() += 1;
-        }
+        count_values(batch, col::CATEGORY, &mut self.categories);
+        count_values(
+            batch,
+            acrlens_attrib::col::ACCESS_PATH,
+            &mut self.access_paths,
+        );
     }
 
     /// Keeps the first few quarantined records to show.
@@ -113,6 +109,7 @@ impl Summary {
                         ..SourceView::from(&totals)
                     },
                     categories: &self.categories,
+                    access_paths: &self.access_paths,
                     quarantined_sample: &self.first_quarantined,
                 };
                 let text = sonic_rs::to_string(&view).map_err(io::Error::other)?;
@@ -210,6 +207,15 @@ impl Summary {
         for (category, rows) in &self.categories {
             writeln!(out, "  {category}: {rows} rows")?;
         }
+        if !self.access_paths.is_empty() {
+            writeln!(out, "\nby access path:")?;
+            let order = acrlens_attrib::AccessPath::ALL.map(|p| p.name());
+            for name in order {
+                if let Some(rows) = self.access_paths.get(name) {
+                    writeln!(out, "  {name:<17} {rows:>8}")?;
+                }
+            }
+        }
         if totals.quarantined > 0 {
             writeln!(
                 out,
@@ -234,5 +240,24 @@ impl Summary {
             }
         }
         Ok(())
+    }
+}
+
+/// Adds the values of a text column to counts.
+fn count_values(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String, u64>) {
+    let Some(values) = batch
+        .column_by_name(column)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    else {
+        return;
+    };
+    for value in values.iter() {
+        let name = value.unwrap_or("(none)");
+        match counts.get_mut(name) {
+            Some(count) => *count += 1,
+            None => {
+                counts.insert(name.to_owned(), 1);
+            }
+        }
     }
 }

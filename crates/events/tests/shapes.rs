@@ -27,7 +27,7 @@ fn decode(file: &str, format: InputFormat) -> acrlens_events::Collected {
 #[test]
 fn every_shape_decodes_to_identical_canonical_rows() {
     let reference = decode(SHAPES[0].0, InputFormat::Auto);
-    assert_eq!(reference.rows(), 9);
+    assert_eq!(reference.rows(), 10);
     let expected = canonical_rows(&reference.batches);
     for (file, _) in &SHAPES[1..] {
         let got = decode(file, InputFormat::Auto);
@@ -63,7 +63,7 @@ fn a_forced_format_overrides_detection() {
 #[test]
 fn source_lines_point_at_the_records() {
     let got = decode("records-envelope.json", InputFormat::Auto);
-    assert_eq!(source_lines(&got), (2..=10).collect::<Vec<i64>>());
+    assert_eq!(source_lines(&got), (2..=11).collect::<Vec<i64>>());
     let csv = decode("portal-export.csv", InputFormat::Auto);
     assert_eq!(source_lines(&csv)[0], 2, "the header is line 1");
 }
