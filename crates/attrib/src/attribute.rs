@@ -2,12 +2,11 @@
 //! once per distinct (caller, service-tag snapshot) in a batch, configurations once per distinct
 //! registry, and verdicts once per distinct combination of the inputs they depend on.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use acrlens_events::col as ev;
-use acrlens_netmap::{ConfigAt, IpFacts, RegistryConfig, Topology, config_at};
+use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at};
 use acrlens_values::format_timestamp_micros;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 use arrow_array::{
@@ -16,7 +15,9 @@ use arrow_array::{
 
 use crate::kind::caller_kind;
 use crate::schema::attributed_schema;
-use crate::verdict::{AccessPath, Request, Verdict, decide};
+use crate::verdict::{AccessPath, Request, Verdict, decide, tasks_left_trusted_services};
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Why a batch could not be attributed: it is not of the canonical schema.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +57,7 @@ pub struct Attribution<'t> {
     /// The registry configuration in force.
     pub config: ConfigAt<'t>,
     /// The private endpoint the request came through, if any.
-    pub endpoint: Option<&'t acrlens_netmap::PrivateEndpoint>,
+    pub endpoint: Option<&'t PrivateEndpoint>,
     /// The caller kind.
     pub caller_kind: &'static str,
     /// The verdict.
@@ -71,6 +72,26 @@ fn scope_name(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> &'static str {
         (None, None) => "missing",
     }
 }
+
+/// Identifies a configuration snapshot within a batch (its address; 0 when there is none).
+fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
+    match config {
+        ConfigAt::InForce(c) => (1, c as *const RegistryConfig as usize),
+        ConfigAt::NotYet(c) => (2, c as *const RegistryConfig as usize),
+        ConfigAt::Unknown => (0, 0),
+    }
+}
+
+/// The request-independent inputs of a verdict: the same key always gives the same verdict.
+type VerdictKey<'b> = (
+    Option<usize>,
+    Option<&'b str>,
+    Option<&'b str>,
+    (u8, usize),
+    Option<i32>,
+    bool,
+    bool,
+);
 
 impl<'t> Attributor<'t> {
     /// An attributor over a compiled topology.
@@ -94,37 +115,9 @@ impl<'t> Attributor<'t> {
         let timeline = registry
             .map(|r| self.topology.registry_timeline(r))
             .unwrap_or_default();
-        self.resolve(
-            facts,
-            config_at(&timeline, time),
-            caller_raw,
-            registry,
-            time,
-            status,
-            user_agent,
-            identity,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn resolve(
-        &self,
-        facts: Option<IpFacts<'t>>,
-        config: ConfigAt<'t>,
-        caller_raw: Option<&str>,
-        registry: Option<&str>,
-        time: i64,
-        status: Option<i32>,
-        user_agent: Option<&str>,
-        identity: Option<&str>,
-    ) -> Attribution<'t> {
-        let endpoint = match (facts.as_ref().and_then(|f| f.subnet), config) {
-            (Some(subnet), ConfigAt::InForce(c) | ConfigAt::NotYet(c)) => {
-                self.topology.endpoint_for(subnet, c)
-            }
-            _ => None,
-        };
-        let kind = caller_kind(facts.as_ref(), user_agent, identity);
+        let config = config_at(&timeline, time);
+        let endpoint = self.endpoint(facts.as_ref(), config);
+        let caller_kind = caller_kind(facts.as_ref(), user_agent, identity);
         let verdict = decide(&Request {
             caller_raw,
             facts: facts.as_ref(),
@@ -133,14 +126,27 @@ impl<'t> Attributor<'t> {
             endpoint,
             status,
             time,
-            is_task: kind == "acr_tasks",
+            is_task: caller_kind == "acr_tasks",
         });
         Attribution {
             facts,
             config,
             endpoint,
-            caller_kind: kind,
+            caller_kind,
             verdict,
+        }
+    }
+
+    fn endpoint(
+        &self,
+        facts: Option<&IpFacts<'t>>,
+        config: ConfigAt<'t>,
+    ) -> Option<&'t PrivateEndpoint> {
+        match (facts.and_then(|f| f.subnet), config) {
+            (Some(subnet), ConfigAt::InForce(c) | ConfigAt::NotYet(c)) => {
+                self.topology.endpoint_for(subnet, c)
+            }
+            _ => None,
         }
     }
 
@@ -155,8 +161,12 @@ impl<'t> Attributor<'t> {
         let agents = column::<StringArray>(batch, ev::USER_AGENT)?;
         let identities = column::<StringArray>(batch, ev::IDENTITY)?;
 
-        let mut timelines: HashMap<&str, Vec<&'t RegistryConfig>> = HashMap::new();
-        let mut facts_cache: HashMap<(&str, usize), Option<IpFacts<'t>>> = HashMap::new();
+        // Everything below is computed once per distinct input in the batch.
+        let mut timelines: HashMap<&str, Vec<&'t RegistryConfig>> = HashMap::default();
+        let mut fact_ids: HashMap<(&str, usize, bool), Option<usize>> = HashMap::default();
+        let mut facts: Vec<IpFacts<'t>> = Vec::new();
+        let mut verdict_ids: HashMap<VerdictKey<'_>, usize> = HashMap::default();
+        let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
         let mut out = Columns::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
             let time = times.value(row);
@@ -166,29 +176,44 @@ impl<'t> Attributor<'t> {
                 .entry(registry.unwrap_or(""))
                 .or_insert_with(|| self.topology.registry_timeline(registry.unwrap_or("")));
             let config = config_at(timeline, time);
-            let facts = text_at(ips, row).and_then(|ip| {
-                let (snapshot, _) = self.topology.snapshot_at(time);
-                facts_cache
-                    .entry((ip, snapshot))
-                    .or_insert_with(|| {
-                        ip.parse::<IpAddr>()
-                            .ok()
-                            .map(|addr| self.topology.facts(addr, time))
-                    })
-                    .clone()
+            let fact = text_at(ips, row).and_then(|ip| {
+                let (snapshot, later) = self.topology.snapshot_at(time);
+                *fact_ids.entry((ip, snapshot, later)).or_insert_with(|| {
+                    let addr = ip.parse::<IpAddr>().ok()?;
+                    facts.push(self.topology.facts(addr, time));
+                    Some(facts.len() - 1)
+                })
             });
+            let f = fact.map(|i| &facts[i]);
+            let kind = caller_kind(f, text_at(agents, row), text_at(identities, row));
             let status = statuses.is_valid(row).then(|| statuses.value(row));
-            let a = self.resolve(
-                facts,
-                config,
-                raw,
+            let before_tasks_change = time < tasks_left_trusted_services();
+            let key = (
+                fact,
+                raw.filter(|_| fact.is_none()),
                 registry,
-                time,
+                config_key(config),
                 status,
-                text_at(agents, row),
-                text_at(identities, row),
+                kind == "acr_tasks",
+                before_tasks_change,
             );
-            out.push(&a, raw);
+            let v = *verdict_ids.entry(key).or_insert_with(|| {
+                let endpoint = self.endpoint(f, config);
+                let verdict = decide(&Request {
+                    caller_raw: raw,
+                    facts: f,
+                    registry,
+                    config,
+                    endpoint,
+                    status,
+                    time,
+                    is_task: kind == "acr_tasks",
+                });
+                verdicts.push((verdict, endpoint));
+                verdicts.len() - 1
+            });
+            let (verdict, endpoint) = &verdicts[v];
+            out.push(f, raw, config, *endpoint, kind, verdict);
         }
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
         columns.extend(out.finish());
@@ -241,15 +266,22 @@ impl Columns {
         }
     }
 
-    fn push(&mut self, a: &Attribution<'_>, raw: Option<&str>) {
-        let f = a.facts.as_ref();
+    fn push(
+        &mut self,
+        f: Option<&IpFacts<'_>>,
+        raw: Option<&str>,
+        config: ConfigAt<'_>,
+        endpoint: Option<&PrivateEndpoint>,
+        caller_kind: &str,
+        verdict: &Verdict,
+    ) {
         self.ip_scope.append_value(scope_name(f, raw));
         let subnet = f.and_then(|f| f.subnet);
         self.vnet.append_option(subnet.map(|s| s.vnet.as_str()));
         self.subnet.append_option(subnet.map(|s| s.name.as_str()));
         self.private_endpoint.append_option(
-            a.endpoint
-                .filter(|_| a.verdict.path == AccessPath::PrivateEndpoint)
+            endpoint
+                .filter(|_| verdict.path == AccessPath::PrivateEndpoint)
                 .map(|pe| pe.name.as_str()),
         );
         self.named_range
@@ -270,7 +302,7 @@ impl Columns {
         );
         self.tags_version
             .append_option(f.and_then(|f| f.snapshot).map(|s| s.change_number as i64));
-        let config_version = match a.config {
+        let config_version = match config {
             ConfigAt::InForce(c) => Some(
                 c.effective_from
                     .map_or("initial".to_owned(), format_timestamp_micros),
@@ -284,9 +316,9 @@ impl Columns {
             .append_option(f.and_then(|f| f.geo.asn).map(i64::from));
         self.as_org
             .append_option(f.and_then(|f| f.geo.as_org.as_deref()));
-        self.caller_kind.append_value(a.caller_kind);
-        self.access_path.append_value(a.verdict.path.name());
-        self.access_reason.append_value(&a.verdict.reason);
+        self.caller_kind.append_value(caller_kind);
+        self.access_path.append_value(verdict.path.name());
+        self.access_reason.append_value(&verdict.reason);
     }
 
     fn finish(mut self) -> Vec<ArrayRef> {

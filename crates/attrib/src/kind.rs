@@ -20,8 +20,13 @@ pub fn caller_kind(
     user_agent: Option<&str>,
     identity: Option<&str>,
 ) -> &'static str {
-    let ua = user_agent.unwrap_or("").to_ascii_lowercase();
-    let identity = identity.unwrap_or("").to_ascii_lowercase();
+    let ua = user_agent.unwrap_or("");
+    let identity = identity.unwrap_or("");
+    let has = |text: &str, needle: &str| contains_ignore_case(text, needle);
+    let starts = |needle: &str| {
+        ua.get(..needle.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(needle))
+    };
     let in_acr_tag = facts.is_some_and(|f| {
         f.tags
             .iter()
@@ -34,30 +39,61 @@ pub fn caller_kind(
                 .any(|d| d.eq_ignore_ascii_case(service))
         })
     };
-    let runtime = ua.starts_with("containerd/") || ua.starts_with("cri-o/");
-    if in_acr_tag || ua.contains("acr-builder") {
+    let runtime = starts("containerd/") || starts("cri-o/");
+    if in_acr_tag || has(ua, "acr-builder") {
         "acr_tasks"
     } else if delegated("Microsoft.App/environments") {
         "container_apps"
-    } else if delegated("Microsoft.Web/serverFarms") || ua.contains("app service") {
+    } else if delegated("Microsoft.Web/serverFarms") || has(ua, "app service") {
         "app_service"
-    } else if ua.contains("github-actions") || identity.contains("github") {
+    } else if has(ua, "github-actions") || has(identity, "github") {
         "github_actions"
     } else if runtime && facts.is_some_and(|f| f.scope.is_internal()) {
         "aks"
     } else if runtime && facts.is_some_and(|f| f.is_azure() && f.subnet.is_none()) {
         "aci"
-    } else if ua.starts_with("helm/") {
+    } else if starts("helm/") {
         "helm"
-    } else if ua.starts_with("oras/") {
+    } else if starts("oras/") {
         "oras"
-    } else if ua.starts_with("crane/") || ua.contains("go-containerregistry") {
+    } else if starts("crane/") || has(ua, "go-containerregistry") {
         "crane"
-    } else if ua.contains("azurecli") || ua.contains("azure-cli") {
+    } else if has(ua, "azurecli") || has(ua, "azure-cli") {
         "azure_cli"
-    } else if ua.starts_with("docker/") {
+    } else if starts("docker/") {
         "docker_cli"
     } else {
         "unknown"
+    }
+}
+
+/// Whether `text` contains `needle` (ASCII, any case) without allocating.
+fn contains_ignore_case(text: &str, needle: &str) -> bool {
+    let (text, needle) = (text.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || text
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_name_their_tools() {
+        let kind = |ua: &str| caller_kind(None, Some(ua), None);
+        assert_eq!(kind("Helm/3.15.4"), "helm");
+        assert_eq!(kind("oras/1.2.0"), "oras");
+        assert_eq!(kind("go-containerregistry/v0.19"), "crane");
+        assert_eq!(kind("AZURECLI/2.66.0"), "azure_cli");
+        assert_eq!(kind("docker/27.3.1 go/go1.22.7"), "docker_cli");
+        assert_eq!(kind("GitHub-Actions docker/26.1.3"), "github_actions");
+        assert_eq!(kind("acr-builder/1.0"), "acr_tasks");
+        assert_eq!(kind("curl/8.5"), "unknown");
+        assert_eq!(
+            caller_kind(None, None, Some("sp-GitHub-deploy")),
+            "github_actions"
+        );
     }
 }

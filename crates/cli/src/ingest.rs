@@ -4,12 +4,15 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use acrlens_attrib::Attributor;
-use acrlens_events::{DecodeOptions, Decoded, Decoder, InputFormat, TimeWindow, discover};
+use acrlens_events::{
+    BatchTransform, DecodeOptions, Decoded, Decoder, InputFormat, TimeWindow, discover,
+};
 
 use crate::summary::{OutputFormat, Summary};
 use crate::timearg::parse_time_arg;
@@ -54,8 +57,12 @@ fn parse_format(s: &str) -> Result<InputFormat, String> {
 }
 
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
-    let topology = args.topology.load()?;
-    let attributor = Attributor::new(&topology);
+    let topology = Arc::new(args.topology.load()?);
+    let attribute: BatchTransform = Arc::new(move |batch| {
+        Attributor::new(&topology)
+            .attribute(&batch)
+            .map_err(|e| e.to_string())
+    });
     let window = TimeWindow {
         since: args.since,
         until: args.until,
@@ -77,9 +84,10 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         ..DecodeOptions::default()
     };
     let mut summary = Summary::default();
-    for item in Decoder::new(sources, options) {
+    for item in Decoder::new(sources, options).with_transform(attribute) {
         match item {
-            Decoded::Batch(batch) => summary.count_batch(&attributor.attribute(&batch)?),
+            Decoded::Batch(batch) => summary.count_batch(&batch),
+            Decoded::Failed(e) => bail!("attribution failed: {e}"),
             Decoded::Quarantined(q) => {
                 if let Some(out) = quarantine.as_mut() {
                     q.write_json_line(out)

@@ -25,6 +25,8 @@ pub(crate) struct UnitOutput {
     pub out_of_window: u64,
     /// Set on the input's last unit: bytes read and the reason reading stopped early.
     pub end: Option<(u64, Option<String>)>,
+    /// Set when the batch transform failed.
+    pub failure: Option<String>,
 }
 
 /// A rough guess of rows per byte, to size the builders.
@@ -92,6 +94,7 @@ impl<'m> Collector<'m> {
             read: self.read,
             out_of_window: self.out_of_window,
             end,
+            failure: None,
         }
     }
 }

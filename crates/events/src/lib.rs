@@ -43,7 +43,7 @@ pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
 pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
 pub use error::Error;
 pub use format::InputFormat;
-pub use pipeline::{Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
+pub use pipeline::{BatchTransform, Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
 pub use quarantine::{MAX_RAW_BYTES, Quarantined};
 pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
 pub use schema::{category, col, event_schema, time_type};

@@ -49,6 +49,10 @@ impl Default for DecodeOptions {
     }
 }
 
+/// A function applied to every decoded batch on the decoding threads (attribution, say), so
+/// it runs in parallel with everything else. An error stops the run.
+pub type BatchTransform = Arc<dyn Fn(RecordBatch) -> Result<RecordBatch, String> + Send + Sync>;
+
 /// What the decoder hands out, in input order.
 #[derive(Debug)]
 pub enum Decoded {
@@ -58,6 +62,8 @@ pub enum Decoded {
     Quarantined(Quarantined),
     /// An input is finished; its counts reconcile.
     SourceDone(SourceStats),
+    /// The batch transform failed: the run cannot go on.
+    Failed(String),
 }
 
 /// Decodes inputs into batches of the canonical schema; an iterator of [`Decoded`].
@@ -72,6 +78,7 @@ pub struct Decoder {
     stats: Vec<Option<SourceStats>>,
     dedup: Option<Dedup>,
     width: usize,
+    transform: Option<BatchTransform>,
 }
 
 impl Decoder {
@@ -111,7 +118,14 @@ impl Decoder {
             dedup: options.dedup.then(Dedup::default),
             width,
             pool,
+            transform: None,
         }
+    }
+
+    /// Applies `transform` to every batch on the decoding threads.
+    pub fn with_transform(mut self, transform: BatchTransform) -> Self {
+        self.transform = Some(transform);
+        self
     }
 
     /// Decodes everything into memory (tests and small inputs).
@@ -122,12 +136,17 @@ impl Decoder {
                 Decoded::Batch(b) => all.batches.push(b),
                 Decoded::Quarantined(q) => all.quarantined.push(q),
                 Decoded::SourceDone(s) => all.stats.push(s),
+                Decoded::Failed(e) => all.failures.push(e),
             }
         }
         all
     }
 
     fn merge(&mut self, out: UnitOutput) {
+        if let Some(failure) = out.failure {
+            self.ready.push_back(Decoded::Failed(failure));
+            return;
+        }
         let stats = self.stats[out.meta.index]
             .get_or_insert_with(|| SourceStats::new(out.meta.name.clone(), out.meta.format));
         stats.read += out.read;
@@ -195,9 +214,19 @@ impl Decoder {
                 }
             };
             let (tx, rx) = sync_channel(1);
+            let transform = self.transform.clone();
             self.pool.spawn(move || {
+                let mut out = decode_unit(unit);
+                if let Some(transform) = transform
+                    && let Some((batch, keys)) = out.batch.take()
+                {
+                    match transform(batch) {
+                        Ok(batch) => out.batch = Some((batch, keys)),
+                        Err(e) => out.failure = Some(e),
+                    }
+                }
                 // The receiver is gone only if the decoder was dropped; nothing to report then.
-                let _ = tx.send(decode_unit(unit));
+                let _ = tx.send(out);
             });
             self.in_flight.push_back(rx);
         }
@@ -228,6 +257,8 @@ pub struct Collected {
     pub quarantined: Vec<Quarantined>,
     /// Per-input counts, in input order.
     pub stats: Vec<SourceStats>,
+    /// Transform failures.
+    pub failures: Vec<String>,
 }
 
 impl Collected {

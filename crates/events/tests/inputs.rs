@@ -269,3 +269,36 @@ fn csv_quoted_newlines_survive() {
         out.quarantined[0].reason
     );
 }
+
+#[test]
+fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let text = (0..50)
+        .map(|i| record("2025-11-03T10:00:00Z", &format!("c{i}"), "1.2.3.4") + "\n")
+        .collect::<String>();
+    let source = || {
+        vec![acrlens_events::InputSource::Memory {
+            name: "t.json".into(),
+            bytes: Arc::from(text.as_bytes()),
+        }]
+    };
+    let options = DecodeOptions {
+        chunk_bytes: 1024,
+        ..DecodeOptions::default()
+    };
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let out = Decoder::new(source(), options)
+        .with_transform(Arc::new(move |batch| {
+            counter.fetch_add(batch.num_rows(), Ordering::Relaxed);
+            Ok(batch)
+        }))
+        .collect_all();
+    assert_eq!((out.rows(), seen.load(Ordering::Relaxed)), (50, 50));
+    let failed = Decoder::new(source(), options)
+        .with_transform(Arc::new(|_| Err("no".to_owned())))
+        .collect_all();
+    assert_eq!(failed.rows(), 0);
+    assert!(failed.failures.iter().all(|f| f == "no") && !failed.failures.is_empty());
+}

@@ -316,7 +316,7 @@ impl Topology {
             })
         };
         let targets_registry = |pe: &&PrivateEndpoint| {
-            pe.targets.iter().any(|t| *t == registry.resource_id)
+            pe.targets.contains(&registry.resource_id)
                 || registry.private_endpoints.contains(&pe.id)
         };
         self.endpoints
