@@ -49,6 +49,9 @@ impl NamedRange {
                 name: name.to_owned(),
             });
         }
+        if ranges.is_empty() {
+            return Err(TopologyError::invalid(&file, "$", "holds no range"));
+        }
         Ok(ranges)
     }
 }

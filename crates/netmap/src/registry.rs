@@ -43,11 +43,16 @@ impl RegistryConfig {
         effective_from: Option<i64>,
     ) -> Result<Vec<RegistryConfig>, TopologyError> {
         let doc = Doc::load(path)?;
-        doc.root()
+        let root = doc.root();
+        let configs: Vec<RegistryConfig> = root
             .objects()?
             .iter()
             .map(|node| from_node(node, effective_from, &path.display().to_string()))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        if configs.is_empty() {
+            return Err(root.error("holds no registry"));
+        }
+        Ok(configs)
     }
 
     /// Whether the registry's rules let a public address in (no bypass considered).

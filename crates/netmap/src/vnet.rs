@@ -97,6 +97,9 @@ impl Vnet {
                 peerings,
             });
         }
+        if vnets.is_empty() {
+            return Err(doc.root().error("holds no virtual network"));
+        }
         Ok(vnets)
     }
 }
@@ -155,6 +158,9 @@ impl PrivateEndpoint {
                 addresses,
                 targets,
             });
+        }
+        if endpoints.is_empty() {
+            return Err(doc.root().error("holds no private endpoint"));
         }
         Ok(endpoints)
     }

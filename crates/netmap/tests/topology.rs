@@ -253,3 +253,89 @@ fn bad_topology_is_a_clear_error_naming_file_and_place() {
         .to_string();
     assert!(err.contains("garbage.json: $: not valid JSON"), "{err}");
 }
+
+#[test]
+fn an_empty_topology_file_is_an_error_not_an_empty_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.json", "[]");
+    assert!(
+        acrlens_netmap::Vnet::load(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("holds no virtual network")
+    );
+    assert!(
+        acrlens_netmap::PrivateEndpoint::load(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("holds no private endpoint")
+    );
+    assert!(
+        acrlens_netmap::RegistryConfig::load(&empty, None)
+            .unwrap_err()
+            .to_string()
+            .contains("holds no registry")
+    );
+    let csv = write(dir.path(), "ranges.csv", "cidr,name\n# nothing yet\n");
+    assert!(
+        acrlens_netmap::NamedRange::load(&csv)
+            .unwrap_err()
+            .to_string()
+            .contains("holds no range")
+    );
+    let tags = write(dir.path(), "tags.json", r#"{"changeNumber":1,"values":[]}"#);
+    assert!(
+        ServiceTagSnapshot::load(&tags, None)
+            .unwrap_err()
+            .to_string()
+            .contains("no service tags")
+    );
+}
+
+#[test]
+fn cli_and_arm_spellings_of_the_same_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    // `az network list-service-tags`: change numbers as strings, extra top-level keys.
+    let discovery = write(
+        dir.path(),
+        "discovery_20251103.json",
+        r#"{"changeNumber":"375","cloud":"Public","id":"/subscriptions/x/providers/Microsoft.Network/serviceTags/Public","name":"Public","type":"Microsoft.Network/serviceTags",
+            "values":[{"id":"AzureContainerRegistry.EastUS","name":"AzureContainerRegistry.EastUS","properties":{"addressPrefixes":["20.42.66.0/24"],"changeNumber":"10","region":"eastus","state":"GA","systemService":"AzureContainerRegistry"},"serviceTagChangeNumber":"375"}]}"#,
+    );
+    let tags = ServiceTagSnapshot::load(&discovery, None).unwrap();
+    assert_eq!(
+        (tags.change_number, tags.effective_from),
+        (375, parse_timestamp_micros("2025-11-03"))
+    );
+    // ARM form: IP rules under properties, spelled `value`.
+    let arm = write(
+        dir.path(),
+        "arm.json",
+        r#"{"id":"/SUBSCRIPTIONS/X/REGISTRIES/ARMREG","name":"armreg","properties":{"loginServer":"ArmReg.azurecr.io","publicNetworkAccess":"Enabled",
+            "networkRuleSet":{"defaultAction":"Deny","ipRules":[{"action":"Allow","value":"198.51.100.0/24"}]},"networkRuleBypassOptions":"None",
+            "privateEndpointConnections":[{"properties":{"privateEndpoint":{"id":"/PE/1"}}}]}}"#,
+    );
+    let config = &acrlens_netmap::RegistryConfig::load(&arm, None).unwrap()[0];
+    assert_eq!(config.login_server, "armreg.azurecr.io");
+    assert_eq!(config.resource_id, "/subscriptions/x/registries/armreg");
+    assert_eq!(config.ip_rules[0].to_string(), "198.51.100.0/24");
+    assert!(!config.bypass_azure_services && !config.default_allow);
+    assert_eq!(config.private_endpoints, ["/pe/1"]);
+    // `az network vnet show`: one object; a subnet with addressPrefixes; a peering.
+    let vnet = write(
+        dir.path(),
+        "vnet.json",
+        r#"{"name":"hub","id":"/V/HUB","addressSpace":{"addressPrefixes":["10.1.0.0/16","fd00:1::/48"]},
+            "subnets":[{"name":"dual","id":"/V/HUB/subnets/dual","addressPrefixes":["10.1.1.0/24","fd00:1:0:1::/64"]}],
+            "virtualNetworkPeerings":[{"name":"to-spoke","remoteVirtualNetwork":{"id":"/V/SPOKE"}}]}"#,
+    );
+    let hub = &acrlens_netmap::Vnet::load(&vnet).unwrap()[0];
+    assert_eq!(hub.subnets[0].prefixes.len(), 2);
+    assert_eq!(hub.peerings, ["/v/spoke"]);
+    let topology = Topology::compile(TopologyParts {
+        vnets: vec![hub.clone()],
+        ..TopologyParts::default()
+    });
+    let facts = topology.facts(ip("fd00:1:0:1::42"), 0);
+    assert_eq!(facts.subnet.unwrap().name, "dual");
+}
