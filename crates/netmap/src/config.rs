@@ -1,13 +1,12 @@
 //! `acrlens.toml`: the project file that names the topology inputs and their effective times.
 //! Paths are relative to the file. Unknown keys are errors, so a typo never drops an input.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use acrlens_values::parse_timestamp_micros;
 use serde::Deserialize;
 
-use crate::error::TopologyError;
+use crate::error::{TopologyError, read_text};
 
 /// One input file, optionally with the time it took effect.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -57,10 +56,7 @@ impl ProjectFile {
     /// Reads `acrlens.toml` and resolves its paths against the file's folder.
     pub fn load(path: &Path) -> Result<ProjectFile, TopologyError> {
         let file = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|source| TopologyError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = read_text(path)?;
         let mut project: ProjectFile = toml::from_str(&text).map_err(|e| {
             let at = e
                 .span()

@@ -35,3 +35,17 @@ impl TopologyError {
         }
     }
 }
+
+/// Reads a whole topology file (they are small), naming it in the error.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<u8>, TopologyError> {
+    std::fs::read(path).map_err(|source| TopologyError::Read {
+        file: path.display().to_string(),
+        source,
+    })
+}
+
+/// Reads a whole topology text file, naming it in the error.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String, TopologyError> {
+    String::from_utf8(read_file(path)?)
+        .map_err(|_| TopologyError::invalid(&path.display().to_string(), "$", "not UTF-8 text"))
+}

@@ -1,11 +1,10 @@
 //! Walking a JSON document with the path of every node at hand, for errors that say where.
 
-use std::fs;
 use std::path::Path;
 
 use sonic_rs::{JsonContainerTrait, JsonValueTrait, Value};
 
-use crate::error::TopologyError;
+use crate::error::{TopologyError, read_file};
 
 /// A parsed JSON file.
 pub(crate) struct Doc {
@@ -17,10 +16,7 @@ impl Doc {
     /// Reads and parses a JSON file (a UTF-8 byte-order mark is allowed: PowerShell writes one).
     pub fn load(path: &Path) -> Result<Doc, TopologyError> {
         let file = path.display().to_string();
-        let bytes = fs::read(path).map_err(|source| TopologyError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let bytes = read_file(path)?;
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let root = sonic_rs::from_slice(text).map_err(|e| {
             let first = e.to_string().lines().next().unwrap_or_default().to_owned();

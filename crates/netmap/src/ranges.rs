@@ -1,12 +1,11 @@
 //! Named ranges: a CSV of `cidr,name` for what only the user knows (on-premises networks, CI
 //! runners, partners). A header row and `#` comments are allowed.
 
-use std::fs;
 use std::path::Path;
 
 use ipnet::IpNet;
 
-use crate::error::TopologyError;
+use crate::error::{TopologyError, read_text};
 use crate::prefix::parse_prefix;
 
 /// A named range.
@@ -22,10 +21,7 @@ impl NamedRange {
     /// Loads a `cidr,name` file.
     pub fn load(path: &Path) -> Result<Vec<NamedRange>, TopologyError> {
         let file = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|source| TopologyError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = read_text(path)?;
         let mut ranges = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim().trim_start_matches('\u{feff}');

@@ -104,27 +104,11 @@ fn from_node(
     let login_server = props
         .opt_str("loginServer")?
         .ok_or_else(|| props.error("missing loginServer: not a container registry"))?;
-    let public_network_access = match props.opt_str("publicNetworkAccess")? {
-        None => true,
-        Some(v) if v.eq_ignore_ascii_case("enabled") => true,
-        Some(v) if v.eq_ignore_ascii_case("disabled") => false,
-        Some(v) => {
-            return Err(props.error(format!(
-                "publicNetworkAccess {v:?} is neither Enabled nor Disabled"
-            )));
-        }
-    };
+    let public_network_access = switch(&props, "publicNetworkAccess", ("Enabled", "Disabled"))?;
     let mut default_allow = true;
     let mut ip_rules = Vec::new();
     if let Some(rules) = props.get("networkRuleSet") {
-        default_allow = match rules.opt_str("defaultAction")? {
-            None => true,
-            Some(v) if v.eq_ignore_ascii_case("allow") => true,
-            Some(v) if v.eq_ignore_ascii_case("deny") => false,
-            Some(v) => {
-                return Err(rules.error(format!("defaultAction {v:?} is neither Allow nor Deny")));
-            }
-        };
+        default_allow = switch(&rules, "defaultAction", ("Allow", "Deny"))?;
         for rule in rules.array("ipRules")? {
             let value = rule
                 .get_any(&["ipAddressOrRange", "value"])
@@ -132,16 +116,11 @@ fn from_node(
             ip_rules.push(parse_prefix(value.as_str()?).map_err(|e| value.error(e))?);
         }
     }
-    let bypass_azure_services = match props.opt_str("networkRuleBypassOptions")? {
-        None => true,
-        Some(v) if v.eq_ignore_ascii_case("azureservices") => true,
-        Some(v) if v.eq_ignore_ascii_case("none") => false,
-        Some(v) => {
-            return Err(props.error(format!(
-                "networkRuleBypassOptions {v:?} is neither AzureServices nor None"
-            )));
-        }
-    };
+    let bypass_azure_services = switch(
+        &props,
+        "networkRuleBypassOptions",
+        ("AzureServices", "None"),
+    )?;
     let mut private_endpoints = Vec::new();
     for connection in props.array("privateEndpointConnections")? {
         let inner = connection
@@ -164,4 +143,15 @@ fn from_node(
         effective_from,
         source: source.to_owned(),
     })
+}
+
+/// A two-valued setting (any case): `true` for the first spelling or when absent (the ARM
+/// default of every setting read this way), `false` for the second.
+fn switch(node: &Node<'_>, key: &str, (on, off): (&str, &str)) -> Result<bool, TopologyError> {
+    match node.opt_str(key)? {
+        None => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case(on) => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case(off) => Ok(false),
+        Some(v) => Err(node.error(format!("{key} {v:?} is neither {on} nor {off}"))),
+    }
 }
