@@ -108,8 +108,12 @@ proptest! {
         let bytes = &text.as_bytes()[..cut.min(text.len())];
         assert_reconciles(bytes);
         let whole_lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        // A final line without its newline still counts when it is a whole record.
+        let tail = bytes.rsplit(|&b| b == b'\n').next().unwrap_or_default();
+        let complete_tail = u64::from(tail == GOOD.as_bytes());
         let out = decode_bytes("cut", bytes, DecodeOptions { dedup: false, ..tight(InputFormat::Auto) });
-        prop_assert_eq!(out.stats[0].accepted, whole_lines);
+        prop_assert_eq!(out.stats[0].accepted, whole_lines + complete_tail);
+        prop_assert_eq!(out.stats[0].quarantined, u64::from(!tail.is_empty() && complete_tail == 0));
     }
 
     #[test]
