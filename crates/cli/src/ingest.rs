@@ -10,12 +10,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use acrlens_attrib::Attributor;
-use acrlens_events::{
-    BatchTransform, DecodeOptions, Decoded, Decoder, InputFormat, TimeWindow, discover,
-};
+use acrlens_events::{BatchTransform, Decoded, Decoder, discover};
 
+use crate::decodeargs::DecodeArgs;
 use crate::summary::{OutputFormat, Summary};
-use crate::timearg::parse_time_arg;
 use crate::topology::TopologyArgs;
 
 #[derive(Args)]
@@ -23,25 +21,11 @@ pub struct IngestArgs {
     /// Export files, folders (walked recursively) or globs; `.gz` is read as it streams.
     #[arg(required = true)]
     inputs: Vec<String>,
-    /// The input shape; `auto` detects it per file.
-    #[arg(long, default_value = "auto", value_parser = parse_format)]
-    input_format: InputFormat,
-    /// Keep records at or after this time (RFC 3339 or date) or this long ago (`7d`, `36h`).
-    #[arg(long, value_parser = parse_time_arg)]
-    since: Option<i64>,
-    /// Keep records before this time.
-    #[arg(long, value_parser = parse_time_arg)]
-    until: Option<i64>,
+    #[command(flatten)]
+    decode: DecodeArgs,
     /// Write quarantined records here, one JSON object per line.
     #[arg(long)]
     quarantine: Option<PathBuf>,
-    /// Keep duplicate records (by default a repeat of correlation id, time, operation and caller
-    /// is dropped and counted).
-    #[arg(long)]
-    keep_duplicates: bool,
-    /// Decoding threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     /// List every input in the summary table, not only those with quarantined records or errors.
     #[arg(long)]
     all_sources: bool,
@@ -52,10 +36,6 @@ pub struct IngestArgs {
     summary: OutputFormat,
 }
 
-fn parse_format(s: &str) -> Result<InputFormat, String> {
-    s.parse()
-}
-
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
     let topology = Arc::new(args.topology.load()?);
     let attribute: BatchTransform = Arc::new(move |batch| {
@@ -63,11 +43,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
             .attribute(&batch)
             .map_err(|e| e.to_string())
     });
-    let window = TimeWindow {
-        since: args.since,
-        until: args.until,
-    };
-    let sources = discover(&args.inputs, window)?;
+    let sources = discover(&args.inputs, args.decode.window())?;
     let mut quarantine = match &args.quarantine {
         Some(path) => {
             Some(BufWriter::new(File::create(path).with_context(|| {
@@ -76,13 +52,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let options = DecodeOptions {
-        format: args.input_format,
-        window,
-        dedup: !args.keep_duplicates,
-        parallelism: args.threads.unwrap_or(0),
-        ..DecodeOptions::default()
-    };
+    let options = args.decode.options();
     let mut summary = Summary::default();
     for item in Decoder::new(sources, options).with_transform(attribute) {
         match item {

@@ -2,8 +2,10 @@
 //!
 //! The binary is thin: it parses arguments, calls the library crates and prints.
 
+mod decodeargs;
 mod explain;
 mod ingest;
+mod query;
 mod summary;
 mod timearg;
 mod topology;
@@ -24,6 +26,9 @@ enum Command {
     /// Decode ACR diagnostic-log exports (any shape, files, folders, globs, .gz) and account for
     /// every record.
     Ingest(ingest::IngestArgs),
+    /// SQL over raw exports: tables events, repository_events, login_events, service_tags,
+    /// subnets, registries; IP functions such as service_tags(ip) and ip_in_cidr(ip, cidr).
+    Query(query::QueryArgs),
     /// Every fact about one caller address and the verdict a request from it would get.
     Explain(explain::ExplainArgs),
 }
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Query(args) => query::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,67 @@
+//! A DataFusion session with acrlens's tables, views and functions registered.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use acrlens_events::{DecodeOptions, InputSource, category};
+use acrlens_netmap::Topology;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::Result;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::raw::RawExports;
+use crate::{tables, udf};
+
+/// Where the `events` table reads from.
+#[derive(Debug, Clone)]
+pub enum EventSource {
+    /// Raw exports, decoded and attributed on every scan.
+    Logs {
+        /// The inputs.
+        sources: Vec<InputSource>,
+        /// How to decode them.
+        options: DecodeOptions,
+    },
+}
+
+/// A session and what its scans quarantined.
+pub struct Session {
+    /// The DataFusion context.
+    pub ctx: SessionContext,
+    /// Records quarantined while scanning raw exports.
+    pub quarantined: Arc<AtomicU64>,
+}
+
+/// Builds a session: `events` over `source`, the `repository_events` and `login_events` views,
+/// the topology tables and the IP functions.
+pub async fn session(source: EventSource, topology: Arc<Topology>) -> Result<Session> {
+    let config = SessionConfig::new().with_information_schema(true);
+    let ctx = SessionContext::new_with_config(config);
+    let quarantined = match source {
+        EventSource::Logs { sources, options } => {
+            let raw = RawExports::new(sources, options, topology.clone());
+            let quarantined = raw.quarantined();
+            let table =
+                StreamingTable::try_new(acrlens_attrib::attributed_schema(), vec![Arc::new(raw)])?;
+            ctx.register_table("events", Arc::new(table))?;
+            quarantined
+        }
+    };
+    for (view, category) in [
+        ("repository_events", category::REPOSITORY_EVENTS),
+        ("login_events", category::LOGIN_EVENTS),
+    ] {
+        // The category names are constants of this program, not user input.
+        ctx.sql(&format!(
+            "CREATE VIEW {view} AS SELECT * FROM events WHERE category = '{category}'"
+        ))
+        .await?;
+    }
+    ctx.register_table("service_tags", Arc::new(tables::service_tags(&topology)?))?;
+    ctx.register_table("subnets", Arc::new(tables::subnets(&topology)?))?;
+    ctx.register_table("registries", Arc::new(tables::registries(&topology)?))?;
+    for function in udf::functions(&topology) {
+        ctx.register_udf(function);
+    }
+    Ok(Session { ctx, quarantined })
+}

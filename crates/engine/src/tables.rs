@@ -1,0 +1,155 @@
+//! The topology as tables: `service_tags`, `subnets`, `registries`, so SQL can show and join
+//! the facts behind every verdict.
+
+use std::sync::Arc;
+
+use acrlens_netmap::Topology;
+use arrow_array::builder::{
+    BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use datafusion::datasource::MemTable;
+use datafusion::error::Result;
+
+fn list_of_text() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+
+fn time_utc() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    MemTable::try_new(schema, vec![vec![batch]])
+}
+
+/// One row per service-tag snapshot, tag and prefix.
+pub fn service_tags(topology: &Topology) -> Result<MemTable> {
+    let (mut change, mut from, mut tag, mut region, mut service, mut prefix) = (
+        Int64Builder::new(),
+        TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    for snapshot in topology.service_tag_snapshots() {
+        for t in &snapshot.tags {
+            for p in &t.prefixes {
+                change.append_value(snapshot.change_number as i64);
+                from.append_option(snapshot.effective_from);
+                tag.append_value(&t.name);
+                region.append_value(&t.region);
+                service.append_value(&t.system_service);
+                prefix.append_value(p.to_string());
+            }
+        }
+    }
+    table(
+        vec![
+            Field::new("change_number", DataType::Int64, false),
+            Field::new("effective_from", time_utc(), true),
+            Field::new("tag", DataType::Utf8, false),
+            Field::new("region", DataType::Utf8, false),
+            Field::new("system_service", DataType::Utf8, false),
+            Field::new("prefix", DataType::Utf8, false),
+        ],
+        vec![
+            Arc::new(change.finish()),
+            Arc::new(from.finish()),
+            Arc::new(tag.finish()),
+            Arc::new(region.finish()),
+            Arc::new(service.finish()),
+            Arc::new(prefix.finish()),
+        ],
+    )
+}
+
+/// One row per subnet prefix.
+pub fn subnets(topology: &Topology) -> Result<MemTable> {
+    let (mut vnet, mut subnet, mut prefix, mut delegations) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        ListBuilder::new(StringBuilder::new()),
+    );
+    for s in topology.subnets() {
+        for p in &s.prefixes {
+            vnet.append_value(&s.vnet);
+            subnet.append_value(&s.name);
+            prefix.append_value(p.to_string());
+            for d in &s.delegations {
+                delegations.values().append_value(d);
+            }
+            delegations.append(true);
+        }
+    }
+    table(
+        vec![
+            Field::new("vnet", DataType::Utf8, false),
+            Field::new("subnet", DataType::Utf8, false),
+            Field::new("prefix", DataType::Utf8, false),
+            Field::new("delegations", list_of_text(), false),
+        ],
+        vec![
+            Arc::new(vnet.finish()),
+            Arc::new(subnet.finish()),
+            Arc::new(prefix.finish()),
+            Arc::new(delegations.finish()),
+        ],
+    )
+}
+
+/// One row per registry configuration snapshot.
+pub fn registries(topology: &Topology) -> Result<MemTable> {
+    let mut login = StringBuilder::new();
+    let mut id = StringBuilder::new();
+    let mut from = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut public = BooleanBuilder::new();
+    let mut allow = BooleanBuilder::new();
+    let mut rules = ListBuilder::new(StringBuilder::new());
+    let mut bypass = BooleanBuilder::new();
+    let mut tasks = BooleanBuilder::new();
+    let mut source = StringBuilder::new();
+    for r in topology.registries() {
+        login.append_value(&r.login_server);
+        id.append_value(&r.resource_id);
+        from.append_option(r.effective_from);
+        public.append_value(r.public_network_access);
+        allow.append_value(r.default_allow);
+        for rule in &r.ip_rules {
+            rules.values().append_value(rule.to_string());
+        }
+        rules.append(true);
+        bypass.append_value(r.bypass_azure_services);
+        tasks.append_option(r.bypass_for_tasks);
+        source.append_value(&r.source);
+    }
+    table(
+        vec![
+            Field::new("login_server", DataType::Utf8, false),
+            Field::new("resource_id", DataType::Utf8, false),
+            Field::new("effective_from", time_utc(), true),
+            Field::new("public_network_access", DataType::Boolean, false),
+            Field::new("default_allow", DataType::Boolean, false),
+            Field::new("ip_rules", list_of_text(), false),
+            Field::new("bypass_azure_services", DataType::Boolean, false),
+            Field::new("bypass_for_tasks", DataType::Boolean, true),
+            Field::new("source", DataType::Utf8, false),
+        ],
+        vec![
+            Arc::new(login.finish()),
+            Arc::new(id.finish()),
+            Arc::new(from.finish()),
+            Arc::new(public.finish()),
+            Arc::new(allow.finish()),
+            Arc::new(rules.finish()),
+            Arc::new(bypass.finish()),
+            Arc::new(tasks.finish()),
+            Arc::new(source.finish()),
+        ],
+    )
+}
