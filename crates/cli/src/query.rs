@@ -1,6 +1,5 @@
 //! `acrlens query`: SQL over raw exports, with the topology's tables and IP functions.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -8,11 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use acrlens_engine::{EventSource, OutputFormat, ResultWriter, session};
+use acrlens_engine::{EventSource, OutputFormat, ResultWriter, bind_params, session};
 use acrlens_events::discover;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use datafusion::common::ScalarValue;
 use futures::StreamExt;
 
 use crate::decodeargs::DecodeArgs;
@@ -26,15 +24,15 @@ pub struct QueryArgs {
     /// A file of SQL, such as one of `queries/`.
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Raw exports to query: files, folders, globs, `.gz`.
-    #[arg(long, required = true, num_args = 1..)]
+    /// Raw exports to query: a file, folder, glob or `.gz` (repeat the option for more).
+    #[arg(long, required = true)]
     logs: Vec<String>,
     #[command(flatten)]
     decode: DecodeArgs,
     #[command(flatten)]
     topology: TopologyArgs,
-    /// A named parameter for `$name` in the SQL, as `name=value` (repeatable). Values are bound,
-    /// never spliced into the SQL text.
+    /// A named parameter for `$name` in the SQL, as `name=value` (repeatable); a query file's
+    /// `-- param name: default` lines give defaults. Values are bound, never spliced into the SQL.
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, String)>,
     /// Output format.
@@ -88,9 +86,8 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
         let source = EventSource::Logs { sources, options: args.decode.options() };
         let s = session(source, topology).await?;
         let mut df = s.ctx.sql(&sql).await?;
-        if !args.params.is_empty() {
-            let values: HashMap<String, ScalarValue> =
-                args.params.iter().map(|(k, v)| (k.clone(), ScalarValue::Utf8(Some(v.clone())))).collect();
+        let values = bind_params(&sql, &args.params);
+        if !values.is_empty() {
             df = df.with_param_values(values)?;
         }
         let schema = Arc::new(df.schema().as_arrow().clone());

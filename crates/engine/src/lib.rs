@@ -21,11 +21,13 @@
 //! ```
 
 mod output;
+mod params;
 mod raw;
 mod session;
 mod tables;
 pub mod udf;
 
 pub use output::{OutputFormat, ResultWriter};
+pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
 pub use session::{EventSource, Session, session};

@@ -1,0 +1,169 @@
+//! The `query` verb: canned queries, bound parameters, and outputs that stay inert and parse.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn acrlens(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(env!("CARGO_BIN_EXE_acrlens"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run acrlens")
+}
+
+const HOSTILE_UA: &str = "evil \"agent\", with\nnewline";
+const FORMULA_REPO: &str = "=cmd|' /C calc'!A0";
+
+fn hostile_export(dir: &Path) -> String {
+    let record = format!(
+        r#"{{"time":"2025-11-03T10:00:00Z","operationName":"Pull","resultDescription":"200","callerIpAddress":"not-an-ip","properties":{{"repository":{},"userAgent":{}}}}}"#,
+        sonic_rs::to_string(FORMULA_REPO).unwrap(),
+        sonic_rs::to_string(HOSTILE_UA).unwrap()
+    );
+    let path = dir.join("PT1H.json");
+    std::fs::write(&path, record + "\n").unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn csv_output_survives_hostile_text_and_defuses_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = hostile_export(dir.path());
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        &logs,
+        "--format",
+        "csv",
+        "SELECT repository, user_agent, ip_scope(caller_ip) AS scope FROM events",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        &rows[0][0],
+        format!("'{FORMULA_REPO}"),
+        "a formula is made inert"
+    );
+    assert_eq!(
+        &rows[0][1], HOSTILE_UA,
+        "quotes, commas and newlines survive a round trip"
+    );
+    assert_eq!(&rows[0][2], "", "a bad IP gives NULL, not a failed query");
+}
+
+#[test]
+fn json_lines_and_parquet_outputs_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = hostile_export(dir.path());
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        &logs,
+        "--format",
+        "json",
+        "SELECT repository, user_agent FROM events",
+    ]);
+    let line = String::from_utf8(out.stdout).unwrap();
+    let value: sonic_rs::Value = sonic_rs::from_str(line.trim()).unwrap();
+    use sonic_rs::JsonValueTrait;
+    assert_eq!(value["user_agent"].as_str(), Some(HOSTILE_UA));
+    let parquet = dir.path().join("out.parquet");
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        &logs,
+        "--format",
+        "parquet",
+        "--out",
+        parquet.to_str().unwrap(),
+        "SELECT * FROM events",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&parquet).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 1);
+}
+
+#[test]
+fn canned_query_with_a_bound_parameter() {
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        "sample-logs/exports",
+        "--config",
+        "sample-logs/topology/acrlens.toml",
+        "--file",
+        "queries/who_pulled_image.sql",
+        "--param",
+        "image=prod/batch",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let callers: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(callers, ["4.156.10.20", "4.156.10.20"], "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 records could not be decoded"));
+}
+
+#[test]
+fn a_parameter_is_bound_not_spliced() {
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        "sample-logs/exports",
+        "--param",
+        "image=x' OR '1'='1",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM repository_events WHERE repository = $image",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n0\n");
+}
+
+#[test]
+fn bad_sql_exits_2_with_the_engine_message() {
+    let out = acrlens(&[
+        "query",
+        "--logs",
+        "sample-logs/exports",
+        "SELECT nope FROM events",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}

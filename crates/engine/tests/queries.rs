@@ -1,0 +1,207 @@
+//! Every canned query of `queries/`, pinned as a sqllogictest file (`queries/tests/NAME.slt`)
+//! against `sample-logs/`. `ACRLENS_SLT_COMPLETE=1` rewrites the files from the queries' current
+//! results (review the diff); otherwise the files are run with the sqllogictest runner, and a
+//! query whose SQL changed without its file being rewritten fails.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use acrlens_engine::{EventSource, bind_params, session};
+use acrlens_events::{DecodeOptions, discover};
+use acrlens_netmap::Topology;
+use arrow_array::RecordBatch;
+use arrow_schema::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+async fn sample_session() -> SessionContext {
+    let topology =
+        Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap());
+    let sources = discover(
+        &[root().join("sample-logs/exports").display().to_string()],
+        Default::default(),
+    )
+    .unwrap();
+    session(
+        EventSource::Logs {
+            sources,
+            options: DecodeOptions::default(),
+        },
+        topology,
+    )
+    .await
+    .unwrap()
+    .ctx
+}
+
+/// The SQL of a query file without comments or blank lines (a blank line ends an slt record).
+fn statement(sql: &str) -> String {
+    sql.lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+struct Db {
+    ctx: SessionContext,
+    params: HashMap<String, ScalarValue>,
+}
+
+fn column_type(t: &DataType) -> DefaultColumnType {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt32
+        | DataType::UInt64 => DefaultColumnType::Integer,
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => {
+            DefaultColumnType::FloatingPoint
+        }
+        _ => DefaultColumnType::Text,
+    }
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for i in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| match f.value(i).to_string() {
+                        s if s.is_empty() => "(empty)".to_owned(),
+                        s => s,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for Db {
+    type Error = DataFusionError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DataFusionError> {
+        let mut df = self.ctx.sql(sql).await?;
+        if !self.params.is_empty() {
+            df = df.with_param_values(self.params.clone())?;
+        }
+        let types = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let batches = df.collect().await?;
+        Ok(DBOutput::Rows {
+            types,
+            rows: rows(&batches),
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+}
+
+fn query_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("queries"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn slt_path(query: &Path) -> PathBuf {
+    root()
+        .join("queries/tests")
+        .join(query.file_stem().unwrap())
+        .with_extension("slt")
+}
+
+/// Writes the slt file of a query from its current result.
+async fn complete(query: &Path, sql: &str) {
+    let params = bind_params(sql, &[]);
+    let mut db = Db {
+        ctx: sample_session().await,
+        params,
+    };
+    let DBOutput::Rows { types, rows } = db.run(&statement(sql)).await.unwrap() else {
+        unreachable!()
+    };
+    let type_string: String = types
+        .iter()
+        .map(sqllogictest::ColumnType::to_char)
+        .collect();
+    let name = query.file_name().unwrap().to_string_lossy();
+    let mut text = format!(
+        "# queries/{name} against sample-logs/ (exports + topology).\n# Regenerate with ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test queries; review the diff.\n\nquery {type_string}\n{}\n----\n",
+        statement(sql)
+    );
+    for row in rows {
+        text.push_str(&row.join(" "));
+        text.push('\n');
+    }
+    std::fs::write(slt_path(query), text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canned_queries_match_their_sqllogictest_files() {
+    let queries = query_files();
+    assert!(queries.len() >= 8, "{queries:?}");
+    for query in queries {
+        let sql = std::fs::read_to_string(&query).unwrap();
+        assert!(
+            sql.starts_with("-- "),
+            "{} must open with a comment saying what it answers",
+            query.display()
+        );
+        if std::env::var_os("ACRLENS_SLT_COMPLETE").is_some() {
+            complete(&query, &sql).await;
+            continue;
+        }
+        let slt = slt_path(&query);
+        let pinned =
+            std::fs::read_to_string(&slt).unwrap_or_else(|e| panic!("{}: {e}", slt.display()));
+        assert!(
+            pinned.contains(&format!("\n{}\n----\n", statement(&sql))),
+            "{} changed since {} was written: run with ACRLENS_SLT_COMPLETE=1",
+            query.display(),
+            slt.display()
+        );
+        let params = bind_params(&sql, &[]);
+        let mut runner = Runner::new(|| {
+            let params = params.clone();
+            async move {
+                Ok(Db {
+                    ctx: sample_session().await,
+                    params,
+                })
+            }
+        });
+        runner
+            .run_file_async(&slt)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", slt.display()));
+    }
+}
