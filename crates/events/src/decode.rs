@@ -9,7 +9,7 @@ use csv::ByteRecord;
 
 use crate::builder::{EventBatchBuilder, Outcome};
 use crate::quarantine::Quarantined;
-use crate::reader::{Payload, SourceMeta, Span, Unit};
+use crate::reader::{Payload, Resume, SourceMeta, Span, Unit};
 use crate::record::{FieldName, RawRecord};
 use crate::value::Loose;
 
@@ -23,10 +23,17 @@ pub(crate) struct UnitOutput {
     pub quarantined: Vec<Quarantined>,
     pub read: u64,
     pub out_of_window: u64,
-    /// Set on the input's last unit: bytes read and the reason reading stopped early.
-    pub end: Option<(u64, Option<String>)>,
+    /// Set on the input's last unit: bytes read, where to resume, why reading stopped early.
+    pub end: Option<End>,
     /// Set when the batch transform failed.
     pub failure: Option<String>,
+}
+
+/// How an input ended.
+pub(crate) struct End {
+    pub bytes: u64,
+    pub resume: Option<Resume>,
+    pub error: Option<String>,
 }
 
 /// A rough guess of rows per byte, to size the builders.
@@ -85,7 +92,7 @@ impl<'m> Collector<'m> {
         }
     }
 
-    fn finish(self, end: Option<(u64, Option<String>)>, meta: Arc<SourceMeta>) -> UnitOutput {
+    fn finish(self, end: Option<End>, meta: Arc<SourceMeta>) -> UnitOutput {
         let batch = (!self.builder.is_empty()).then(|| self.builder.finish());
         UnitOutput {
             meta,
@@ -123,7 +130,17 @@ pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
             c.read += q.len() as u64;
             c.quarantined = q;
         }
-        Payload::End { bytes, error } => end = Some((bytes, error)),
+        Payload::End {
+            bytes,
+            resume,
+            error,
+        } => {
+            end = Some(End {
+                bytes,
+                resume,
+                error,
+            })
+        }
     }
     c.finish(end, meta.clone())
 }

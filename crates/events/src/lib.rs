@@ -45,6 +45,7 @@ pub use error::Error;
 pub use format::InputFormat;
 pub use pipeline::{BatchTransform, Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
 pub use quarantine::{MAX_RAW_BYTES, Quarantined};
+pub use reader::Resume;
 pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
 pub use schema::{category, col, event_schema, time_type};
 pub use source::{

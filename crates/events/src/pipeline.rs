@@ -166,11 +166,12 @@ impl Decoder {
         }
         self.ready
             .extend(out.quarantined.into_iter().map(Decoded::Quarantined));
-        if let Some((bytes, error)) = out.end
+        if let Some(end) = out.end
             && let Some(mut done) = self.stats[out.meta.index].take()
         {
-            done.bytes = bytes;
-            done.error = error;
+            done.bytes = end.bytes;
+            done.resume = end.resume;
+            done.error = end.error;
             self.ready.push_back(Decoded::SourceDone(done));
         }
     }

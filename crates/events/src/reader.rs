@@ -3,7 +3,7 @@
 //! while memory stays bounded by the number of units in flight.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
@@ -42,6 +42,16 @@ pub(crate) struct SourceMeta {
     pub max_record_bytes: usize,
 }
 
+/// Where to pick up an input that is still being appended to: the byte offset after its last
+/// whole line, and that line's successor's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// Byte offset from the start of the file.
+    pub offset: u64,
+    /// The 1-based number of the line that starts there.
+    pub line: u64,
+}
+
 /// A span of one record inside an elements unit's buffer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {
@@ -67,8 +77,13 @@ pub(crate) enum Payload {
     },
     /// Records the reader itself had to quarantine (oversized, truncated).
     Quarantine(Vec<Quarantined>),
-    /// The input is done: bytes read and, if reading stopped early, why.
-    End { bytes: u64, error: Option<String> },
+    /// The input is done: bytes read, where a later run may resume (JSON lines only), and, if
+    /// reading stopped early, why.
+    End {
+        bytes: u64,
+        resume: Option<Resume>,
+        error: Option<String>,
+    },
 }
 
 pub(crate) struct Unit {
@@ -125,8 +140,15 @@ fn read_source(
         })
         .map_err(|_| Disconnected)
     };
-    let mut stream = match open(source) {
-        Ok(s) => Counting { inner: s, count: 0 },
+    let start = match source {
+        InputSource::Resume { offset, line, .. } => Resume {
+            offset: *offset,
+            line: *line,
+        },
+        _ => Resume { offset: 0, line: 1 },
+    };
+    let (mut stream, gzip) = match open(source) {
+        Ok((s, gzip)) => (Counting { inner: s, count: 0 }, gzip),
         Err(e) => {
             let meta = Arc::new(SourceMeta {
                 index,
@@ -139,6 +161,7 @@ fn read_source(
                 &meta,
                 Payload::End {
                     bytes: 0,
+                    resume: None,
                     error: Some(format!("cannot open: {e}")),
                 },
             );
@@ -168,38 +191,54 @@ fn read_source(
             let mut body = Cursor::new(prefix).chain(&mut stream);
             let emit = |payload| send(&meta, payload);
             match format.framing() {
-                Framing::Lines => frame_lines(&mut body, &meta, cfg, emit),
-                Framing::Elements { depth } => frame_elements(&mut body, depth, &meta, cfg, emit),
-                Framing::Csv => frame_csv(&mut body, cfg, emit),
+                // Offsets into a decompressed stream cannot be resumed with a seek.
+                Framing::Lines => frame_lines(&mut body, &meta, cfg, start.line, emit).map(|r| {
+                    (!gzip).then_some(Resume {
+                        offset: start.offset + r.offset,
+                        line: r.line,
+                    })
+                }),
+                Framing::Elements { depth } => {
+                    frame_elements(&mut body, depth, &meta, cfg, emit).map(|()| None)
+                }
+                Framing::Csv => frame_csv(&mut body, cfg, emit).map(|()| None),
             }
         }
     };
-    let error = match result {
-        Ok(()) => None,
+    let (resume, error) = match result {
+        Ok(resume) => (resume, None),
         Err(Stop::Disconnected) => return Err(Disconnected),
-        Err(Stop::Io(e)) => Some(format!("read error: {e}")),
+        Err(Stop::Io(e)) => (None, Some(format!("read error: {e}"))),
     };
     send(
         &meta,
         Payload::End {
             bytes: stream.count,
+            resume,
             error,
         },
     )
 }
 
-fn open(source: &InputSource) -> io::Result<Box<dyn Read + Send>> {
+/// Opens an input; `true` when it is gzip (recognised by its magic bytes, never when resuming
+/// mid-file).
+fn open(source: &InputSource) -> io::Result<(Box<dyn Read + Send>, bool)> {
     let mut reader: BufReader<Box<dyn Read + Send>> = match source {
         InputSource::File(path) => {
             BufReader::with_capacity(256 * 1024, Box::new(File::open(path)?))
+        }
+        InputSource::Resume { path, offset, .. } => {
+            let mut file = File::open(path)?;
+            file.seek(SeekFrom::Start(*offset))?;
+            return Ok((Box::new(BufReader::with_capacity(256 * 1024, file)), false));
         }
         InputSource::Memory { bytes, .. } => BufReader::new(Box::new(Cursor::new(bytes.clone()))),
     };
     let head = reader.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(MultiGzDecoder::new(reader)))
+        Ok((Box::new(MultiGzDecoder::new(reader)), true))
     } else {
-        Ok(Box::new(reader))
+        Ok((Box::new(reader), false))
     }
 }
 
@@ -233,12 +272,15 @@ fn frame_lines(
     stream: &mut impl Read,
     meta: &SourceMeta,
     cfg: ReaderConfig,
+    first_line: u64,
     mut emit: impl FnMut(Payload) -> Result<(), Disconnected>,
-) -> Result<(), Stop> {
+) -> Result<Resume, Stop> {
     let chunk = cfg.chunk_bytes.max(1);
     let mut buf = Vec::with_capacity(chunk + MIN_READ);
-    let mut line = 1u64;
+    let mut line = first_line;
     let mut skipping = false;
+    // Bytes of whole lines handed on (or skipped as oversized): where a later run resumes.
+    let mut consumed = 0u64;
     loop {
         let want = chunk.saturating_sub(buf.len()).max(MIN_READ);
         let eof = fill(stream, &mut buf, want)?;
@@ -246,19 +288,29 @@ fn frame_lines(
             match memchr::memchr(b'\n', &buf) {
                 Some(p) => {
                     buf.drain(..=p);
+                    consumed += p as u64 + 1;
                     line += 1;
                     skipping = false;
                 }
                 None => {
+                    consumed += buf.len() as u64;
                     buf.clear();
                     if eof {
-                        return Ok(());
+                        return Ok(Resume {
+                            offset: consumed,
+                            line,
+                        });
                     }
                     continue;
                 }
             }
         }
         if eof {
+            let whole = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+            let resume = Resume {
+                offset: consumed + whole as u64,
+                line: line + memchr::memchr_iter(b'\n', &buf).count() as u64,
+            };
             if !buf.is_empty() {
                 let unterminated = !buf.ends_with(b"\n");
                 emit(Payload::Lines {
@@ -267,13 +319,14 @@ fn frame_lines(
                     unterminated,
                 })?;
             }
-            return Ok(());
+            return Ok(resume);
         }
         match memchr::memrchr(b'\n', &buf) {
             Some(p) if buf.len() >= chunk => {
                 let mut tail = buf.split_off(p + 1);
                 tail.reserve(chunk + MIN_READ);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+                consumed += buf.len() as u64;
                 emit(Payload::Lines {
                     buf: std::mem::replace(&mut buf, tail),
                     first_line: line,
@@ -283,6 +336,7 @@ fn frame_lines(
             }
             None if buf.len() > cfg.max_record_bytes => {
                 emit(Payload::Quarantine(vec![oversized(meta, line, &buf)]))?;
+                consumed += buf.len() as u64;
                 buf.clear();
                 skipping = true;
             }

@@ -18,6 +18,16 @@ pub const FILING_MARGIN_MICROS: i64 = 48 * 3_600_000_000;
 pub enum InputSource {
     /// A file on disk (gzip is recognised by its magic bytes).
     File(PathBuf),
+    /// The rest of a plain file that grew since it was last read (an append blob): from a byte
+    /// offset after a whole line, numbering lines from `line`.
+    Resume {
+        /// The file.
+        path: PathBuf,
+        /// Where to start reading.
+        offset: u64,
+        /// The number of the line that starts there.
+        line: u64,
+    },
     /// Bytes in memory, under a name (tests, and blobs fetched by other means).
     Memory {
         /// The name shown as the records' `source`.
@@ -31,7 +41,7 @@ impl InputSource {
     /// The name recorded as each record's `source`.
     pub fn name(&self) -> String {
         match self {
-            InputSource::File(p) => p.display().to_string(),
+            InputSource::File(p) | InputSource::Resume { path: p, .. } => p.display().to_string(),
             InputSource::Memory { name, .. } => name.clone(),
         }
     }

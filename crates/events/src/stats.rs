@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::format::InputFormat;
+use crate::reader::Resume;
 
 /// What happened to the records of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct SourceStats {
     pub quarantined: u64,
     /// Why reading stopped early, if it did (the records before it are counted).
     pub error: Option<String>,
+    /// Where a later run can pick the input up if it grows (JSON lines in plain files only).
+    pub resume: Option<Resume>,
 }
 
 impl SourceStats {
@@ -39,6 +42,7 @@ impl SourceStats {
             out_of_window: 0,
             quarantined: 0,
             error: None,
+            resume: None,
         }
     }
 

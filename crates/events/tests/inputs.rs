@@ -302,3 +302,63 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
     assert_eq!(failed.rows(), 0);
     assert!(failed.failures.iter().all(|f| f == "no") && !failed.failures.is_empty());
 }
+
+#[test]
+fn an_append_blob_resumes_after_its_last_whole_line() {
+    use acrlens_events::{InputSource, Resume};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("PT1H.json");
+    let line = |i: usize| record("2025-11-03T10:00:00Z", &format!("c{i}"), "1.2.3.4") + "\n";
+    let whole: String = (1..=3).map(line).collect();
+    let fourth = line(4);
+    fs::write(&path, format!("{whole}{}", &fourth[..40])).unwrap();
+    let first = Decoder::new(
+        vec![InputSource::File(path.clone())],
+        DecodeOptions::default(),
+    )
+    .collect_all();
+    assert_eq!(
+        (first.rows(), first.quarantined.len()),
+        (3, 1),
+        "the cut line is quarantined for now"
+    );
+    let resume = first.stats[0].resume.unwrap();
+    assert_eq!(
+        resume,
+        Resume {
+            offset: whole.len() as u64,
+            line: 4
+        }
+    );
+
+    fs::write(&path, format!("{whole}{fourth}{}", line(5))).unwrap();
+    let again = InputSource::Resume {
+        path: path.clone(),
+        offset: resume.offset,
+        line: resume.line,
+    };
+    let second = Decoder::new(vec![again], DecodeOptions::default()).collect_all();
+    assert_eq!(second.rows(), 2, "only the new lines");
+    assert_eq!(source_lines(&second), [4, 5]);
+    assert_eq!(
+        second.stats[0].resume.unwrap(),
+        Resume {
+            offset: (whole.len() + fourth.len() * 2) as u64,
+            line: 6
+        }
+    );
+
+    let gz = decode_bytes(
+        "x.json.gz",
+        &{
+            let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+            e.write_all(whole.as_bytes()).unwrap();
+            e.finish().unwrap()
+        },
+        DecodeOptions::default(),
+    );
+    assert_eq!(
+        gz.stats[0].resume, None,
+        "a gzip stream cannot be resumed by offset"
+    );
+}
