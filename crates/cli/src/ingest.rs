@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
-use acrlens_attrib::Attributor;
-use acrlens_events::{BatchTransform, Decoded, Decoder, discover};
+use acrlens_engine::ingest;
+use acrlens_engine::store::{Store, StoreOptions};
+use acrlens_events::{Decoded, discover};
 
 use crate::decodeargs::DecodeArgs;
 use crate::summary::{OutputFormat, Summary};
@@ -26,6 +27,11 @@ pub struct IngestArgs {
     /// Write quarantined records here, one JSON object per line.
     #[arg(long)]
     quarantine: Option<PathBuf>,
+    /// Write the attributed events into this Parquet store (created if needed). Re-runs add only
+    /// what is new: unchanged inputs are skipped, grown append blobs are read from where the last
+    /// run stopped.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
     /// List every input in the summary table, not only those with quarantined records or errors.
     #[arg(long)]
     all_sources: bool,
@@ -38,12 +44,13 @@ pub struct IngestArgs {
 
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
     let topology = Arc::new(args.topology.load()?);
-    let attribute: BatchTransform = Arc::new(move |batch| {
-        Attributor::new(&topology)
-            .attribute(&batch)
-            .map_err(|e| e.to_string())
-    });
     let sources = discover(&args.inputs, args.decode.window())?;
+    let store = match &args.store {
+        Some(dir) => {
+            Some(Store::open(dir).with_context(|| format!("opening the store {}", dir.display()))?)
+        }
+        None => None,
+    };
     let mut quarantine = match &args.quarantine {
         Some(path) => {
             Some(BufWriter::new(File::create(path).with_context(|| {
@@ -52,25 +59,37 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let options = args.decode.options();
     let mut summary = Summary::default();
-    for item in Decoder::new(sources, options).with_transform(attribute) {
-        match item {
-            Decoded::Batch(batch) => summary.count_batch(&batch),
-            Decoded::Failed(e) => bail!("attribution failed: {e}"),
-            Decoded::Quarantined(q) => {
-                if let Some(out) = quarantine.as_mut() {
-                    q.write_json_line(out)
-                        .context("writing the quarantine file")?;
+    let outcome = ingest(
+        sources,
+        args.decode.options(),
+        topology,
+        store.as_ref().map(|s| (s, StoreOptions::default())),
+        |item| {
+            match item {
+                Decoded::Batch(batch) => summary.count_batch(batch),
+                Decoded::Quarantined(q) => {
+                    if let Some(out) = quarantine.as_mut() {
+                        q.write_json_line(out)
+                            .map_err(|e| format!("writing the quarantine file: {e}"))?;
+                    }
+                    summary.count_quarantined(q);
                 }
-                summary.count_quarantined(&q);
+                Decoded::SourceDone(stats) => summary.sources.push(stats.clone()),
+                Decoded::Failed(_) => {}
             }
-            Decoded::SourceDone(stats) => summary.sources.push(stats),
-        }
-    }
+            Ok(())
+        },
+    )?;
     if let Some(mut out) = quarantine {
         out.flush().context("writing the quarantine file")?;
     }
+    for changed in &outcome.changed_in_place {
+        eprintln!(
+            "warning: {changed} changed in place since it was ingested and cannot be resumed; not re-read"
+        );
+    }
+    let committed = outcome.run;
     let mut stdout = std::io::stdout().lock();
     summary.print(
         args.summary,
@@ -78,6 +97,20 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         args.all_sources,
         &mut stdout,
     )?;
+    if let (Some(run), Some(dir), crate::summary::OutputFormat::Table) =
+        (committed, &args.store, args.summary)
+    {
+        writeln!(
+            stdout,
+            "\nstore {}: run {} wrote {} rows in {} part files; {} inputs unchanged since earlier runs, {} resumed",
+            dir.display(),
+            run.run,
+            run.written,
+            run.parts,
+            run.unchanged,
+            run.resumed
+        )?;
+    }
     Ok(if summary.sources.iter().any(|s| s.error.is_some()) {
         ExitCode::from(1)
     } else {

@@ -25,8 +25,11 @@ pub struct QueryArgs {
     #[arg(long)]
     file: Option<PathBuf>,
     /// Raw exports to query: a file, folder, glob or `.gz` (repeat the option for more).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
     logs: Vec<String>,
+    /// A Parquet store written by `acrlens ingest --store`.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
     #[command(flatten)]
     decode: DecodeArgs,
     #[command(flatten)]
@@ -77,13 +80,18 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
         bail!("--format parquet needs --out FILE");
     }
     let topology = Arc::new(args.topology.load()?);
-    let sources = discover(&args.logs, args.decode.window())?;
+    let source = match &args.store {
+        Some(dir) => EventSource::Store(dir.clone()),
+        None => EventSource::Logs {
+            sources: discover(&args.logs, args.decode.window())?,
+            options: args.decode.options(),
+        },
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the query runtime")?;
     runtime.block_on(async {
-        let source = EventSource::Logs { sources, options: args.decode.options() };
         let s = session(source, topology).await?;
         let mut df = s.ctx.sql(&sql).await?;
         let values = bind_params(&sql, &args.params);

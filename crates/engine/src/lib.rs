@@ -20,13 +20,16 @@
 //! # });
 //! ```
 
+mod ingest;
 mod output;
 mod params;
 mod raw;
 mod session;
+pub mod store;
 mod tables;
 pub mod udf;
 
+pub use ingest::{IngestError, IngestOutcome, attribution, ingest};
 pub use output::{OutputFormat, ResultWriter};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use acrlens_attrib::{Attributor, attributed_schema};
-use acrlens_events::{BatchTransform, DecodeOptions, Decoded, Decoder, InputSource};
+use acrlens_attrib::attributed_schema;
+use acrlens_events::{DecodeOptions, Decoded, Decoder, InputSource};
 use acrlens_netmap::Topology;
 use arrow_schema::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
+
+use crate::ingest::attribution;
 
 /// Raw exports as one partition of attributed events.
 #[derive(Debug)]
@@ -52,12 +54,7 @@ impl PartitionStream for RawExports {
         let (sources, options) = (self.sources.clone(), self.options);
         let (topology, quarantined) = (self.topology.clone(), self.quarantined.clone());
         builder.spawn_blocking(move || {
-            let attribute: BatchTransform = Arc::new(move |batch| {
-                Attributor::new(&topology)
-                    .attribute(&batch)
-                    .map_err(|e| e.to_string())
-            });
-            for item in Decoder::new(sources, options).with_transform(attribute) {
+            for item in Decoder::new(sources, options).with_transform(attribution(topology)) {
                 match item {
                     Decoded::Batch(batch) => {
                         // A closed receiver means the query needs no more rows (a LIMIT).

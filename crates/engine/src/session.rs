@@ -1,15 +1,22 @@
 //! A DataFusion session with acrlens's tables, views and functions registered.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use acrlens_events::{DecodeOptions, InputSource, category};
 use acrlens_netmap::Topology;
+use arrow_schema::DataType;
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::error::Result;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::raw::RawExports;
+use crate::store::file_schema;
 use crate::{tables, udf};
 
 /// Where the `events` table reads from.
@@ -22,6 +29,8 @@ pub enum EventSource {
         /// How to decode them.
         options: DecodeOptions,
     },
+    /// An acrlens Parquet store (the folder given to `ingest --store`).
+    Store(PathBuf),
 }
 
 /// A session and what its scans quarantined.
@@ -30,6 +39,28 @@ pub struct Session {
     pub ctx: SessionContext,
     /// Records quarantined while scanning raw exports.
     pub quarantined: Arc<AtomicU64>,
+}
+
+/// The store's events: its part files, with `category` and `date` from the hive folders.
+async fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
+    let events = dir.join("events");
+    if !events.is_dir() {
+        return Err(DataFusionError::Plan(format!(
+            "{} is not an acrlens store (no events/ folder)",
+            dir.display()
+        )));
+    }
+    let url = ListingTableUrl::parse(format!("{}/", events.canonicalize()?.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![
+            ("category".to_owned(), DataType::Utf8),
+            ("date".to_owned(), DataType::Utf8),
+        ]);
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(file_schema(&acrlens_attrib::attributed_schema()));
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// Builds a session: `events` over `source`, the `repository_events` and `login_events` views,
@@ -45,6 +76,10 @@ pub async fn session(source: EventSource, topology: Arc<Topology>) -> Result<Ses
                 StreamingTable::try_new(acrlens_attrib::attributed_schema(), vec![Arc::new(raw)])?;
             ctx.register_table("events", Arc::new(table))?;
             quarantined
+        }
+        EventSource::Store(dir) => {
+            ctx.register_table("events", store_table(&dir).await?)?;
+            Arc::default()
         }
     };
     for (view, category) in [

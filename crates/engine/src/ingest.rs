@@ -1,0 +1,78 @@
+//! The ingest pipeline: decode, attribute on the decoding threads, and (optionally) write into
+//! the store — one loop for the CLI and for tests.
+
+use std::sync::Arc;
+
+use acrlens_attrib::Attributor;
+use acrlens_events::{BatchTransform, DecodeOptions, Decoded, Decoder, InputSource};
+use acrlens_netmap::Topology;
+
+use crate::store::{RunSummary, Store, StoreError, StoreOptions};
+
+/// Attribution as a batch transform for the decoder.
+pub fn attribution(topology: Arc<Topology>) -> BatchTransform {
+    Arc::new(move |batch| {
+        Attributor::new(&topology)
+            .attribute(&batch)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Why an ingest failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Attribution failed.
+    #[error("attribution failed: {0}")]
+    Attribution(String),
+    /// The observer stopped the run.
+    #[error("{0}")]
+    Observer(String),
+}
+
+/// What an ingest did besides what the observer saw.
+#[derive(Debug, Default)]
+pub struct IngestOutcome {
+    /// The store run, when there is a store.
+    pub run: Option<RunSummary>,
+    /// Inputs that changed in place and were not re-read.
+    pub changed_in_place: Vec<String>,
+}
+
+/// Decodes and attributes `sources`, shows every item to `observe`, and writes rows and
+/// quarantine into `store` (reading only what is new to it) when one is given.
+pub fn ingest(
+    sources: Vec<InputSource>,
+    options: DecodeOptions,
+    topology: Arc<Topology>,
+    store: Option<(&Store, StoreOptions)>,
+    mut observe: impl FnMut(&Decoded) -> Result<(), String>,
+) -> Result<IngestOutcome, IngestError> {
+    let mut outcome = IngestOutcome::default();
+    let (sources, mut run) = match store {
+        Some((store, store_options)) => {
+            let plan = store.plan(sources)?;
+            let run = store.begin(&plan, store_options)?;
+            outcome.changed_in_place = plan.changed_in_place;
+            (plan.sources, Some(run))
+        }
+        None => (sources, None),
+    };
+    for item in Decoder::new(sources, options).with_transform(attribution(topology)) {
+        if let Decoded::Failed(e) = &item {
+            return Err(IngestError::Attribution(e.clone()));
+        }
+        observe(&item).map_err(IngestError::Observer)?;
+        let Some(run) = run.as_mut() else { continue };
+        match &item {
+            Decoded::Batch(batch) => run.write(batch)?,
+            Decoded::Quarantined(q) => run.quarantine(q)?,
+            Decoded::SourceDone(stats) => run.source_done(stats),
+            Decoded::Failed(_) => {}
+        }
+    }
+    outcome.run = run.map(|r| r.commit()).transpose()?;
+    Ok(outcome)
+}

@@ -1,0 +1,342 @@
+//! The enriched Parquet store: `DIR/events/category=…/date=YYYY-MM-DD/part-….parquet` (zstd,
+//! row groups of up to 128 Ki rows sorted by time, page statistics), `DIR/quarantine/`,
+//! `DIR/manifest.json` and `DIR/runs.jsonl`.
+//!
+//! A run commits atomically: parts and quarantine are written under temporary names; then a
+//! journal naming every rename and the new manifest is written (atomically); then the renames
+//! are done, the manifest replaced, the run appended to `runs.jsonl`, the journal removed. A run
+//! killed before its journal leaves only temporaries, removed by the next run, which re-reads
+//! the same inputs; a run killed after it is rolled forward by the next. Either way every record
+//! is in the store exactly once.
+
+mod fsutil;
+mod manifest;
+mod partition;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use acrlens_attrib::attributed_schema;
+use acrlens_events::{InputSource, Quarantined, SourceStats};
+use arrow_array::{Array, RecordBatch, StringArray};
+use serde::{Deserialize, Serialize};
+
+use fsutil::{read_json, remove_temporaries, write_atomically};
+pub use manifest::{InputRecord, Manifest, file_state};
+use partition::PartitionWriters;
+pub use partition::{ROW_GROUP_ROWS, file_schema, hive_value};
+
+/// Why the store could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file operation failed.
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// A store file does not hold what it should.
+    #[error("{0} is damaged: {1}")]
+    Corrupt(String, String),
+    /// Writing Parquet failed.
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Arrow refused a batch.
+    #[error(transparent)]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// A failure injected by a test (`StoreOptions::fail_after_parts`).
+    #[error("simulated crash after {0} part files")]
+    Simulated(usize),
+}
+
+/// Test hooks that stop a run part-way, as a crash would.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreOptions {
+    /// Stop after this many part files were opened, before any commit.
+    pub fail_after_parts: Option<usize>,
+    /// Stop after the journal is written and the parts renamed, before the manifest is replaced.
+    pub fail_before_manifest: bool,
+}
+
+/// An opened store.
+pub struct Store {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+/// What a run is to read: inputs new or grown since the last run.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The inputs to decode (whole, or resumed after their last whole line).
+    pub sources: Vec<InputSource>,
+    /// Inputs unchanged since they were ingested.
+    pub unchanged: usize,
+    /// Inputs that grew and are read from where the last run stopped.
+    pub resumed: usize,
+    /// Inputs that changed in a way that cannot be resumed (rewritten, shrunk, compressed):
+    /// not re-read, so nothing is written twice.
+    pub changed_in_place: Vec<String>,
+    states: BTreeMap<String, (u64, u128)>,
+}
+
+/// The journal of a commit in progress.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    renames: Vec<(PathBuf, PathBuf)>,
+    manifest: Manifest,
+    run: RunSummary,
+}
+
+/// One run's summary, as appended to `runs.jsonl`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Run id.
+    pub run: String,
+    /// Inputs read (whole or resumed).
+    pub inputs: usize,
+    /// Inputs skipped as unchanged.
+    pub unchanged: usize,
+    /// Inputs resumed.
+    pub resumed: usize,
+    /// Records read.
+    pub read: u64,
+    /// Records written.
+    pub written: u64,
+    /// Duplicates dropped.
+    pub duplicates: u64,
+    /// Records outside the time window.
+    pub out_of_window: u64,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// Rows written per access path.
+    pub access_paths: BTreeMap<String, u64>,
+    /// Part files written.
+    pub parts: usize,
+}
+
+impl Store {
+    /// Opens (or creates) a store, finishing or discarding whatever an interrupted run left.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        for sub in ["events", "quarantine"] {
+            let path = dir.join(sub);
+            fs::create_dir_all(&path).map_err(|e| StoreError::Io(path.display().to_string(), e))?;
+        }
+        let journal = dir.join("journal.json");
+        if journal.exists() {
+            let pending: Journal = read_json(&journal)?;
+            apply(dir, &pending)?;
+        }
+        remove_temporaries(&dir.join("events"))?;
+        remove_temporaries(&dir.join("quarantine"))?;
+        let manifest = Manifest::load(&dir.join("manifest.json"))?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The folder of the event files.
+    pub fn events_dir(&self) -> PathBuf {
+        self.dir.join("events")
+    }
+
+    /// Decides what to read of `inputs`: new files whole, grown files from where they stopped,
+    /// unchanged files not at all.
+    pub fn plan(&self, inputs: Vec<InputSource>) -> Result<Plan, StoreError> {
+        let mut plan = Plan::default();
+        for input in inputs {
+            let InputSource::File(path) = &input else {
+                plan.sources.push(input);
+                continue;
+            };
+            let key = path.display().to_string();
+            let state = file_state(path).map_err(|e| StoreError::Io(key.clone(), e))?;
+            plan.states.insert(key.clone(), state);
+            match self.manifest.inputs.get(&key) {
+                None => plan.sources.push(input),
+                Some(seen) if (seen.size, seen.mtime_ns) == state => plan.unchanged += 1,
+                Some(seen) => match (seen.resume_offset, seen.resume_line) {
+                    (Some(offset), Some(line)) if state.0 >= seen.size => {
+                        plan.resumed += 1;
+                        plan.sources.push(InputSource::Resume {
+                            path: path.clone(),
+                            offset,
+                            line,
+                        });
+                    }
+                    _ => plan.changed_in_place.push(key),
+                },
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Starts a run that will read `plan`.
+    pub fn begin(&self, plan: &Plan, options: StoreOptions) -> Result<StoreRun, StoreError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        let run = format!("{now}-{}", std::process::id());
+        let quarantine_tmp = self
+            .dir
+            .join("quarantine")
+            .join(format!(".{run}.jsonl.tmp"));
+        let quarantine = BufWriter::new(
+            File::create(&quarantine_tmp)
+                .map_err(|e| StoreError::Io(quarantine_tmp.display().to_string(), e))?,
+        );
+        Ok(StoreRun {
+            dir: self.dir.clone(),
+            partitions: PartitionWriters::new(&self.events_dir(), &run, &attributed_schema())?,
+            quarantine,
+            quarantine_tmp,
+            manifest: self.manifest.clone(),
+            states: plan.states.clone(),
+            summary: RunSummary {
+                run,
+                unchanged: plan.unchanged,
+                resumed: plan.resumed,
+                ..RunSummary::default()
+            },
+            options,
+        })
+    }
+}
+
+/// Finishes a commit from its journal; safe to repeat.
+fn apply(dir: &Path, journal: &Journal) -> Result<(), StoreError> {
+    for (tmp, final_path) in &journal.renames {
+        if tmp.exists() {
+            fs::rename(tmp, final_path)
+                .map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
+        } else if !final_path.exists() {
+            return Err(StoreError::Corrupt(
+                final_path.display().to_string(),
+                "committed part file missing".into(),
+            ));
+        }
+    }
+    journal.manifest.save(&dir.join("manifest.json"))?;
+    let line = sonic_rs::to_string(&journal.run)
+        .map_err(|e| StoreError::Corrupt("run summary".into(), e.to_string()))?;
+    let runs = dir.join("runs.jsonl");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&runs)
+        .map_err(|e| StoreError::Io(runs.display().to_string(), e))?;
+    writeln!(file, "{line}").map_err(|e| StoreError::Io(runs.display().to_string(), e))?;
+    let journal_path = dir.join("journal.json");
+    fs::remove_file(&journal_path)
+        .map_err(|e| StoreError::Io(journal_path.display().to_string(), e))
+}
+
+/// A run writing into the store.
+pub struct StoreRun {
+    dir: PathBuf,
+    partitions: PartitionWriters,
+    quarantine: BufWriter<File>,
+    quarantine_tmp: PathBuf,
+    manifest: Manifest,
+    states: BTreeMap<String, (u64, u128)>,
+    summary: RunSummary,
+    options: StoreOptions,
+}
+
+impl StoreRun {
+    /// Writes an attributed batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        if let Some(paths) = batch
+            .column_by_name(acrlens_attrib::col::ACCESS_PATH)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        {
+            for i in 0..paths.len() {
+                *self
+                    .summary
+                    .access_paths
+                    .entry(paths.value(i).to_owned())
+                    .or_default() += 1;
+            }
+        }
+        self.partitions.write(batch)?;
+        if let Some(limit) = self.options.fail_after_parts
+            && self.partitions.parts() >= limit
+        {
+            return Err(StoreError::Simulated(limit));
+        }
+        Ok(())
+    }
+
+    /// Keeps a quarantined record.
+    pub fn quarantine(&mut self, q: &Quarantined) -> Result<(), StoreError> {
+        q.write_json_line(&mut self.quarantine)
+            .map_err(|e| StoreError::Io(self.quarantine_tmp.display().to_string(), e))
+    }
+
+    /// Records an input as read as far as its stats say.
+    pub fn source_done(&mut self, stats: &SourceStats) {
+        let key = stats.source.to_string();
+        self.summary.inputs += 1;
+        self.summary.read += stats.read;
+        self.summary.written += stats.accepted;
+        self.summary.duplicates += stats.duplicates;
+        self.summary.out_of_window += stats.out_of_window;
+        self.summary.quarantined += stats.quarantined;
+        let Some(&(size, mtime_ns)) = self.states.get(&key) else {
+            return;
+        };
+        let record = self.manifest.inputs.entry(key).or_default();
+        record.size = size;
+        record.mtime_ns = mtime_ns;
+        record.resume_offset = stats.resume.map(|r| r.offset);
+        record.resume_line = stats.resume.map(|r| r.line);
+        record.written += stats.accepted;
+        record.quarantined += stats.quarantined;
+    }
+
+    /// Commits the run: after this, its rows are in the store exactly once.
+    pub fn commit(mut self) -> Result<RunSummary, StoreError> {
+        self.partitions.finish()?;
+        self.quarantine
+            .flush()
+            .map_err(|e| StoreError::Io(self.quarantine_tmp.display().to_string(), e))?;
+        let mut renames = std::mem::take(&mut self.partitions.finished);
+        self.summary.parts = renames.len();
+        let quarantine_final = self
+            .dir
+            .join("quarantine")
+            .join(format!("{}.jsonl", self.summary.run));
+        if self.summary.quarantined > 0 {
+            renames.push((self.quarantine_tmp.clone(), quarantine_final));
+        }
+        let journal = Journal {
+            renames,
+            manifest: self.manifest,
+            run: self.summary.clone(),
+        };
+        let bytes = sonic_rs::to_vec(&journal)
+            .map_err(|e| StoreError::Corrupt("journal".into(), e.to_string()))?;
+        write_atomically(&self.dir.join("journal.json"), &bytes)?;
+        if self.options.fail_before_manifest {
+            for (tmp, final_path) in &journal.renames {
+                fs::rename(tmp, final_path)
+                    .map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
+            }
+            return Err(StoreError::Simulated(journal.renames.len()));
+        }
+        apply(&self.dir, &journal)?;
+        if journal
+            .renames
+            .iter()
+            .all(|(tmp, _)| *tmp != self.quarantine_tmp)
+        {
+            let _ = fs::remove_file(&self.quarantine_tmp);
+        }
+        Ok(self.summary)
+    }
+}

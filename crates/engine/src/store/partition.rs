@@ -1,0 +1,238 @@
+//! Writing attributed batches into hive partitions `category=…/date=YYYY-MM-DD/`: rows are
+//! grouped per partition, sorted by time, and written as row groups of up to `ROW_GROUP_ROWS`
+//! into one temporary part file per partition and run.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use acrlens_events::col;
+use acrlens_values::format_timestamp_micros;
+use arrow_array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
+use arrow_schema::{Schema, SchemaRef};
+use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::store::StoreError;
+
+/// Rows per row group.
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Rows buffered across all partitions before the largest buffer is written early.
+const BUFFERED_ROWS: usize = 2 * ROW_GROUP_ROWS;
+
+/// The hive value of a partition: characters other than `[A-Za-z0-9_.-]` percent-encoded, so a
+/// category from the logs can never name another folder.
+pub fn hive_value(value: Option<&str>) -> String {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return "__HIVE_DEFAULT_PARTITION__".to_owned();
+    };
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-') || (b == b'.' && !out.is_empty()) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The schema of the part files: the attributed schema without `category`, which the path holds.
+pub fn file_schema(attributed: &SchemaRef) -> SchemaRef {
+    let fields: Vec<_> = attributed
+        .fields()
+        .iter()
+        .filter(|f| f.name() != col::CATEGORY)
+        .cloned()
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+struct OpenPart {
+    writer: ArrowWriter<File>,
+    tmp: PathBuf,
+    final_path: PathBuf,
+}
+
+#[derive(Default)]
+struct Partition {
+    buffered: Vec<RecordBatch>,
+    rows: usize,
+    part: Option<OpenPart>,
+}
+
+/// The partitions of one run.
+pub struct PartitionWriters {
+    events_dir: PathBuf,
+    run: String,
+    file_schema: SchemaRef,
+    category_index: usize,
+    partitions: HashMap<(String, String), Partition>,
+    buffered: usize,
+    parts: usize,
+    /// Parts finished: (temporary name, final name).
+    pub finished: Vec<(PathBuf, PathBuf)>,
+}
+
+fn props() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .build()
+}
+
+impl PartitionWriters {
+    /// Writers for one run into `events_dir`.
+    pub fn new(events_dir: &Path, run: &str, attributed: &SchemaRef) -> Result<Self, StoreError> {
+        let category_index = attributed
+            .index_of(col::CATEGORY)
+            .map_err(|e| StoreError::Corrupt("schema".into(), e.to_string()))?;
+        Ok(PartitionWriters {
+            events_dir: events_dir.to_path_buf(),
+            run: run.to_owned(),
+            file_schema: file_schema(attributed),
+            category_index,
+            partitions: HashMap::new(),
+            buffered: 0,
+            parts: 0,
+            finished: Vec::new(),
+        })
+    }
+
+    /// Parts opened so far.
+    pub fn parts(&self) -> usize {
+        self.parts
+    }
+
+    /// Adds an attributed batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        let categories = batch
+            .column(self.category_index)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| StoreError::Corrupt("batch".into(), "category is not text".into()))?;
+        let times = batch
+            .column_by_name(col::TIME)
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
+            .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?;
+        let mut days: HashMap<i64, String> = HashMap::new();
+        let mut groups: HashMap<(String, String), Vec<u32>> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            let day = times.value(row).div_euclid(86_400_000_000);
+            let date = days
+                .entry(day)
+                .or_insert_with(|| format_timestamp_micros(day * 86_400_000_000)[..10].to_owned());
+            let category = hive_value(categories.is_valid(row).then(|| categories.value(row)));
+            groups
+                .entry((category, date.clone()))
+                .or_default()
+                .push(row as u32);
+        }
+        let without_category: Vec<usize> = (0..batch.num_columns())
+            .filter(|&i| i != self.category_index)
+            .collect();
+        let projected = batch.project(&without_category)?;
+        for (key, rows) in groups {
+            let part = if rows.len() == batch.num_rows() {
+                projected.clone()
+            } else {
+                take_record_batch(&projected, &UInt32Array::from(rows))?
+            };
+            let entry = self.partitions.entry(key.clone()).or_default();
+            let rows = part.num_rows();
+            entry.rows += rows;
+            entry.buffered.push(part);
+            self.buffered += rows;
+            if entry.rows >= ROW_GROUP_ROWS {
+                self.flush(&key)?;
+            }
+        }
+        while self.buffered > BUFFERED_ROWS {
+            let Some(largest) = self
+                .partitions
+                .iter()
+                .max_by_key(|(_, p)| p.rows)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.flush(&largest)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a partition's buffered rows, sorted by time, as one row group.
+    fn flush(&mut self, key: &(String, String)) -> Result<(), StoreError> {
+        let Some(partition) = self.partitions.get_mut(key) else {
+            return Ok(());
+        };
+        if partition.rows == 0 {
+            return Ok(());
+        }
+        let batch = concat_batches(&self.file_schema, &partition.buffered)?;
+        self.buffered -= partition.rows.min(self.buffered);
+        partition.buffered.clear();
+        partition.rows = 0;
+        let time = batch.column(0);
+        let sorted = take_record_batch(&batch, &sort_to_indices(time, None, None)?)?;
+        if partition.part.is_none() {
+            let dir = self
+                .events_dir
+                .join(format!("category={}", key.0))
+                .join(format!("date={}", key.1));
+            fs::create_dir_all(&dir).map_err(|e| StoreError::Io(dir.display().to_string(), e))?;
+            let name = format!("part-{}-{:05}.parquet", self.run, self.parts);
+            self.parts += 1;
+            let (tmp, final_path) = (dir.join(format!(".{name}.tmp")), dir.join(name));
+            let file =
+                File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
+            let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(props()))?;
+            partition.part = Some(OpenPart {
+                writer,
+                tmp,
+                final_path,
+            });
+        }
+        if let Some(part) = partition.part.as_mut() {
+            part.writer.write(&sorted)?;
+            part.writer.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything buffered and closes every part (still under temporary names).
+    pub fn finish(&mut self) -> Result<(), StoreError> {
+        let keys: Vec<_> = self.partitions.keys().cloned().collect();
+        for key in keys {
+            self.flush(&key)?;
+            if let Some(part) = self.partitions.get_mut(&key).and_then(|p| p.part.take()) {
+                let file = part.writer.into_inner()?;
+                file.sync_all()
+                    .map_err(|e| StoreError::Io(part.tmp.display().to_string(), e))?;
+                self.finished.push((part.tmp, part.final_path));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hive_values_cannot_escape_their_folder() {
+        assert_eq!(
+            hive_value(Some("ContainerRegistryRepositoryEvents")),
+            "ContainerRegistryRepositoryEvents"
+        );
+        assert_eq!(hive_value(Some("../../etc")), "%2E%2E%2F%2E%2E%2Fetc");
+        assert_eq!(hive_value(Some("a=b/c")), "a%3Db%2Fc");
+        assert_eq!(hive_value(None), "__HIVE_DEFAULT_PARTITION__");
+        assert_eq!(hive_value(Some("")), "__HIVE_DEFAULT_PARTITION__");
+    }
+}
