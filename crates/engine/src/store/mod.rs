@@ -52,7 +52,7 @@ pub enum StoreError {
 /// Test hooks that stop a run part-way, as a crash would.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreOptions {
-    /// Stop after this many part files were opened, before any commit.
+    /// Stop once this many part files were written, before the commit begins.
     pub fail_after_parts: Option<usize>,
     /// Stop after the journal is written and the parts renamed, before the manifest is replaced.
     pub fail_before_manifest: bool,
@@ -264,12 +264,15 @@ impl StoreRun {
             }
         }
         self.partitions.write(batch)?;
-        if let Some(limit) = self.options.fail_after_parts
-            && self.partitions.parts() >= limit
-        {
-            return Err(StoreError::Simulated(limit));
+        self.maybe_crash()
+    }
+
+    /// The test hook: stop as a crash would once enough part files exist.
+    fn maybe_crash(&self) -> Result<(), StoreError> {
+        match self.options.fail_after_parts {
+            Some(limit) if self.partitions.parts() >= limit => Err(StoreError::Simulated(limit)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Keeps a quarantined record.
@@ -302,6 +305,7 @@ impl StoreRun {
     /// Commits the run: after this, its rows are in the store exactly once.
     pub fn commit(mut self) -> Result<RunSummary, StoreError> {
         self.partitions.finish()?;
+        self.maybe_crash()?;
         self.quarantine
             .flush()
             .map_err(|e| StoreError::Io(self.quarantine_tmp.display().to_string(), e))?;

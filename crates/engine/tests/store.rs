@@ -1,0 +1,341 @@
+//! The Parquet store: readable by an independent reader, killed runs leave every record exactly
+//! once, appended blobs add only their new lines, and SQL over the store agrees with SQL over the
+//! raw exports.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use acrlens_engine::store::{Store, StoreError, StoreOptions};
+use acrlens_engine::{EventSource, IngestError, ingest, session};
+use acrlens_events::{DecodeOptions, InputSource, discover};
+use acrlens_netmap::Topology;
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn topology() -> Arc<Topology> {
+    Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap())
+}
+
+fn sample_inputs() -> Vec<InputSource> {
+    discover(
+        &[root().join("sample-logs/exports").display().to_string()],
+        Default::default(),
+    )
+    .unwrap()
+}
+
+fn run(
+    store: &Path,
+    inputs: Vec<InputSource>,
+    options: StoreOptions,
+) -> Result<acrlens_engine::IngestOutcome, IngestError> {
+    let store = Store::open(store).unwrap();
+    ingest(
+        inputs,
+        DecodeOptions {
+            chunk_bytes: 4096,
+            ..DecodeOptions::default()
+        },
+        topology(),
+        Some((&store, options)),
+        |_| Ok(()),
+    )
+}
+
+fn part_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("events")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every row of the store, read with the parquet crate's own reader (no acrlens, no DataFusion).
+fn read_back(dir: &Path) -> Vec<RecordBatch> {
+    part_files(dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .flat_map(|p| {
+            ParquetRecordBatchReaderBuilder::try_new(fs::File::open(p).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(Result::unwrap)
+        })
+        .collect()
+}
+
+/// (source, line) of every row: a record's identity in the store.
+fn record_ids(batches: &[RecordBatch]) -> Vec<(String, i64)> {
+    let mut ids = Vec::new();
+    for b in batches {
+        let sources = b
+            .column_by_name("source")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let lines = b
+            .column_by_name("source_line")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        ids.extend((0..b.num_rows()).map(|i| (sources.value(i).to_owned(), lines.value(i))));
+    }
+    ids
+}
+
+fn assert_exactly_once(batches: &[RecordBatch], expected: usize) {
+    let ids = record_ids(batches);
+    let unique: HashSet<_> = ids.iter().cloned().collect();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (expected, expected),
+        "every record exactly once"
+    );
+}
+
+#[test]
+fn an_independent_parquet_reader_reads_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
+    let summary = outcome.run.unwrap();
+    assert_eq!(
+        (summary.read, summary.written, summary.quarantined),
+        (289, 286, 3)
+    );
+    let batches = read_back(dir.path());
+    assert_exactly_once(&batches, 286);
+    let schema = batches[0].schema();
+    assert!(
+        schema.column_with_name("category").is_none(),
+        "the category is in the folder name"
+    );
+    assert!(
+        schema.column_with_name("access_path").is_some()
+            && schema.column_with_name("service_tags").is_some()
+    );
+    for part in part_files(dir.path())
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
+        let text = part.display().to_string();
+        assert!(
+            text.contains("/category=ContainerRegistry") && text.contains("/date=2025-11-0"),
+            "{text}"
+        );
+        let reader = SerializedFileReader::new(fs::File::open(part).unwrap()).unwrap();
+        let meta = reader.metadata();
+        assert!(
+            meta.row_group(0).column(0).statistics().is_some(),
+            "time statistics for pruning"
+        );
+        assert_eq!(
+            format!("{:?}", meta.row_group(0).column(0).compression()),
+            "ZSTD(ZstdLevel(1))"
+        );
+        let rows: Vec<RecordBatch> =
+            ParquetRecordBatchReaderBuilder::try_new(fs::File::open(part).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+        let times: Vec<i64> = rows
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "{text} is sorted by time"
+        );
+    }
+    let quarantine = fs::read_dir(dir.path().join("quarantine")).unwrap().count();
+    assert_eq!(quarantine, 1, "one quarantine file for the run");
+    let runs = fs::read_to_string(dir.path().join("runs.jsonl")).unwrap();
+    assert_eq!(runs.lines().count(), 1);
+    assert!(runs.contains("\"written\":286"));
+}
+
+#[test]
+fn a_second_run_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
+    let again = run(dir.path(), sample_inputs(), StoreOptions::default())
+        .unwrap()
+        .run
+        .unwrap();
+    assert_eq!((again.written, again.unchanged, again.inputs), (0, 85, 0));
+    assert_exactly_once(&read_back(dir.path()), 286);
+}
+
+#[test]
+fn a_run_killed_before_its_commit_is_redone_with_nothing_lost_or_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let crash = run(
+        dir.path(),
+        sample_inputs(),
+        StoreOptions {
+            fail_after_parts: Some(2),
+            ..StoreOptions::default()
+        },
+    );
+    assert!(
+        matches!(crash, Err(IngestError::Store(StoreError::Simulated(2)))),
+        "{crash:?}"
+    );
+    assert!(read_back(dir.path()).is_empty(), "nothing committed");
+    assert!(
+        part_files(dir.path())
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "tmp")),
+        "the crash left temporaries"
+    );
+    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
+    assert!(
+        part_files(dir.path())
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "parquet")),
+        "temporaries removed"
+    );
+    assert_exactly_once(&read_back(dir.path()), 286);
+}
+
+#[test]
+fn a_run_killed_during_its_commit_is_rolled_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let crash = run(
+        dir.path(),
+        sample_inputs(),
+        StoreOptions {
+            fail_before_manifest: true,
+            ..StoreOptions::default()
+        },
+    );
+    assert!(
+        matches!(crash, Err(IngestError::Store(StoreError::Simulated(_)))),
+        "{crash:?}"
+    );
+    assert!(dir.path().join("journal.json").exists());
+    let again = run(dir.path(), sample_inputs(), StoreOptions::default())
+        .unwrap()
+        .run
+        .unwrap();
+    assert!(!dir.path().join("journal.json").exists());
+    assert_eq!(
+        again.written, 0,
+        "the rolled-forward manifest knows every input"
+    );
+    assert_exactly_once(&read_back(dir.path()), 286);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("runs.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn an_appended_blob_adds_only_its_new_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let blob = logs.path().join("PT1H.json");
+    let line = |i: usize| {
+        format!(
+            r#"{{"time":"2025-11-03T10:{i:02}:00Z","operationName":"Pull","resultDescription":"200","callerIpAddress":"10.0.2.4","correlationId":"c{i}","properties":{{"loginServer":"contoso.azurecr.io","repository":"prod/web"}}}}"#
+        ) + "\n"
+    };
+    let first: String = (1..=3).map(line).collect();
+    let fourth = line(4);
+    fs::write(&blob, format!("{first}{}", &fourth[..50])).unwrap();
+    let inputs = || vec![InputSource::File(blob.clone())];
+    let one = run(dir.path(), inputs(), StoreOptions::default())
+        .unwrap()
+        .run
+        .unwrap();
+    assert_eq!(
+        (one.written, one.quarantined),
+        (3, 1),
+        "the line being written is quarantined, not lost"
+    );
+    fs::write(&blob, format!("{first}{fourth}{}{}", line(5), line(6))).unwrap();
+    let two = run(dir.path(), inputs(), StoreOptions::default())
+        .unwrap()
+        .run
+        .unwrap();
+    assert_eq!((two.resumed, two.written, two.quarantined), (1, 3, 0));
+    let batches = read_back(dir.path());
+    assert_exactly_once(&batches, 6);
+    let mut lines: Vec<i64> = record_ids(&batches).into_iter().map(|(_, l)| l).collect();
+    lines.sort();
+    assert_eq!(lines, [1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_over_the_store_agrees_with_sql_over_the_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
+    let sql = std::fs::read_to_string(root().join("queries/pulls_by_access_path.sql")).unwrap();
+    let raw = session(
+        EventSource::Logs {
+            sources: sample_inputs(),
+            options: DecodeOptions::default(),
+        },
+        topology(),
+    )
+    .await
+    .unwrap();
+    let stored = session(EventSource::Store(dir.path().to_path_buf()), topology())
+        .await
+        .unwrap();
+    let a = raw.ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let b = stored.ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    assert_eq!(
+        pretty_format_batches(&a).unwrap().to_string(),
+        pretty_format_batches(&b).unwrap().to_string()
+    );
+    let n = stored
+        .ctx
+        .sql("SELECT count(*) FROM login_events")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        n[0].column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0),
+        78
+    );
+}
