@@ -14,6 +14,7 @@ use acrlens_engine::store::{Store, StoreOptions};
 use acrlens_events::{Decoded, discover};
 
 use crate::decodeargs::DecodeArgs;
+use crate::progress::Progress;
 use crate::summary::{OutputFormat, Summary};
 use crate::topology::TopologyArgs;
 
@@ -32,6 +33,9 @@ pub struct IngestArgs {
     /// run stopped.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    /// No progress line on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    quiet: bool,
     /// List every input in the summary table, not only those with quarantined records or errors.
     #[arg(long)]
     all_sources: bool,
@@ -60,6 +64,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut summary = Summary::default();
+    let mut progress = Progress::new(sources.len(), args.quiet);
     let outcome = ingest(
         sources,
         args.decode.options(),
@@ -67,7 +72,10 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         store.as_ref().map(|s| (s, StoreOptions::default())),
         |item| {
             match item {
-                Decoded::Batch(batch) => summary.count_batch(batch),
+                Decoded::Batch(batch) => {
+                    progress.rows(batch.num_rows());
+                    summary.count_batch(batch);
+                }
                 Decoded::Quarantined(q) => {
                     if let Some(out) = quarantine.as_mut() {
                         q.write_json_line(out)
@@ -75,12 +83,16 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
                     }
                     summary.count_quarantined(q);
                 }
-                Decoded::SourceDone(stats) => summary.sources.push(stats.clone()),
+                Decoded::SourceDone(stats) => {
+                    progress.input_done();
+                    summary.sources.push(stats.clone());
+                }
                 Decoded::Failed(_) => {}
             }
             Ok(())
         },
     )?;
+    progress.finish();
     if let Some(mut out) = quarantine {
         out.flush().context("writing the quarantine file")?;
     }

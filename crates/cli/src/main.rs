@@ -5,6 +5,7 @@
 mod decodeargs;
 mod explain;
 mod ingest;
+mod progress;
 mod query;
 mod summary;
 mod timearg;
