@@ -23,7 +23,7 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Rows buffered across all partitions before the largest buffer is written early.
 const BUFFERED_ROWS: usize = 2 * ROW_GROUP_ROWS;
 
-/// The hive value of a partition: characters other than `[A-Za-z0-9_.-]` percent-encoded, so a
+/// The hive value of a partition: characters other than `[A-Za-z0-9_-]` percent-encoded, so a
 /// category from the logs can never name another folder.
 pub fn hive_value(value: Option<&str>) -> String {
     let Some(value) = value.filter(|v| !v.is_empty()) else {
@@ -31,7 +31,7 @@ pub fn hive_value(value: Option<&str>) -> String {
     };
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-') || (b == b'.' && !out.is_empty()) {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-') {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
