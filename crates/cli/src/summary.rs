@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::RecordBatch;
 use clap::ValueEnum;
 use serde::Serialize;
 
+use acrlens_engine::store::count_values;
 use acrlens_events::{Quarantined, SourceStats, col};
 
 /// How many quarantined records the summary shows.
@@ -240,24 +241,5 @@ impl Summary {
             }
         }
         Ok(())
-    }
-}
-
-/// Adds the values of a text column to counts.
-fn count_values(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String, u64>) {
-    let Some(values) = batch
-        .column_by_name(column)
-        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-    else {
-        return;
-    };
-    for value in values.iter() {
-        let name = value.unwrap_or("(none)");
-        match counts.get_mut(name) {
-            Some(count) => *count += 1,
-            None => {
-                counts.insert(name.to_owned(), 1);
-            }
-        }
     }
 }

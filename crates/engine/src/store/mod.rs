@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use acrlens_attrib::attributed_schema;
 use acrlens_events::{InputSource, Quarantined, SourceStats};
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::{RecordBatch, StringArray};
 use serde::{Deserialize, Serialize};
 
 use fsutil::{read_json, remove_temporaries, write_atomically};
@@ -108,6 +108,8 @@ pub struct RunSummary {
     pub out_of_window: u64,
     /// Records quarantined.
     pub quarantined: u64,
+    /// Rows written per category.
+    pub categories: BTreeMap<String, u64>,
     /// Rows written per access path.
     pub access_paths: BTreeMap<String, u64>,
     /// Part files written.
@@ -251,18 +253,16 @@ pub struct StoreRun {
 impl StoreRun {
     /// Writes an attributed batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
-        if let Some(paths) = batch
-            .column_by_name(acrlens_attrib::col::ACCESS_PATH)
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-        {
-            for i in 0..paths.len() {
-                *self
-                    .summary
-                    .access_paths
-                    .entry(paths.value(i).to_owned())
-                    .or_default() += 1;
-            }
-        }
+        count_values(
+            batch,
+            acrlens_events::col::CATEGORY,
+            &mut self.summary.categories,
+        );
+        count_values(
+            batch,
+            acrlens_attrib::col::ACCESS_PATH,
+            &mut self.summary.access_paths,
+        );
         self.partitions.write(batch)?;
         self.maybe_crash()
     }
@@ -342,5 +342,24 @@ impl StoreRun {
             let _ = fs::remove_file(&self.quarantine_tmp);
         }
         Ok(self.summary)
+    }
+}
+
+/// Adds the values of a text column to counts (NULL counted as `(none)`).
+pub fn count_values(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String, u64>) {
+    let Some(values) = batch
+        .column_by_name(column)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    else {
+        return;
+    };
+    for value in values.iter() {
+        let name = value.unwrap_or("(none)");
+        match counts.get_mut(name) {
+            Some(count) => *count += 1,
+            None => {
+                counts.insert(name.to_owned(), 1);
+            }
+        }
     }
 }
