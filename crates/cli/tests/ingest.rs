@@ -2,25 +2,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn acrlens(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Command::new(env!("CARGO_BIN_EXE_acrlens"))
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("run acrlens")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{acrlens, stdout};
 
 #[test]
 fn ingest_of_the_samples_accounts_for_every_record() {
-    let out = acrlens(&["ingest", "sample-logs/exports"]);
+    let out = acrlens(&[
+        "ingest",
+        "sample-logs/exports",
+        "--config",
+        "sample-logs/topology/acrlens.toml",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),

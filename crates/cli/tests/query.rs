@@ -3,16 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn acrlens(args: &[&str]) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    Command::new(env!("CARGO_BIN_EXE_acrlens"))
-        .args(args)
-        .current_dir(root)
-        .output()
-        .expect("run acrlens")
-}
+mod common;
+
+use common::acrlens;
 
 const HOSTILE_UA: &str = "evil \"agent\", with\nnewline";
 const FORMULA_REPO: &str = "=cmd|' /C calc'!A0";

@@ -1,0 +1,21 @@
+//! Running the built `acrlens` binary from the repository root, as a user would.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `acrlens` with `args` in the repository root.
+pub fn acrlens(args: &[&str]) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Command::new(env!("CARGO_BIN_EXE_acrlens"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run acrlens")
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
