@@ -7,6 +7,7 @@ mod explain;
 mod ingest;
 mod progress;
 mod query;
+mod report;
 mod summary;
 mod timearg;
 mod topology;
@@ -27,6 +28,9 @@ enum Command {
     /// Decode ACR diagnostic-log exports (any shape, files, folders, globs, .gz) and account for
     /// every record.
     Ingest(ingest::IngestArgs),
+    /// Judge a period of requests against a policy (Markdown, HTML or JSON); exit 1 on
+    /// violations, 2 when the report cannot be made.
+    Report(report::ReportArgs),
     /// SQL over raw exports: tables events, repository_events, login_events, service_tags,
     /// subnets, registries; IP functions such as service_tags(ip) and ip_in_cidr(ip, cidr).
     Query(query::QueryArgs),
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(code) => code,

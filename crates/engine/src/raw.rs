@@ -37,7 +37,7 @@ impl RawExports {
         }
     }
 
-    /// Records quarantined by the scans so far (they are not rows of the table).
+    /// Records quarantined by the last complete scan (they are not rows of the table).
     pub fn quarantined(&self) -> Arc<AtomicU64> {
         self.quarantined.clone()
     }
@@ -54,6 +54,7 @@ impl PartitionStream for RawExports {
         let (sources, options) = (self.sources.clone(), self.options);
         let (topology, quarantined) = (self.topology.clone(), self.quarantined.clone());
         builder.spawn_blocking(move || {
+            let mut seen = 0;
             for item in Decoder::new(sources, options).with_transform(attribution(topology)) {
                 match item {
                     Decoded::Batch(batch) => {
@@ -62,13 +63,13 @@ impl PartitionStream for RawExports {
                             break;
                         }
                     }
-                    Decoded::Quarantined(_) => {
-                        quarantined.fetch_add(1, Ordering::Relaxed);
-                    }
+                    Decoded::Quarantined(_) => seen += 1,
                     Decoded::SourceDone(_) => {}
                     Decoded::Failed(e) => return Err(DataFusionError::Execution(e)),
                 }
             }
+            // Every scan reads the same inputs: the count is per scan, not a sum over scans.
+            quarantined.store(seen, Ordering::Relaxed);
             Ok(())
         });
         builder.build()

@@ -1,0 +1,157 @@
+//! The `report` verb: pinned Markdown and JSON on the samples, exit codes, inert HTML.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{acrlens, stdout};
+
+const SAMPLES: [&str; 6] = [
+    "--logs",
+    "sample-logs/exports",
+    "--config",
+    "sample-logs/topology/acrlens.toml",
+    "--policy",
+    "sample-logs/policy.toml",
+];
+
+fn report(format: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["report", "--format", format];
+    args.extend(SAMPLES);
+    args.extend(extra);
+    acrlens(&args)
+}
+
+#[test]
+fn markdown_report_of_the_samples_is_pinned_and_exits_1() {
+    let out = report("md", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!("report_sample_md", stdout(&out));
+}
+
+#[test]
+fn json_report_of_the_samples_is_pinned() {
+    let out = report("json", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let value: sonic_rs::Value = sonic_rs::from_str(&text).unwrap();
+    use sonic_rs::JsonValueTrait;
+    assert_eq!(value["schema"].as_str(), Some("acrlens.report/v1"));
+    insta::assert_snapshot!("report_sample_json", text);
+}
+
+#[test]
+fn a_clean_policy_exits_0_and_a_bad_one_exits_2_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.toml");
+    std::fs::write(&clean, "[[rule]]\nname = \"bypass only for ACI\"\nkind = \"trusted_bypass\"\ncaller_kinds = [\"aci\"]\n").unwrap();
+    let out = acrlens(&[
+        "report",
+        "--logs",
+        "sample-logs/exports",
+        "--config",
+        "sample-logs/topology/acrlens.toml",
+        "--policy",
+        clean.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("**No violations.**"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\nkind = \"allowed_paths\"\npaths = [\"vpn\"]\n",
+    )
+    .unwrap();
+    let out = acrlens(&[
+        "report",
+        "--logs",
+        "sample-logs/exports",
+        "--policy",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml: line 4: unknown access path \"vpn\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_policy_flags_the_unexplained_pull() {
+    let out = acrlens(&[
+        "report",
+        "--logs",
+        "sample-logs/exports",
+        "--config",
+        "sample-logs/topology/acrlens.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
+    use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+    let rules: Vec<&str> = value["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "no unexplained access",
+            "no public access while public network access is disabled"
+        ]
+    );
+}
+
+#[test]
+fn html_and_markdown_keep_hostile_log_text_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = format!(
+        r#"{{"time":"2025-11-03T10:00:00Z","operationName":"Pull","resultDescription":"200","callerIpAddress":"198.51.100.7","properties":{{"loginServer":"x.azurecr.io","repository":{},"userAgent":{}}}}}"#,
+        sonic_rs::to_string("<script>alert(1)</script>").unwrap(),
+        sonic_rs::to_string("ua\" onload=\"x\n=cmd|' /C calc'!A0 | ![img](http://e)").unwrap()
+    );
+    let logs = dir.path().join("PT1H.json");
+    std::fs::write(&logs, record + "\n").unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "[[rule]]\nname = \"only private\"\nkind = \"allowed_paths\"\npaths = [\"private_endpoint\"]\n").unwrap();
+    let html = stdout(&acrlens(&[
+        "report",
+        "--logs",
+        logs.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "html",
+    ]));
+    assert!(!html.contains("<script"), "no markup from the logs");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("ua&quot; onload=&quot;x"));
+    assert!(
+        html.contains("<svg") && html.contains("class=\"bar\""),
+        "the chart is drawn"
+    );
+    let md = stdout(&acrlens(&[
+        "report",
+        "--logs",
+        logs.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "md",
+    ]));
+    assert!(md.contains("&lt;script&gt;") && !md.contains("<script"));
+    assert!(
+        md.contains("\\| \\!\\[img\\](http://e)"),
+        "no table break, no image: {md}"
+    );
+}

@@ -1,0 +1,544 @@
+//! Builds a [`Report`] with SQL over a session's `events` and `registries`. Every value from a
+//! policy file is bound as a parameter, never spliced into the SQL text.
+
+use std::collections::HashMap;
+
+use acrlens_values::format_timestamp_micros;
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::DataType;
+use datafusion::arrow::compute::cast;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use crate::model::{
+    Caller, DayCount, Inputs, PathCount, Period, Report, SCHEMA, Sample, Violation,
+};
+use crate::policy::{Check, Policy, Rule, glob_to_like};
+
+/// How many examples a violation shows.
+const SAMPLES: usize = 5;
+
+/// A SQL predicate with its bound parameters.
+#[derive(Default, Clone)]
+struct Filter {
+    parts: Vec<String>,
+    params: HashMap<String, ScalarValue>,
+}
+
+impl Filter {
+    fn bind(&mut self, value: ScalarValue) -> String {
+        let name = format!("p{}", self.params.len());
+        self.params.insert(name.clone(), value);
+        format!("${name}")
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.bind(ScalarValue::Utf8(Some(value.to_owned())))
+    }
+
+    /// `column` equals one of `values` (no constraint when empty).
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let alternatives: Vec<String> = values
+            .iter()
+            .map(|v| format!("{column} = {}", self.text(v)))
+            .collect();
+        self.parts.push(format!("({})", alternatives.join(" OR ")));
+    }
+
+    fn push(&mut self, predicate: impl Into<String>) {
+        self.parts.push(predicate.into());
+    }
+
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            self.parts.join(" AND ")
+        }
+    }
+}
+
+async fn query(
+    ctx: &SessionContext,
+    sql: &str,
+    params: &HashMap<String, ScalarValue>,
+) -> Result<Vec<RecordBatch>> {
+    let mut df = ctx.sql(sql).await?;
+    if !params.is_empty() {
+        df = df.with_param_values(params.clone())?;
+    }
+    df.collect().await
+}
+
+/// Reads result columns by name, whatever their type, as text or numbers.
+struct Rows<'a> {
+    batch: &'a RecordBatch,
+}
+
+impl Rows<'_> {
+    fn text(&self, column: &str, row: usize) -> Option<String> {
+        let c = self.batch.column_by_name(column)?;
+        if c.is_null(row) {
+            return None;
+        }
+        if let Some(t) = c.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+            return Some(format_timestamp_micros(t.value(row)));
+        }
+        let text = cast(c, &DataType::Utf8).ok()?;
+        text.as_any()
+            .downcast_ref::<StringArray>()
+            .map(|s| s.value(row).to_owned())
+    }
+
+    fn int(&self, column: &str, row: usize) -> Option<i64> {
+        let c = self.batch.column_by_name(column)?;
+        let n = cast(c, &DataType::Int64).ok()?;
+        let n = n.as_any().downcast_ref::<Int64Array>()?;
+        n.is_valid(row).then(|| n.value(row))
+    }
+}
+
+fn each<T>(batches: &[RecordBatch], mut f: impl FnMut(&Rows<'_>, usize) -> T) -> Vec<T> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows())
+                .map(|i| f(&Rows { batch: b }, i))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The window every section of the report is limited to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    /// Inclusive start (µs).
+    pub since: Option<i64>,
+    /// Exclusive end (µs).
+    pub until: Option<i64>,
+}
+
+fn base(window: Window) -> Filter {
+    let mut f = Filter::default();
+    if let Some(since) = window.since {
+        let p = f.bind(ScalarValue::TimestampMicrosecond(
+            Some(since),
+            Some("UTC".into()),
+        ));
+        f.push(format!("time >= {p}"));
+    }
+    if let Some(until) = window.until {
+        let p = f.bind(ScalarValue::TimestampMicrosecond(
+            Some(until),
+            Some("UTC".into()),
+        ));
+        f.push(format!("time < {p}"));
+    }
+    f
+}
+
+/// Makes the report.
+pub async fn build_report(
+    ctx: &SessionContext,
+    policy: &Policy,
+    window: Window,
+    quarantined: u64,
+) -> Result<Report> {
+    let all = base(window);
+    let w = all.sql();
+    let p = &all.params;
+    let totals = query(
+        ctx,
+        &format!(
+            "SELECT count(*) AS events, min(time) AS first, max(time) AS last, \
+             sum(CASE WHEN config_version IS NULL THEN 1 ELSE 0 END) AS unconfigured, \
+             sum(CASE WHEN caller_ip IS NULL THEN 1 ELSE 0 END) AS no_caller FROM events WHERE {w}"
+        ),
+        p,
+    )
+    .await?;
+    let (events, first, last, unconfigured, no_caller) = each(&totals, |r, i| {
+        (
+            r.int("events", i),
+            r.text("first", i),
+            r.text("last", i),
+            r.int("unconfigured", i),
+            r.int("no_caller", i),
+        )
+    })
+    .pop()
+    .unwrap_or_default();
+    let versions = query(ctx, &format!("SELECT DISTINCT tags_version FROM events WHERE {w} AND tags_version IS NOT NULL ORDER BY 1"), p).await?;
+    let configs = query(
+        ctx,
+        &format!("SELECT DISTINCT registry, config_version FROM events WHERE {w} AND config_version IS NOT NULL ORDER BY 1, 2"),
+        p,
+    )
+    .await?;
+    let by_registry = query(
+        ctx,
+        &format!("SELECT registry, access_path, count(*) AS requests FROM events WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2"),
+        p,
+    )
+    .await?;
+    let by_day = query(
+        ctx,
+        &format!(
+            "SELECT to_char(date_trunc('day', time), '%Y-%m-%d') AS day, access_path, count(*) AS requests \
+             FROM events WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        p,
+    )
+    .await?;
+    let callers = |path_filter: &str| {
+        format!(
+            "SELECT registry, caller_ip, identity, caller_kind, service_tag, country, asn, as_org, access_path, count(*) AS requests \
+             FROM events WHERE {w} AND {path_filter} \
+             GROUP BY registry, caller_ip, identity, caller_kind, service_tag, country, asn, as_org, access_path \
+             ORDER BY registry, requests DESC, caller_ip, identity"
+        )
+    };
+    let trusted = query(ctx, &callers("access_path = 'trusted_service'"), p).await?;
+    let public = query(
+        ctx,
+        &callers("access_path IN ('public_internet', 'public_azure')"),
+        p,
+    )
+    .await?;
+    let caller = |r: &Rows<'_>, i| Caller {
+        registry: r.text("registry", i).unwrap_or_default(),
+        caller_ip: r.text("caller_ip", i),
+        identity: r.text("identity", i),
+        caller_kind: r.text("caller_kind", i).unwrap_or_default(),
+        service_tag: r.text("service_tag", i),
+        country: r.text("country", i),
+        asn: r.int("asn", i),
+        as_org: r.text("as_org", i),
+        access_path: r.text("access_path", i).unwrap_or_default(),
+        requests: r.int("requests", i).unwrap_or(0) as u64,
+    };
+    let mut violations = Vec::new();
+    for rule in &policy.rules {
+        if let Some(v) = evaluate(ctx, rule, window).await? {
+            violations.push(v);
+        }
+    }
+    violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
+    Ok(Report {
+        schema: SCHEMA,
+        period: Period {
+            from: window.since.map(format_timestamp_micros).or(first),
+            to: window.until.map(format_timestamp_micros).or(last),
+        },
+        inputs: Inputs {
+            events: events.unwrap_or(0) as u64,
+            quarantined,
+            events_without_configuration: unconfigured.unwrap_or(0) as u64,
+            events_without_caller: no_caller.unwrap_or(0) as u64,
+            service_tag_versions: each(&versions, |r, i| r.int("tags_version", i).unwrap_or(0)),
+            configurations: each(&configs, |r, i| {
+                format!(
+                    "{} @ {}",
+                    r.text("registry", i).unwrap_or_default(),
+                    r.text("config_version", i).unwrap_or_default()
+                )
+            }),
+        },
+        paths_by_registry: each(&by_registry, |r, i| PathCount {
+            registry: r.text("registry", i).unwrap_or_default(),
+            access_path: r.text("access_path", i).unwrap_or_default(),
+            requests: r.int("requests", i).unwrap_or(0) as u64,
+        }),
+        paths_by_day: each(&by_day, |r, i| DayCount {
+            day: r.text("day", i).unwrap_or_default(),
+            access_path: r.text("access_path", i).unwrap_or_default(),
+            requests: r.int("requests", i).unwrap_or(0) as u64,
+        }),
+        trusted_callers: each(&trusted, caller),
+        public_callers: each(&public, caller),
+        violations,
+    })
+}
+
+/// Event-level violations: the events matching `filter`.
+async fn event_violation(
+    ctx: &SessionContext,
+    rule: &Rule,
+    filter: &Filter,
+    finding: String,
+) -> Result<Option<Violation>> {
+    let w = filter.sql();
+    let stats = query(
+        ctx,
+        &format!(
+            "SELECT count(*) AS n, min(time) AS first, max(time) AS last FROM events WHERE {w}"
+        ),
+        &filter.params,
+    )
+    .await?;
+    let (n, first, last) = each(&stats, |r, i| {
+        (
+            r.int("n", i).unwrap_or(0),
+            r.text("first", i),
+            r.text("last", i),
+        )
+    })
+    .pop()
+    .unwrap_or_default();
+    if n == 0 {
+        return Ok(None);
+    }
+    let samples = query(
+        ctx,
+        &format!(
+            "SELECT time, registry, repository, caller_ip, identity, user_agent, access_path, access_reason \
+             FROM events WHERE {w} ORDER BY time, source, source_line LIMIT {SAMPLES}"
+        ),
+        &filter.params,
+    )
+    .await?;
+    Ok(Some(Violation {
+        rule: rule.name.clone(),
+        severity: rule.severity,
+        finding,
+        count: n as u64,
+        first_seen: first,
+        last_seen: last,
+        samples: each(&samples, |r, i| Sample {
+            time: r.text("time", i),
+            registry: r.text("registry", i),
+            repository: r.text("repository", i),
+            caller_ip: r.text("caller_ip", i),
+            identity: r.text("identity", i),
+            user_agent: r.text("user_agent", i),
+            access_path: r.text("access_path", i),
+            detail: r.text("access_reason", i),
+        }),
+    }))
+}
+
+/// A rule's scope (registries, repository patterns) within the window.
+fn scoped(rule: &Rule, window: Window) -> Filter {
+    let mut f = base(window);
+    f.any_of("registry", &rule.registries);
+    if !rule.repositories.is_empty() {
+        let patterns: Vec<String> = rule
+            .repositories
+            .iter()
+            .map(|g| format!("repository LIKE {} ESCAPE '\\'", f.text(&glob_to_like(g))))
+            .collect();
+        f.push(format!("({})", patterns.join(" OR ")));
+    }
+    f
+}
+
+async fn evaluate(ctx: &SessionContext, rule: &Rule, window: Window) -> Result<Option<Violation>> {
+    let mut f = scoped(rule, window);
+    match &rule.check {
+        Check::AllowedPaths { paths } => {
+            let allowed: Vec<String> = paths
+                .iter()
+                .map(|p| format!("access_path <> {}", f.text(p)))
+                .collect();
+            f.push("access_path <> 'denied'");
+            f.parts.extend(allowed);
+            event_violation(
+                ctx,
+                rule,
+                &f,
+                format!(
+                    "requests reached the registry by a path other than {}",
+                    paths.join(", ")
+                ),
+            )
+            .await
+        }
+        Check::NoUnexplained {} => {
+            f.push("access_path = 'unexplained'");
+            event_violation(
+                ctx,
+                rule,
+                &f,
+                "requests succeeded that the registry's rules deny and no bypass explains".into(),
+            )
+            .await
+        }
+        Check::NoPublicWhenDisabled {} => {
+            f.push(
+                "access_path IN ('public_internet', 'public_azure', 'unexplained') AND EXISTS (\
+                 SELECT 1 FROM registries r WHERE r.login_server = events.registry AND NOT r.public_network_access \
+                 AND ((events.config_version = 'initial' AND r.effective_from IS NULL) \
+                 OR r.effective_from = TRY_CAST(events.config_version AS TIMESTAMP)))",
+            );
+            event_violation(
+                ctx,
+                rule,
+                &f,
+                "public requests reached a registry whose public network access was disabled"
+                    .into(),
+            )
+            .await
+        }
+        Check::TrustedBypass {
+            identities,
+            caller_kinds,
+        } => {
+            f.push("access_path = 'trusted_service'");
+            let mut allowed = Filter {
+                params: std::mem::take(&mut f.params),
+                ..Filter::default()
+            };
+            allowed.any_of("identity", identities);
+            allowed.any_of("caller_kind", caller_kinds);
+            if !allowed.parts.is_empty() {
+                f.push(format!("NOT ({})", allowed.parts.join(" OR ")));
+            }
+            f.params = allowed.params;
+            event_violation(
+                ctx,
+                rule,
+                &f,
+                "callers outside the allowed list used the trusted-service bypass".into(),
+            )
+            .await
+        }
+        Check::DeniedSpike { max_per_hour } => {
+            f.push("access_path = 'denied'");
+            let max = f.bind(ScalarValue::Int64(Some(*max_per_hour as i64)));
+            let hours = query(
+                ctx,
+                &format!(
+                    "SELECT date_trunc('hour', time) AS hour, registry, count(*) AS denied FROM events WHERE {} \
+                     GROUP BY 1, 2 HAVING count(*) > {max} ORDER BY 1, 2",
+                    f.sql()
+                ),
+                &f.params,
+            )
+            .await?;
+            let rows = each(&hours, |r, i| {
+                (
+                    r.text("hour", i),
+                    r.text("registry", i),
+                    r.int("denied", i).unwrap_or(0),
+                )
+            });
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Violation {
+                rule: rule.name.clone(),
+                severity: rule.severity,
+                finding: format!("hours with more than {max_per_hour} firewall denials"),
+                count: rows.len() as u64,
+                first_seen: rows.first().and_then(|r| r.0.clone()),
+                last_seen: rows.last().and_then(|r| r.0.clone()),
+                samples: rows
+                    .iter()
+                    .take(SAMPLES)
+                    .map(|(hour, registry, n)| Sample {
+                        time: hour.clone(),
+                        registry: registry.clone(),
+                        repository: None,
+                        caller_ip: None,
+                        identity: None,
+                        user_agent: None,
+                        access_path: Some("denied".into()),
+                        detail: Some(format!("{n} denials in the hour")),
+                    })
+                    .collect(),
+            }))
+        }
+        Check::IpRules {
+            max_rules,
+            flag_unused,
+        } => ip_rules(ctx, rule, window, *max_rules, *flag_unused).await,
+    }
+}
+
+/// IP rules of each registry's latest configuration: too many, or matched by no caller.
+async fn ip_rules(
+    ctx: &SessionContext,
+    rule: &Rule,
+    window: Window,
+    max_rules: Option<u64>,
+    flag_unused: bool,
+) -> Result<Option<Violation>> {
+    // One filter binds every value, so parameter names never collide.
+    let mut f = base(window);
+    let events_where = f.sql();
+    let mut registries = Filter {
+        params: std::mem::take(&mut f.params),
+        ..Filter::default()
+    };
+    registries.any_of("login_server", &rule.registries);
+    let latest = format!(
+        "SELECT login_server, ip_rules FROM (SELECT login_server, ip_rules, \
+         row_number() OVER (PARTITION BY login_server ORDER BY effective_from DESC NULLS LAST) AS k FROM registries WHERE {}) WHERE k = 1",
+        registries.sql()
+    );
+    let params = registries.params;
+    let sql = format!(
+        "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
+         callers AS (SELECT DISTINCT registry, caller_ip FROM events WHERE caller_ip IS NOT NULL AND {events_where}) \
+         SELECT r.login_server, r.rule, count(c.caller_ip) AS callers, (SELECT count(*) FROM rules x WHERE x.login_server = r.login_server) AS rules \
+         FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND ip_in_cidr(c.caller_ip, r.rule) \
+         GROUP BY r.login_server, r.rule ORDER BY r.login_server, r.rule"
+    );
+    let rows = query(ctx, &sql, &params).await?;
+    let rows = each(&rows, |r, i| {
+        (
+            r.text("login_server", i).unwrap_or_default(),
+            r.text("rule", i).unwrap_or_default(),
+            r.int("callers", i).unwrap_or(0),
+            r.int("rules", i).unwrap_or(0),
+        )
+    });
+    let mut samples = Vec::new();
+    let mut over: Vec<&str> = Vec::new();
+    for (registry, ip_rule, callers, rules) in &rows {
+        if max_rules.is_some_and(|m| *rules as u64 > m) && !over.contains(&registry.as_str()) {
+            over.push(registry);
+            samples.push(Sample {
+                time: None,
+                registry: Some(registry.clone()),
+                repository: None,
+                caller_ip: None,
+                identity: None,
+                user_agent: None,
+                access_path: None,
+                detail: Some(format!(
+                    "{rules} IP rules, more than {}",
+                    max_rules.unwrap_or(0)
+                )),
+            });
+        }
+        if flag_unused && *callers == 0 {
+            samples.push(Sample {
+                time: None,
+                registry: Some(registry.clone()),
+                repository: None,
+                caller_ip: None,
+                identity: None,
+                user_agent: None,
+                access_path: None,
+                detail: Some(format!("IP rule {ip_rule} matched no caller in the period")),
+            });
+        }
+    }
+    if samples.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Violation {
+        rule: rule.name.clone(),
+        severity: rule.severity,
+        finding: "IP rules beyond the limit or matched by no caller".into(),
+        count: samples.len() as u64,
+        first_seen: None,
+        last_seen: None,
+        samples,
+    }))
+}

@@ -1,0 +1,149 @@
+//! The report's content, independent of how it is rendered. Serialized as the JSON report
+//! (schema `acrlens.report/v1`, documented in the README).
+
+use serde::Serialize;
+
+use crate::policy::Severity;
+
+/// The version of the JSON report's shape.
+pub const SCHEMA: &str = "acrlens.report/v1";
+
+/// A compliance report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The period the events cover.
+    pub period: Period,
+    /// What the report was made from.
+    pub inputs: Inputs,
+    /// Requests per registry and access path.
+    pub paths_by_registry: Vec<PathCount>,
+    /// Requests per day and access path (all registries).
+    pub paths_by_day: Vec<DayCount>,
+    /// Who used the trusted-service bypass.
+    pub trusted_callers: Vec<Caller>,
+    /// Public callers, with country and AS.
+    pub public_callers: Vec<Caller>,
+    /// Rule violations, most severe first.
+    pub violations: Vec<Violation>,
+}
+
+/// First and last event time (RFC 3339), or the requested window.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Period {
+    /// Start.
+    pub from: Option<String>,
+    /// End.
+    pub to: Option<String>,
+}
+
+/// The data behind the report.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Inputs {
+    /// Events considered.
+    pub events: u64,
+    /// Records quarantined while reading the exports (raw-export reports only).
+    pub quarantined: u64,
+    /// Events whose registry had no configuration in force (their verdicts say so).
+    pub events_without_configuration: u64,
+    /// Events without a usable caller IP.
+    pub events_without_caller: u64,
+    /// Service-tag change numbers used.
+    pub service_tag_versions: Vec<i64>,
+    /// Registry configuration snapshots used: `registry @ effective time`.
+    pub configurations: Vec<String>,
+}
+
+/// A count per registry and access path.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PathCount {
+    /// Registry login server.
+    pub registry: String,
+    /// Access path.
+    pub access_path: String,
+    /// Requests.
+    pub requests: u64,
+}
+
+/// A count per day and access path.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Access path.
+    pub access_path: String,
+    /// Requests.
+    pub requests: u64,
+}
+
+/// A caller, aggregated.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Caller {
+    /// Registry.
+    pub registry: String,
+    /// Caller address.
+    pub caller_ip: Option<String>,
+    /// Identity.
+    pub identity: Option<String>,
+    /// Caller kind guess.
+    pub caller_kind: String,
+    /// Most specific service tag.
+    pub service_tag: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// AS number.
+    pub asn: Option<i64>,
+    /// AS organisation.
+    pub as_org: Option<String>,
+    /// Access path.
+    pub access_path: String,
+    /// Requests.
+    pub requests: u64,
+}
+
+/// One rule's violation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Violation {
+    /// Rule name.
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What was found, in one sentence.
+    pub finding: String,
+    /// How many events (or hours, or IP rules) violate it.
+    pub count: u64,
+    /// First occurrence.
+    pub first_seen: Option<String>,
+    /// Last occurrence.
+    pub last_seen: Option<String>,
+    /// A few examples.
+    pub samples: Vec<Sample>,
+}
+
+/// An example of a violation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sample {
+    /// Time (or hour).
+    pub time: Option<String>,
+    /// Registry.
+    pub registry: Option<String>,
+    /// Repository.
+    pub repository: Option<String>,
+    /// Caller.
+    pub caller_ip: Option<String>,
+    /// Identity.
+    pub identity: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// Access path.
+    pub access_path: Option<String>,
+    /// The verdict's reason, or the finding for non-event samples.
+    pub detail: Option<String>,
+}
+
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}

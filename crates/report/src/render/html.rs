@@ -1,0 +1,317 @@
+//! One self-contained HTML file: inline CSS, inline SVG charts, no scripts, no requests to the
+//! network. Readable on a phone (tables scroll sideways), printable.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::path_order;
+use crate::model::{Caller, Report};
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn opt(text: &Option<String>) -> String {
+    text.as_deref().map_or("–".to_owned(), esc)
+}
+
+fn colour(path: &str) -> &'static str {
+    match path {
+        "private_endpoint" => "#2e7d32",
+        "private_unmapped" => "#81c784",
+        "trusted_service" => "#1565c0",
+        "ip_rule" => "#64b5f6",
+        "public_azure" => "#f9a825",
+        "public_internet" => "#ef6c00",
+        "denied" => "#9e9e9e",
+        "unexplained" => "#c62828",
+        _ => "#bdbdbd",
+    }
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#212121}\
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}\
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f5f5f5}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}\
+.sev-critical,.sev-high{color:#c62828;font-weight:600}.sev-medium{color:#ef6c00}.legend span{display:inline-block;margin-right:1rem}\
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}\
+svg{max-width:100%;height:auto}@media print{.scroll{overflow:visible}body{max-width:none}}";
+
+fn table(out: &mut String, header: &[&str], rows: &[Vec<(String, bool)>]) {
+    out.push_str("<div class=\"scroll\"><table><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for (value, numeric) in row {
+            let _ = write!(
+                out,
+                "<td{}>{value}</td>",
+                if *numeric { " class=\"n\"" } else { "" }
+            );
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn text(v: String) -> (String, bool) {
+    (v, false)
+}
+
+fn num(n: impl ToString) -> (String, bool) {
+    (n.to_string(), true)
+}
+
+/// A stacked bar per day, one colour per access path.
+fn chart(report: &Report) -> String {
+    let mut days: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+    for d in &report.paths_by_day {
+        days.entry(&d.day)
+            .or_default()
+            .push((&d.access_path, d.requests));
+    }
+    if days.is_empty() {
+        return "<p>No events.</p>".into();
+    }
+    let max = days
+        .values()
+        .map(|v| v.iter().map(|(_, n)| n).sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (bar, gap, height, left, bottom) = (48.0, 16.0, 220.0, 48.0, 28.0);
+    let width = left + days.len() as f64 * (bar + gap) + gap;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"Requests per day by access path\" viewBox=\"0 0 {width} {}\" width=\"{width}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        height + bottom,
+        height + bottom
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"4\" y=\"12\" font-size=\"11\">{max}</text><text x=\"4\" y=\"{height}\" font-size=\"11\">0</text>"
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{height}\" x2=\"{width}\" y2=\"{height}\" stroke=\"#999\"/>"
+    );
+    for (i, (day, paths)) in days.iter_mut().enumerate() {
+        paths.sort_by_key(|(p, _)| path_order(p));
+        let x = left + gap + i as f64 * (bar + gap);
+        let mut y = height;
+        for (path, n) in paths.iter() {
+            let h = *n as f64 / max as f64 * (height - 16.0);
+            y -= h;
+            let _ = write!(
+                svg,
+                "<rect class=\"bar\" x=\"{x}\" y=\"{y:.1}\" width=\"{bar}\" height=\"{h:.1}\" fill=\"{}\"><title>{} {}: {n}</title></rect>",
+                colour(path),
+                esc(day),
+                esc(path)
+            );
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            x + bar / 2.0,
+            height + 16.0,
+            esc(day.get(5..).unwrap_or(day))
+        );
+    }
+    svg.push_str("</svg>");
+    let mut paths: Vec<&str> = report
+        .paths_by_day
+        .iter()
+        .map(|d| d.access_path.as_str())
+        .collect();
+    paths.sort_by_key(|p| path_order(p));
+    paths.dedup();
+    let legend: String = paths
+        .iter()
+        .map(|p| {
+            format!(
+                "<span><i style=\"background:{}\"></i>{}</span>",
+                colour(p),
+                esc(p)
+            )
+        })
+        .collect();
+    format!("<div class=\"scroll\">{svg}</div><p class=\"legend\">{legend}</p>")
+}
+
+fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
+    if callers.is_empty() {
+        out.push_str("<p>None.</p>\n");
+        return;
+    }
+    let rows: Vec<Vec<(String, bool)>> = callers
+        .iter()
+        .map(|c| {
+            if with_geo {
+                let asn = match (&c.asn, &c.as_org) {
+                    (Some(n), Some(org)) => format!("AS{n} {}", esc(org)),
+                    (Some(n), None) => format!("AS{n}"),
+                    _ => "–".into(),
+                };
+                vec![
+                    text(esc(&c.registry)),
+                    text(opt(&c.caller_ip)),
+                    text(opt(&c.country)),
+                    text(asn),
+                    text(esc(&c.caller_kind)),
+                    text(esc(&c.access_path)),
+                    num(c.requests),
+                ]
+            } else {
+                vec![
+                    text(esc(&c.registry)),
+                    text(opt(&c.identity)),
+                    text(esc(&c.caller_kind)),
+                    text(opt(&c.service_tag)),
+                    num(c.requests),
+                ]
+            }
+        })
+        .collect();
+    let header: &[&str] = if with_geo {
+        &[
+            "registry", "caller", "country", "AS", "kind", "path", "requests",
+        ]
+    } else {
+        &["registry", "identity", "kind", "service tag", "requests"]
+    };
+    table(out, header, &rows);
+}
+
+/// Renders the report as one HTML page.
+pub fn html(report: &Report) -> String {
+    let mut out = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>acrlens compliance report</title><style>{STYLE}</style></head><body>\n<h1>acrlens compliance report</h1>\n"
+    );
+    if report.violations.is_empty() {
+        out.push_str("<p class=\"ok\"><strong>No violations.</strong></p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<p class=\"bad\"><strong>{} rules violated.</strong></p>",
+            report.violations.len()
+        );
+    }
+    let i = &report.inputs;
+    let versions: Vec<String> = i
+        .service_tag_versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    let _ = writeln!(
+        out,
+        "<ul><li>Period: {} – {}</li><li>Events: {}; service-tag changes used: {}</li><li>Registry configurations used: {}</li></ul>",
+        opt(&report.period.from),
+        opt(&report.period.to),
+        i.events,
+        esc(&versions.join(", ")),
+        esc(&i.configurations.join("; "))
+    );
+    out.push_str("<h2>Violations</h2>\n");
+    if report.violations.is_empty() {
+        out.push_str("<p>None.</p>\n");
+    }
+    for v in &report.violations {
+        let _ = writeln!(
+            out,
+            "<h3>{} <span class=\"sev-{}\">({})</span></h3><p>{}: <strong>{}</strong>, first {}, last {}.</p>",
+            esc(&v.rule),
+            v.severity.name(),
+            v.severity.name(),
+            esc(&v.finding),
+            v.count,
+            opt(&v.first_seen),
+            opt(&v.last_seen)
+        );
+        let rows: Vec<Vec<(String, bool)>> = v
+            .samples
+            .iter()
+            .map(|s| {
+                [
+                    &s.time,
+                    &s.registry,
+                    &s.repository,
+                    &s.caller_ip,
+                    &s.identity,
+                    &s.user_agent,
+                    &s.detail,
+                ]
+                .iter()
+                .map(|f| text(opt(f)))
+                .collect()
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "time",
+                "registry",
+                "repository",
+                "caller",
+                "identity",
+                "user agent",
+                "detail",
+            ],
+            &rows,
+        );
+    }
+    out.push_str("<h2>Requests by access path</h2>\n");
+    out.push_str(&chart(report));
+    let rows: Vec<Vec<(String, bool)>> = report
+        .paths_by_registry
+        .iter()
+        .map(|p| {
+            vec![
+                text(esc(&p.registry)),
+                text(esc(&p.access_path)),
+                num(p.requests),
+            ]
+        })
+        .collect();
+    table(&mut out, &["registry", "access path", "requests"], &rows);
+    out.push_str("<h2>Trusted-service bypass</h2>\n");
+    callers(&mut out, &report.trusted_callers, false);
+    out.push_str("<h2>Public callers</h2>\n");
+    callers(&mut out, &report.public_callers, true);
+    let _ = writeln!(
+        out,
+        "<h2>Data quality</h2><ul><li>Records quarantined while reading: {}</li><li>Events whose registry had no configuration in force: {}</li><li>Events without a usable caller IP: {}</li></ul>",
+        i.quarantined, i.events_without_configuration, i.events_without_caller
+    );
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_log_text_is_inert() {
+        assert_eq!(
+            esc("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
+    }
+}

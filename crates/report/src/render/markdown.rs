@@ -1,0 +1,224 @@
+//! The Markdown report: the same content as tables.
+
+use std::fmt::Write;
+
+use crate::model::{Caller, Report};
+
+/// Escapes text for a Markdown table cell: no HTML, no table breaks, no emphasis or links.
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn opt(text: &Option<String>) -> String {
+    text.as_deref().map_or("–".to_owned(), cell)
+}
+
+fn table(out: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
+    if callers.is_empty() {
+        out.push_str("None.\n\n");
+        return;
+    }
+    let header: &[&str] = if with_geo {
+        &[
+            "registry", "caller", "country", "AS", "kind", "path", "requests",
+        ]
+    } else {
+        &["registry", "identity", "kind", "service tag", "requests"]
+    };
+    let rows = callers
+        .iter()
+        .map(|c| {
+            if with_geo {
+                let asn = match (&c.asn, &c.as_org) {
+                    (Some(n), Some(org)) => format!("AS{n} {}", cell(org)),
+                    (Some(n), None) => format!("AS{n}"),
+                    _ => "–".into(),
+                };
+                vec![
+                    cell(&c.registry),
+                    opt(&c.caller_ip),
+                    opt(&c.country),
+                    asn,
+                    cell(&c.caller_kind),
+                    cell(&c.access_path),
+                    c.requests.to_string(),
+                ]
+            } else {
+                vec![
+                    cell(&c.registry),
+                    opt(&c.identity),
+                    cell(&c.caller_kind),
+                    opt(&c.service_tag),
+                    c.requests.to_string(),
+                ]
+            }
+        })
+        .collect();
+    table(out, header, rows);
+}
+
+/// Renders the report as Markdown.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# acrlens compliance report\n");
+    let verdict = if report.violations.is_empty() {
+        "**No violations.**".to_owned()
+    } else {
+        format!("**{} rules violated.**", report.violations.len())
+    };
+    let _ = writeln!(out, "{verdict}\n");
+    let _ = writeln!(
+        out,
+        "- Period: {} – {}",
+        opt(&report.period.from),
+        opt(&report.period.to)
+    );
+    let i = &report.inputs;
+    let versions: Vec<String> = i
+        .service_tag_versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    let _ = writeln!(
+        out,
+        "- Events: {}; service-tag changes used: {}",
+        i.events,
+        if versions.is_empty() {
+            "none".into()
+        } else {
+            versions.join(", ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- Registry configurations used: {}\n",
+        if i.configurations.is_empty() {
+            "none".into()
+        } else {
+            i.configurations
+                .iter()
+                .map(|c| cell(c))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    );
+
+    let _ = writeln!(out, "## Violations\n");
+    if report.violations.is_empty() {
+        out.push_str("None.\n\n");
+    }
+    for v in &report.violations {
+        let _ = writeln!(out, "### {} ({})\n", cell(&v.rule), v.severity.name());
+        let _ = writeln!(
+            out,
+            "{}: **{}**, first {}, last {}.\n",
+            cell(&v.finding),
+            v.count,
+            opt(&v.first_seen),
+            opt(&v.last_seen)
+        );
+        let rows = v
+            .samples
+            .iter()
+            .map(|s| {
+                vec![
+                    opt(&s.time),
+                    opt(&s.registry),
+                    opt(&s.repository),
+                    opt(&s.caller_ip),
+                    opt(&s.identity),
+                    opt(&s.user_agent),
+                    opt(&s.detail),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "time",
+                "registry",
+                "repository",
+                "caller",
+                "identity",
+                "user agent",
+                "detail",
+            ],
+            rows,
+        );
+    }
+
+    let _ = writeln!(out, "## Requests by access path\n");
+    let rows = report
+        .paths_by_registry
+        .iter()
+        .map(|p| {
+            vec![
+                cell(&p.registry),
+                cell(&p.access_path),
+                p.requests.to_string(),
+            ]
+        })
+        .collect();
+    table(&mut out, &["registry", "access path", "requests"], rows);
+
+    let _ = writeln!(out, "## Trusted-service bypass\n");
+    callers(&mut out, &report.trusted_callers, false);
+    let _ = writeln!(out, "## Public callers\n");
+    callers(&mut out, &report.public_callers, true);
+
+    let _ = writeln!(out, "## Data quality\n");
+    let _ = writeln!(
+        out,
+        "- Records quarantined while reading: {}",
+        i.quarantined
+    );
+    let _ = writeln!(
+        out,
+        "- Events whose registry had no configuration in force: {}",
+        i.events_without_configuration
+    );
+    let _ = writeln!(
+        out,
+        "- Events without a usable caller IP: {}",
+        i.events_without_caller
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_tables_or_inject_html() {
+        assert_eq!(cell("a|b\nc<script>"), "a\\|b c&lt;script&gt;");
+        assert_eq!(cell("[x](javascript:1)"), "\\[x\\](javascript:1)");
+    }
+}
