@@ -8,6 +8,7 @@ mod ingest;
 mod progress;
 mod query;
 mod report;
+mod sourceargs;
 mod summary;
 mod timearg;
 mod topology;

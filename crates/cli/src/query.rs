@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use acrlens_engine::{EventSource, OutputFormat, ResultWriter, bind_params, session};
-use acrlens_events::discover;
+use acrlens_engine::{OutputFormat, ResultWriter, bind_params, session};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
 
-use crate::decodeargs::DecodeArgs;
+use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
 #[derive(Args)]
@@ -24,14 +23,8 @@ pub struct QueryArgs {
     /// A file of SQL, such as one of `queries/`.
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Raw exports to query: a file, folder, glob or `.gz` (repeat the option for more).
-    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
-    logs: Vec<String>,
-    /// A Parquet store written by `acrlens ingest --store`.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
     #[command(flatten)]
-    decode: DecodeArgs,
+    source: SourceArgs,
     #[command(flatten)]
     topology: TopologyArgs,
     /// A named parameter for `$name` in the SQL, as `name=value` (repeatable); a query file's
@@ -80,13 +73,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
         bail!("--format parquet needs --out FILE");
     }
     let topology = Arc::new(args.topology.load()?);
-    let source = match &args.store {
-        Some(dir) => EventSource::Store(dir.clone()),
-        None => EventSource::Logs {
-            sources: discover(&args.logs, args.decode.window())?,
-            options: args.decode.options(),
-        },
-    };
+    let source = args.source.source()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

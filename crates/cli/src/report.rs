@@ -6,25 +6,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use acrlens_engine::{EventSource, session};
-use acrlens_events::discover;
+use acrlens_engine::session;
 use acrlens_report::{Policy, Window, build_report, render};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::decodeargs::DecodeArgs;
+use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// Raw exports to report on: a file, folder, glob or `.gz` (repeat for more).
-    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
-    logs: Vec<String>,
-    /// A Parquet store written by `acrlens ingest --store`.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
     #[command(flatten)]
-    decode: DecodeArgs,
+    source: SourceArgs,
     #[command(flatten)]
     topology: TopologyArgs,
     /// The policy (TOML). Without one: no unexplained requests, and no public requests to
@@ -55,14 +48,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         None => Policy::default_policy(),
     };
     let topology = Arc::new(args.topology.load()?);
-    let source = match &args.store {
-        Some(dir) => EventSource::Store(dir.clone()),
-        None => EventSource::Logs {
-            sources: discover(&args.logs, args.decode.window())?,
-            options: args.decode.options(),
-        },
-    };
-    let window = args.decode.window();
+    let source = args.source.source()?;
+    let window = args.source.decode.window();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -439,15 +439,13 @@ async fn evaluate(ctx: &SessionContext, rule: &Rule, window: Window) -> Result<O
                 samples: rows
                     .iter()
                     .take(SAMPLES)
-                    .map(|(hour, registry, n)| Sample {
-                        time: hour.clone(),
-                        registry: registry.clone(),
-                        repository: None,
-                        caller_ip: None,
-                        identity: None,
-                        user_agent: None,
-                        access_path: Some("denied".into()),
-                        detail: Some(format!("{n} denials in the hour")),
+                    .map(|(hour, registry, n)| {
+                        Sample::note(
+                            registry.as_deref().unwrap_or_default(),
+                            hour.clone(),
+                            Some("denied"),
+                            format!("{n} denials in the hour"),
+                        )
                     })
                     .collect(),
             }))
@@ -502,31 +500,20 @@ async fn ip_rules(
     for (registry, ip_rule, callers, rules) in &rows {
         if max_rules.is_some_and(|m| *rules as u64 > m) && !over.contains(&registry.as_str()) {
             over.push(registry);
-            samples.push(Sample {
-                time: None,
-                registry: Some(registry.clone()),
-                repository: None,
-                caller_ip: None,
-                identity: None,
-                user_agent: None,
-                access_path: None,
-                detail: Some(format!(
-                    "{rules} IP rules, more than {}",
-                    max_rules.unwrap_or(0)
-                )),
-            });
+            samples.push(Sample::note(
+                registry,
+                None,
+                None,
+                format!("{rules} IP rules, more than {}", max_rules.unwrap_or(0)),
+            ));
         }
         if flag_unused && *callers == 0 {
-            samples.push(Sample {
-                time: None,
-                registry: Some(registry.clone()),
-                repository: None,
-                caller_ip: None,
-                identity: None,
-                user_agent: None,
-                access_path: None,
-                detail: Some(format!("IP rule {ip_rule} matched no caller in the period")),
-            });
+            samples.push(Sample::note(
+                registry,
+                None,
+                None,
+                format!("IP rule {ip_rule} matched no caller in the period"),
+            ));
         }
     }
     if samples.is_empty() {

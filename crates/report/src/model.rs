@@ -142,6 +142,58 @@ pub struct Sample {
     pub detail: Option<String>,
 }
 
+impl Sample {
+    /// A sample that is a finding about a registry (an hour, an IP rule), not an event.
+    pub fn note(
+        registry: &str,
+        time: Option<String>,
+        access_path: Option<&str>,
+        detail: String,
+    ) -> Sample {
+        Sample {
+            time,
+            registry: Some(registry.to_owned()),
+            repository: None,
+            caller_ip: None,
+            identity: None,
+            user_agent: None,
+            access_path: access_path.map(str::to_owned),
+            detail: Some(detail),
+        }
+    }
+
+    /// The cells shown for a sample, in the order of [`SAMPLE_COLUMNS`].
+    pub fn cells(&self) -> [&Option<String>; 7] {
+        [
+            &self.time,
+            &self.registry,
+            &self.repository,
+            &self.caller_ip,
+            &self.identity,
+            &self.user_agent,
+            &self.detail,
+        ]
+    }
+}
+
+/// Column headings of a violation's samples.
+pub const SAMPLE_COLUMNS: [&str; 7] = [
+    "time",
+    "registry",
+    "repository",
+    "caller",
+    "identity",
+    "user agent",
+    "detail",
+];
+
+/// Column headings of the caller tables: trusted-service callers, then public callers.
+pub const TRUSTED_COLUMNS: [&str; 5] = ["registry", "identity", "kind", "service tag", "requests"];
+/// See [`TRUSTED_COLUMNS`].
+pub const PUBLIC_COLUMNS: [&str; 7] = [
+    "registry", "caller", "country", "AS", "kind", "path", "requests",
+];
+
 impl serde::Serialize for Severity {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::path_order;
-use crate::model::{Caller, Report};
+use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn esc(text: &str) -> String {
@@ -189,11 +189,9 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
         })
         .collect();
     let header: &[&str] = if with_geo {
-        &[
-            "registry", "caller", "country", "AS", "kind", "path", "requests",
-        ]
+        &PUBLIC_COLUMNS
     } else {
-        &["registry", "identity", "kind", "service tag", "requests"]
+        &TRUSTED_COLUMNS
     };
     table(out, header, &rows);
 }
@@ -247,34 +245,9 @@ pub fn html(report: &Report) -> String {
         let rows: Vec<Vec<(String, bool)>> = v
             .samples
             .iter()
-            .map(|s| {
-                [
-                    &s.time,
-                    &s.registry,
-                    &s.repository,
-                    &s.caller_ip,
-                    &s.identity,
-                    &s.user_agent,
-                    &s.detail,
-                ]
-                .iter()
-                .map(|f| text(opt(f)))
-                .collect()
-            })
+            .map(|s| s.cells().iter().map(|f| text(opt(f))).collect())
             .collect();
-        table(
-            &mut out,
-            &[
-                "time",
-                "registry",
-                "repository",
-                "caller",
-                "identity",
-                "user agent",
-                "detail",
-            ],
-            &rows,
-        );
+        table(&mut out, &SAMPLE_COLUMNS, &rows);
     }
     out.push_str("<h2>Requests by access path</h2>\n");
     out.push_str(&chart(report));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{Caller, Report};
+use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
 
 /// Escapes text for a Markdown table cell: no HTML, no table breaks, no emphasis or links.
 fn cell(text: &str) -> String {
@@ -46,11 +46,9 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
         return;
     }
     let header: &[&str] = if with_geo {
-        &[
-            "registry", "caller", "country", "AS", "kind", "path", "requests",
-        ]
+        &PUBLIC_COLUMNS
     } else {
-        &["registry", "identity", "kind", "service tag", "requests"]
+        &TRUSTED_COLUMNS
     };
     let rows = callers
         .iter()
@@ -147,31 +145,9 @@ pub fn markdown(report: &Report) -> String {
         let rows = v
             .samples
             .iter()
-            .map(|s| {
-                vec![
-                    opt(&s.time),
-                    opt(&s.registry),
-                    opt(&s.repository),
-                    opt(&s.caller_ip),
-                    opt(&s.identity),
-                    opt(&s.user_agent),
-                    opt(&s.detail),
-                ]
-            })
+            .map(|s| s.cells().iter().map(|f| opt(f)).collect())
             .collect();
-        table(
-            &mut out,
-            &[
-                "time",
-                "registry",
-                "repository",
-                "caller",
-                "identity",
-                "user agent",
-                "detail",
-            ],
-            rows,
-        );
+        table(&mut out, &SAMPLE_COLUMNS, rows);
     }
 
     let _ = writeln!(out, "## Requests by access path\n");
