@@ -16,6 +16,9 @@ use crate::model::{
 };
 use crate::policy::{Check, Policy, Rule, glob_to_like};
 
+/// How many callers the caller tables show (the busiest).
+pub const TOP_CALLERS: usize = 50;
+
 /// How many examples a violation shows.
 const SAMPLES: usize = 5;
 
@@ -188,24 +191,33 @@ pub async fn build_report(
     let by_day = query(
         ctx,
         &format!(
-            "SELECT to_char(date_trunc('day', time), '%Y-%m-%d') AS day, access_path, count(*) AS requests \
-             FROM events WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT to_char(day, '%Y-%m-%d') AS day, access_path, requests FROM (\
+             SELECT date_trunc('day', time) AS day, access_path, count(*) AS requests \
+             FROM events WHERE {w} GROUP BY 1, 2) ORDER BY 1, 2"
         ),
         p,
     )
     .await?;
-    let callers = |path_filter: &str| {
-        format!(
-            "SELECT registry, caller_ip, identity, caller_kind, service_tag, country, asn, as_org, access_path, count(*) AS requests \
-             FROM events WHERE {w} AND {path_filter} \
-             GROUP BY registry, caller_ip, identity, caller_kind, service_tag, country, asn, as_org, access_path \
-             ORDER BY registry, requests DESC, caller_ip, identity"
-        )
-    };
-    let trusted = query(ctx, &callers("access_path = 'trusted_service'"), p).await?;
+    // The busiest callers only: a month of logs can hold millions of distinct addresses.
+    let trusted = query(
+        ctx,
+        &format!(
+            "SELECT registry, min(caller_ip) AS caller_ip, identity, caller_kind, service_tag, min(country) AS country, \
+             min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, count(*) AS requests \
+             FROM events WHERE {w} AND access_path = 'trusted_service' \
+             GROUP BY registry, identity, caller_kind, service_tag ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}"
+        ),
+        p,
+    )
+    .await?;
     let public = query(
         ctx,
-        &callers("access_path IN ('public_internet', 'public_azure')"),
+        &format!(
+            "SELECT registry, caller_ip, min(identity) AS identity, min(caller_kind) AS caller_kind, min(service_tag) AS service_tag, \
+             min(country) AS country, min(asn) AS asn, min(as_org) AS as_org, access_path, count(*) AS requests \
+             FROM events WHERE {w} AND access_path IN ('public_internet', 'public_azure') \
+             GROUP BY registry, caller_ip, access_path ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_CALLERS}"
+        ),
         p,
     )
     .await?;
@@ -481,7 +493,8 @@ async fn ip_rules(
     let params = registries.params;
     let sql = format!(
         "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
-         callers AS (SELECT DISTINCT registry, caller_ip FROM events WHERE caller_ip IS NOT NULL AND {events_where}) \
+         callers AS (SELECT DISTINCT registry, caller_ip FROM events WHERE caller_ip IS NOT NULL \
+         AND registry IN (SELECT login_server FROM rules) AND {events_where}) \
          SELECT r.login_server, r.rule, count(c.caller_ip) AS callers, (SELECT count(*) FROM rules x WHERE x.login_server = r.login_server) AS rules \
          FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND ip_in_cidr(c.caller_ip, r.rule) \
          GROUP BY r.login_server, r.rule ORDER BY r.login_server, r.rule"

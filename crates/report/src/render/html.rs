@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::path_order;
+use crate::evaluate::TOP_CALLERS;
 use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
 
 /// Escapes text for HTML element content and attribute values.
@@ -263,9 +264,12 @@ pub fn html(report: &Report) -> String {
         })
         .collect();
     table(&mut out, &["registry", "access path", "requests"], &rows);
-    out.push_str("<h2>Trusted-service bypass</h2>\n");
+    let _ = writeln!(
+        out,
+        "<h2>Trusted-service bypass (busiest {TOP_CALLERS})</h2>"
+    );
     callers(&mut out, &report.trusted_callers, false);
-    out.push_str("<h2>Public callers</h2>\n");
+    let _ = writeln!(out, "<h2>Public callers (busiest {TOP_CALLERS})</h2>");
     callers(&mut out, &report.public_callers, true);
     let _ = writeln!(
         out,

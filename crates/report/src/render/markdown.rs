@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::evaluate::TOP_CALLERS;
 use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
 
 /// Escapes text for a Markdown table cell: no HTML, no table breaks, no emphasis or links.
@@ -164,9 +165,9 @@ pub fn markdown(report: &Report) -> String {
         .collect();
     table(&mut out, &["registry", "access path", "requests"], rows);
 
-    let _ = writeln!(out, "## Trusted-service bypass\n");
+    let _ = writeln!(out, "## Trusted-service bypass (busiest {TOP_CALLERS})\n");
     callers(&mut out, &report.trusted_callers, false);
-    let _ = writeln!(out, "## Public callers\n");
+    let _ = writeln!(out, "## Public callers (busiest {TOP_CALLERS})\n");
     callers(&mut out, &report.public_callers, true);
 
     let _ = writeln!(out, "## Data quality\n");
