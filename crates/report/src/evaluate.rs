@@ -213,10 +213,14 @@ pub async fn build_report(
     let public = query(
         ctx,
         &format!(
-            "SELECT registry, caller_ip, min(identity) AS identity, min(caller_kind) AS caller_kind, min(service_tag) AS service_tag, \
-             min(country) AS country, min(asn) AS asn, min(as_org) AS as_org, access_path, count(*) AS requests \
-             FROM events WHERE {w} AND access_path IN ('public_internet', 'public_azure') \
-             GROUP BY registry, caller_ip, access_path ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_CALLERS}"
+            "WITH top AS (SELECT registry, caller_ip, access_path, count(*) AS requests FROM events \
+             WHERE {w} AND access_path IN ('public_internet', 'public_azure') \
+             GROUP BY registry, caller_ip, access_path ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_CALLERS}) \
+             SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
+             min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
+             t.access_path, t.requests FROM top t JOIN events e \
+             ON e.registry = t.registry AND e.caller_ip = t.caller_ip AND e.access_path = t.access_path \
+             GROUP BY t.registry, t.caller_ip, t.access_path, t.requests ORDER BY t.requests DESC, t.registry, t.caller_ip"
         ),
         p,
     )
