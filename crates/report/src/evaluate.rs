@@ -503,6 +503,23 @@ async fn ip_rules(
          FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND ip_in_cidr(c.caller_ip, r.rule) \
          GROUP BY r.login_server, r.rule ORDER BY r.login_server, r.rule"
     );
+    let left_sql = format!(
+        "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
+         newest AS (SELECT max(change_number) AS n FROM service_tags), \
+         was AS (SELECT DISTINCT prefix, tag FROM service_tags WHERE change_number < (SELECT n FROM newest)), \
+         still AS (SELECT DISTINCT prefix, tag FROM service_tags WHERE change_number = (SELECT n FROM newest)) \
+         SELECT r.login_server, r.rule, w.tag, (SELECT n FROM newest) AS change FROM rules r JOIN was w ON w.prefix = r.rule \
+         LEFT JOIN still s ON s.prefix = r.rule AND s.tag = w.tag WHERE s.prefix IS NULL ORDER BY 1, 2, 3"
+    );
+    let left = query(ctx, &left_sql, &params).await?;
+    let left = each(&left, |r, i| {
+        (
+            r.text("login_server", i).unwrap_or_default(),
+            r.text("rule", i).unwrap_or_default(),
+            r.text("tag", i).unwrap_or_default(),
+            r.int("change", i).unwrap_or(0),
+        )
+    });
     let rows = query(ctx, &sql, &params).await?;
     let rows = each(&rows, |r, i| {
         (
@@ -533,13 +550,16 @@ async fn ip_rules(
             ));
         }
     }
+    for (registry, ip_rule, tag, change) in &left {
+        samples.push(Sample::note(registry, None, None, format!("IP rule {ip_rule} was copied from {tag}, which no longer holds it (service tags change {change})")));
+    }
     if samples.is_empty() {
         return Ok(None);
     }
     Ok(Some(Violation {
         rule: rule.name.clone(),
         severity: rule.severity,
-        finding: "IP rules beyond the limit or matched by no caller".into(),
+        finding: "IP rules beyond the limit, matched by no caller, or no longer in the service tag they came from".into(),
         count: samples.len() as u64,
         first_seen: None,
         last_seen: None,
