@@ -15,9 +15,13 @@ use crate::model::{
     Caller, DayCount, Inputs, PathCount, Period, Report, SCHEMA, Sample, Violation,
 };
 use crate::policy::{Check, Policy, Rule, glob_to_like};
+use crate::render::path_order;
 
 /// How many callers the caller tables show (the busiest).
 pub const TOP_CALLERS: usize = 50;
+
+/// How many callers per access path the callers-by-path table shows.
+pub const TOP_PER_PATH: usize = 10;
 
 /// How many examples a violation shows.
 const SAMPLES: usize = 5;
@@ -225,6 +229,22 @@ pub async fn build_report(
         p,
     )
     .await?;
+    let by_path = query(
+        ctx,
+        &format!(
+            "WITH top AS (SELECT registry, caller_ip, access_path, requests FROM (\
+             SELECT registry, caller_ip, access_path, count(*) AS requests, \
+             row_number() OVER (PARTITION BY access_path ORDER BY count(*) DESC, registry, caller_ip) AS k \
+             FROM events WHERE {w} GROUP BY registry, caller_ip, access_path) WHERE k <= {TOP_PER_PATH}) \
+             SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
+             min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
+             t.access_path, t.requests FROM top t JOIN events e \
+             ON e.registry = t.registry AND (e.caller_ip IS NOT DISTINCT FROM t.caller_ip) AND e.access_path = t.access_path \
+             WHERE {w} GROUP BY t.registry, t.caller_ip, t.access_path, t.requests"
+        ),
+        p,
+    )
+    .await?;
     let caller = |r: &Rows<'_>, i| Caller {
         registry: r.text("registry", i).unwrap_or_default(),
         caller_ip: r.text("caller_ip", i),
@@ -274,6 +294,24 @@ pub async fn build_report(
             access_path: r.text("access_path", i).unwrap_or_default(),
             requests: r.int("requests", i).unwrap_or(0) as u64,
         }),
+        callers_by_path: {
+            let mut callers = each(&by_path, caller);
+            callers.sort_by(|a, b| {
+                (
+                    path_order(&a.access_path),
+                    std::cmp::Reverse(a.requests),
+                    &a.registry,
+                    &a.caller_ip,
+                )
+                    .cmp(&(
+                        path_order(&b.access_path),
+                        std::cmp::Reverse(b.requests),
+                        &b.registry,
+                        &b.caller_ip,
+                    ))
+            });
+            callers
+        },
         trusted_callers: each(&trusted, caller),
         public_callers: each(&public, caller),
         violations,

@@ -24,6 +24,6 @@ mod model;
 mod policy;
 pub mod render;
 
-pub use evaluate::{TOP_CALLERS, Window, build_report};
+pub use evaluate::{TOP_CALLERS, TOP_PER_PATH, Window, build_report};
 pub use model::*;
 pub use policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};

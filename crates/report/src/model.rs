@@ -21,6 +21,8 @@ pub struct Report {
     pub paths_by_registry: Vec<PathCount>,
     /// Requests per day and access path (all registries).
     pub paths_by_day: Vec<DayCount>,
+    /// The busiest callers of each access path: every scenario under its path.
+    pub callers_by_path: Vec<Caller>,
     /// Who used the trusted-service bypass.
     pub trusted_callers: Vec<Caller>,
     /// Public callers, with country and AS.
@@ -189,6 +191,15 @@ pub const SAMPLE_COLUMNS: [&str; 7] = [
 
 /// Column headings of the caller tables: trusted-service callers, then public callers.
 pub const TRUSTED_COLUMNS: [&str; 5] = ["registry", "identity", "kind", "service tag", "requests"];
+/// Column headings of the callers-by-path table.
+pub const BY_PATH_COLUMNS: [&str; 6] = [
+    "access path",
+    "registry",
+    "caller",
+    "identity",
+    "kind",
+    "requests",
+];
 /// See [`TRUSTED_COLUMNS`].
 pub const PUBLIC_COLUMNS: [&str; 7] = [
     "registry", "caller", "country", "AS", "kind", "path", "requests",

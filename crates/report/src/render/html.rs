@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::path_order;
-use crate::evaluate::TOP_CALLERS;
-use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
+use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
+use crate::model::{
+    BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
+};
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn esc(text: &str) -> String {
@@ -264,6 +266,25 @@ pub fn html(report: &Report) -> String {
         })
         .collect();
     table(&mut out, &["registry", "access path", "requests"], &rows);
+    let _ = writeln!(
+        out,
+        "<h2>Callers by access path (busiest {TOP_PER_PATH} per path)</h2>"
+    );
+    let rows: Vec<Vec<(String, bool)>> = report
+        .callers_by_path
+        .iter()
+        .map(|c| {
+            vec![
+                text(esc(&c.access_path)),
+                text(esc(&c.registry)),
+                text(opt(&c.caller_ip)),
+                text(opt(&c.identity)),
+                text(esc(&c.caller_kind)),
+                num(c.requests),
+            ]
+        })
+        .collect();
+    table(&mut out, &BY_PATH_COLUMNS, &rows);
     let _ = writeln!(
         out,
         "<h2>Trusted-service bypass (busiest {TOP_CALLERS})</h2>"

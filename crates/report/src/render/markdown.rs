@@ -2,8 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::evaluate::TOP_CALLERS;
-use crate::model::{Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS};
+use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
+use crate::model::{
+    BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
+};
 
 /// Escapes text for a Markdown table cell: no HTML, no table breaks, no emphasis or links.
 fn cell(text: &str) -> String {
@@ -165,6 +167,25 @@ pub fn markdown(report: &Report) -> String {
         .collect();
     table(&mut out, &["registry", "access path", "requests"], rows);
 
+    let _ = writeln!(
+        out,
+        "## Callers by access path (busiest {TOP_PER_PATH} per path)\n"
+    );
+    let rows = report
+        .callers_by_path
+        .iter()
+        .map(|c| {
+            vec![
+                cell(&c.access_path),
+                cell(&c.registry),
+                opt(&c.caller_ip),
+                opt(&c.identity),
+                cell(&c.caller_kind),
+                c.requests.to_string(),
+            ]
+        })
+        .collect();
+    table(&mut out, &BY_PATH_COLUMNS, rows);
     let _ = writeln!(out, "## Trusted-service bypass (busiest {TOP_CALLERS})\n");
     callers(&mut out, &report.trusted_callers, false);
     let _ = writeln!(out, "## Public callers (busiest {TOP_CALLERS})\n");

@@ -17,8 +17,8 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// Access paths in the order of the decision table, for stable columns and colours.
-pub(crate) fn path_order(path: &str) -> usize {
+/// An access path's place in the decision table, for stable ordering and colours.
+pub fn path_order(path: &str) -> usize {
     acrlens_attrib::AccessPath::ALL
         .iter()
         .position(|p| p.name() == path)
