@@ -229,22 +229,6 @@ pub async fn build_report(
         p,
     )
     .await?;
-    let by_path = query(
-        ctx,
-        &format!(
-            "WITH top AS (SELECT registry, caller_ip, access_path, requests FROM (\
-             SELECT registry, caller_ip, access_path, count(*) AS requests, \
-             row_number() OVER (PARTITION BY access_path ORDER BY count(*) DESC, registry, caller_ip) AS k \
-             FROM events WHERE {w} GROUP BY registry, caller_ip, access_path) WHERE k <= {TOP_PER_PATH}) \
-             SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
-             min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
-             t.access_path, t.requests FROM top t JOIN events e \
-             ON e.registry = t.registry AND (e.caller_ip IS NOT DISTINCT FROM t.caller_ip) AND e.access_path = t.access_path \
-             WHERE {w} GROUP BY t.registry, t.caller_ip, t.access_path, t.requests"
-        ),
-        p,
-    )
-    .await?;
     let caller = |r: &Rows<'_>, i| Caller {
         registry: r.text("registry", i).unwrap_or_default(),
         caller_ip: r.text("caller_ip", i),
@@ -257,6 +241,33 @@ pub async fn build_report(
         access_path: r.text("access_path", i).unwrap_or_default(),
         requests: r.int("requests", i).unwrap_or(0) as u64,
     };
+    // One top-k query per access path: far cheaper than a window over every caller.
+    let mut paths: Vec<String> = each(&by_registry, |r, i| {
+        r.text("access_path", i).unwrap_or_default()
+    });
+    paths.sort_by_key(|p| path_order(p));
+    paths.dedup();
+    let mut callers_by_path = Vec::new();
+    for path in &paths {
+        let mut f = all.clone();
+        let bound = f.text(path);
+        let w = f.sql();
+        let top = query(
+            ctx,
+            &format!(
+                "WITH top AS (SELECT registry, caller_ip, count(*) AS requests FROM events WHERE {w} AND access_path = {bound} \
+                 GROUP BY registry, caller_ip ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_PER_PATH}) \
+                 SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
+                 min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
+                 {bound} AS access_path, t.requests FROM top t JOIN events e \
+                 ON e.registry = t.registry AND (e.caller_ip IS NOT DISTINCT FROM t.caller_ip) AND e.access_path = {bound} \
+                 WHERE {w} GROUP BY t.registry, t.caller_ip, t.requests ORDER BY t.requests DESC, t.registry, t.caller_ip"
+            ),
+            &f.params,
+        )
+        .await?;
+        callers_by_path.extend(each(&top, caller));
+    }
     let mut violations = Vec::new();
     for rule in &policy.rules {
         if let Some(v) = evaluate(ctx, rule, window).await? {
@@ -294,24 +305,7 @@ pub async fn build_report(
             access_path: r.text("access_path", i).unwrap_or_default(),
             requests: r.int("requests", i).unwrap_or(0) as u64,
         }),
-        callers_by_path: {
-            let mut callers = each(&by_path, caller);
-            callers.sort_by(|a, b| {
-                (
-                    path_order(&a.access_path),
-                    std::cmp::Reverse(a.requests),
-                    &a.registry,
-                    &a.caller_ip,
-                )
-                    .cmp(&(
-                        path_order(&b.access_path),
-                        std::cmp::Reverse(b.requests),
-                        &b.registry,
-                        &b.caller_ip,
-                    ))
-            });
-            callers
-        },
+        callers_by_path,
         trusted_callers: each(&trusted, caller),
         public_callers: each(&public, caller),
         violations,
