@@ -104,6 +104,17 @@ pub struct Caller {
     pub requests: u64,
 }
 
+impl Caller {
+    /// The autonomous system as shown: `AS1221 Telstra Pty Ltd`.
+    pub fn autonomous_system(&self) -> Option<String> {
+        match (&self.asn, &self.as_org) {
+            (Some(n), Some(org)) => Some(format!("AS{n} {org}")),
+            (Some(n), None) => Some(format!("AS{n}")),
+            _ => None,
+        }
+    }
+}
+
 /// One rule's violation.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Violation {

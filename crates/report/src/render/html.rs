@@ -166,11 +166,7 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
         .iter()
         .map(|c| {
             if with_geo {
-                let asn = match (&c.asn, &c.as_org) {
-                    (Some(n), Some(org)) => format!("AS{n} {}", esc(org)),
-                    (Some(n), None) => format!("AS{n}"),
-                    _ => "–".into(),
-                };
+                let asn = opt(&c.autonomous_system());
                 vec![
                     text(esc(&c.registry)),
                     text(opt(&c.caller_ip)),
