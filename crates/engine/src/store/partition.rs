@@ -20,8 +20,9 @@ use crate::store::StoreError;
 
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
-/// Rows buffered across all partitions before the largest buffer is written early.
-const BUFFERED_ROWS: usize = 2 * ROW_GROUP_ROWS;
+/// Rows buffered across all partitions before the largest buffer is written early: one row
+/// group's worth, since a flush makes two more copies of it (concatenated, then sorted).
+const BUFFERED_ROWS: usize = ROW_GROUP_ROWS;
 
 /// The hive value of a partition: characters other than `[A-Za-z0-9_-]` percent-encoded, so a
 /// category from the logs can never name another folder.
@@ -177,8 +178,9 @@ impl PartitionWriters {
         self.buffered -= partition.rows.min(self.buffered);
         partition.buffered.clear();
         partition.rows = 0;
-        let time = batch.column(0);
-        let sorted = take_record_batch(&batch, &sort_to_indices(time, None, None)?)?;
+        let order = sort_to_indices(batch.column(0), None, None)?;
+        let sorted = take_record_batch(&batch, &order)?;
+        drop(batch);
         if partition.part.is_none() {
             let dir = self
                 .events_dir
