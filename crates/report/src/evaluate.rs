@@ -81,43 +81,61 @@ async fn query(
     df.collect().await
 }
 
-/// Reads result columns by name, whatever their type, as text or numbers.
-struct Rows<'a> {
-    batch: &'a RecordBatch,
+/// Reads result columns by name, whatever their type, as text or numbers. Each column is
+/// converted once per batch, not once per cell.
+struct Rows {
+    text: HashMap<String, StringArray>,
+    ints: HashMap<String, Int64Array>,
 }
 
-impl Rows<'_> {
+impl Rows {
+    fn of(batch: &RecordBatch) -> Rows {
+        let mut rows = Rows {
+            text: HashMap::new(),
+            ints: HashMap::new(),
+        };
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            let text = match column.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+                Some(t) => Some(
+                    t.iter()
+                        .map(|v| v.map(format_timestamp_micros))
+                        .collect::<StringArray>(),
+                ),
+                None => cast(column, &DataType::Utf8)
+                    .ok()
+                    .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned()),
+            };
+            if let Some(text) = text {
+                rows.text.insert(field.name().clone(), text);
+            }
+            if let Some(n) = cast(column, &DataType::Int64)
+                .ok()
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+            {
+                rows.ints.insert(field.name().clone(), n);
+            }
+        }
+        rows
+    }
+
     fn text(&self, column: &str, row: usize) -> Option<String> {
-        let c = self.batch.column_by_name(column)?;
-        if c.is_null(row) {
-            return None;
-        }
-        if let Some(t) = c.as_any().downcast_ref::<TimestampMicrosecondArray>() {
-            return Some(format_timestamp_micros(t.value(row)));
-        }
-        let text = cast(c, &DataType::Utf8).ok()?;
-        text.as_any()
-            .downcast_ref::<StringArray>()
-            .map(|s| s.value(row).to_owned())
+        let c = self.text.get(column)?;
+        c.is_valid(row).then(|| c.value(row).to_owned())
     }
 
     fn int(&self, column: &str, row: usize) -> Option<i64> {
-        let c = self.batch.column_by_name(column)?;
-        let n = cast(c, &DataType::Int64).ok()?;
-        let n = n.as_any().downcast_ref::<Int64Array>()?;
+        let n = self.ints.get(column)?;
         n.is_valid(row).then(|| n.value(row))
     }
 }
 
-fn each<T>(batches: &[RecordBatch], mut f: impl FnMut(&Rows<'_>, usize) -> T) -> Vec<T> {
-    batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.num_rows())
-                .map(|i| f(&Rows { batch: b }, i))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+fn each<T>(batches: &[RecordBatch], mut f: impl FnMut(&Rows, usize) -> T) -> Vec<T> {
+    let mut out = Vec::new();
+    for batch in batches {
+        let rows = Rows::of(batch);
+        out.extend((0..batch.num_rows()).map(|i| f(&rows, i)));
+    }
+    out
 }
 
 /// The window every section of the report is limited to.
@@ -229,7 +247,7 @@ pub async fn build_report(
         p,
     )
     .await?;
-    let caller = |r: &Rows<'_>, i| Caller {
+    let caller = |r: &Rows, i| Caller {
         registry: r.text("registry", i).unwrap_or_default(),
         caller_ip: r.text("caller_ip", i),
         identity: r.text("identity", i),
