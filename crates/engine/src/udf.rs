@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use acrlens_attrib::Attributor;
-use acrlens_netmap::{IpScope, Topology, parse_prefix};
+use acrlens_netmap::{IpFacts, IpScope, Topology, parse_prefix};
 use acrlens_values::parse_caller_ip;
 use arrow_array::builder::{BooleanBuilder, Int64Builder, ListBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, StringArray, TimestampMicrosecondArray};
@@ -84,6 +84,35 @@ impl Hash for IpFunction {
     }
 }
 
+/// The facts of each distinct address in a batch, looked up once (as of the latest snapshot).
+#[derive(Default)]
+struct BatchFacts<'a, 't> {
+    ids: HashMap<&'a str, Option<usize>>,
+    facts: Vec<IpFacts<'t>>,
+}
+
+impl<'a, 't> BatchFacts<'a, 't> {
+    fn get(&mut self, topology: &'t Topology, text: Option<&'a str>) -> Option<&IpFacts<'t>> {
+        let text = text?;
+        let id = match self.ids.get(text) {
+            Some(id) => *id,
+            None => {
+                let id = parse_caller_ip(text).map(|ip| {
+                    self.facts.push(topology.facts(ip, i64::MAX));
+                    self.facts.len() - 1
+                });
+                self.ids.insert(text, id);
+                id
+            }
+        };
+        id.map(|i| &self.facts[i])
+    }
+}
+
+fn text_at(a: &StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
 fn text_arg(array: &ArrayRef, name: &str) -> Result<ArrayRef> {
     cast(array, &DataType::Utf8).map_err(|e| DataFusionError::Plan(format!("{name}: {e}")))
 }
@@ -139,11 +168,12 @@ impl ScalarUDFImpl for IpFunction {
         let rows = ips.len();
         let out: ArrayRef = match self.function {
             Function::ServiceTags => {
+                let mut facts = BatchFacts::default();
                 let mut b = ListBuilder::new(StringBuilder::new());
                 for i in 0..rows {
-                    match ip_at(i) {
-                        Some(ip) => {
-                            for tag in self.topology.facts(ip, i64::MAX).tags {
+                    match facts.get(&self.topology, text_at(ips, i)) {
+                        Some(f) => {
+                            for tag in &f.tags {
                                 b.values().append_value(&tag.name);
                             }
                             b.append(true);
@@ -153,28 +183,35 @@ impl ScalarUDFImpl for IpFunction {
                 }
                 Arc::new(b.finish())
             }
-            Function::ServiceTag | Function::IpScope | Function::Country => {
+            Function::IpScope => {
                 let mut b = StringBuilder::with_capacity(rows, rows * 8);
                 for i in 0..rows {
-                    let value = ip_at(i).and_then(|ip| match self.function {
-                        Function::IpScope => Some(IpScope::of(ip).name().to_owned()),
-                        Function::ServiceTag => self
-                            .topology
-                            .facts(ip, i64::MAX)
-                            .service_tag()
-                            .map(|t| t.name.clone()),
-                        _ => self.topology.facts(ip, i64::MAX).geo.country,
-                    });
+                    b.append_option(ip_at(i).map(|ip| IpScope::of(ip).name()));
+                }
+                Arc::new(b.finish())
+            }
+            Function::ServiceTag | Function::Country => {
+                let mut facts = BatchFacts::default();
+                let mut b = StringBuilder::with_capacity(rows, rows * 8);
+                for i in 0..rows {
+                    let value = facts
+                        .get(&self.topology, text_at(ips, i))
+                        .and_then(|f| match self.function {
+                            Function::ServiceTag => f.service_tag().map(|t| t.name.as_str()),
+                            _ => f.geo.country.as_deref(),
+                        });
                     b.append_option(value);
                 }
                 Arc::new(b.finish())
             }
             Function::Asn => {
+                let mut facts = BatchFacts::default();
                 let mut b = Int64Builder::with_capacity(rows);
                 for i in 0..rows {
                     b.append_option(
-                        ip_at(i)
-                            .and_then(|ip| self.topology.facts(ip, i64::MAX).geo.asn)
+                        facts
+                            .get(&self.topology, text_at(ips, i))
+                            .and_then(|f| f.geo.asn)
                             .map(i64::from),
                     );
                 }
