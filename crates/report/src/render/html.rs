@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::path_order;
+use super::{data_quality, headline, overview, path_order};
 use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
@@ -201,30 +201,21 @@ pub fn html(report: &Report) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>acrlens compliance report</title><style>{STYLE}</style></head><body>\n<h1>acrlens compliance report</h1>\n"
     );
-    if report.violations.is_empty() {
-        out.push_str("<p class=\"ok\"><strong>No violations.</strong></p>\n");
+    let class = if report.violations.is_empty() {
+        "ok"
     } else {
-        let _ = writeln!(
-            out,
-            "<p class=\"bad\"><strong>{} rules violated.</strong></p>",
-            report.violations.len()
-        );
-    }
-    let i = &report.inputs;
-    let versions: Vec<String> = i
-        .service_tag_versions
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+        "bad"
+    };
     let _ = writeln!(
         out,
-        "<ul><li>Period: {} – {}</li><li>Events: {}; service-tag changes used: {}</li><li>Registry configurations used: {}</li></ul>",
-        opt(&report.period.from),
-        opt(&report.period.to),
-        i.events,
-        esc(&versions.join(", ")),
-        esc(&i.configurations.join("; "))
+        "<p class=\"{class}\"><strong>{}</strong></p>",
+        esc(&headline(report))
     );
+    let items: String = overview(report)
+        .iter()
+        .map(|line| format!("<li>{}</li>", esc(line)))
+        .collect();
+    let _ = writeln!(out, "<ul>{items}</ul>");
     out.push_str("<h2>Violations</h2>\n");
     if report.violations.is_empty() {
         out.push_str("<p>None.</p>\n");
@@ -288,11 +279,11 @@ pub fn html(report: &Report) -> String {
     callers(&mut out, &report.trusted_callers, false);
     let _ = writeln!(out, "<h2>Public callers (busiest {TOP_CALLERS})</h2>");
     callers(&mut out, &report.public_callers, true);
-    let _ = writeln!(
-        out,
-        "<h2>Data quality</h2><ul><li>Records quarantined while reading: {}</li><li>Events whose registry had no configuration in force: {}</li><li>Events without a usable caller IP: {}</li></ul>",
-        i.quarantined, i.events_without_configuration, i.events_without_caller
-    );
+    let items: String = data_quality(report)
+        .iter()
+        .map(|line| format!("<li>{}</li>", esc(line)))
+        .collect();
+    let _ = writeln!(out, "<h2>Data quality</h2><ul>{items}</ul>");
     out.push_str("</body></html>\n");
     out
 }

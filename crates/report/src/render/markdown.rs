@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::{data_quality, headline, overview};
 use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
@@ -85,47 +86,11 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# acrlens compliance report\n");
-    let verdict = if report.violations.is_empty() {
-        "**No violations.**".to_owned()
-    } else {
-        format!("**{} rules violated.**", report.violations.len())
-    };
-    let _ = writeln!(out, "{verdict}\n");
-    let _ = writeln!(
-        out,
-        "- Period: {} – {}",
-        opt(&report.period.from),
-        opt(&report.period.to)
-    );
-    let i = &report.inputs;
-    let versions: Vec<String> = i
-        .service_tag_versions
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    let _ = writeln!(
-        out,
-        "- Events: {}; service-tag changes used: {}",
-        i.events,
-        if versions.is_empty() {
-            "none".into()
-        } else {
-            versions.join(", ")
-        }
-    );
-    let _ = writeln!(
-        out,
-        "- Registry configurations used: {}\n",
-        if i.configurations.is_empty() {
-            "none".into()
-        } else {
-            i.configurations
-                .iter()
-                .map(|c| cell(c))
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-    );
+    let _ = writeln!(out, "**{}**\n", headline(report));
+    for line in overview(report) {
+        let _ = writeln!(out, "- {}", cell(&line));
+    }
+    out.push('\n');
 
     let _ = writeln!(out, "## Violations\n");
     if report.violations.is_empty() {
@@ -188,21 +153,9 @@ pub fn markdown(report: &Report) -> String {
     callers(&mut out, &report.public_callers, true);
 
     let _ = writeln!(out, "## Data quality\n");
-    let _ = writeln!(
-        out,
-        "- Records quarantined while reading: {}",
-        i.quarantined
-    );
-    let _ = writeln!(
-        out,
-        "- Events whose registry had no configuration in force: {}",
-        i.events_without_configuration
-    );
-    let _ = writeln!(
-        out,
-        "- Events without a usable caller IP: {}",
-        i.events_without_caller
-    );
+    for line in data_quality(report) {
+        let _ = writeln!(out, "- {}", cell(&line));
+    }
     out
 }
 

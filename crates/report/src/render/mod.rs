@@ -9,6 +9,65 @@ pub use markdown::markdown;
 
 use crate::model::Report;
 
+/// Whether rules were violated, in a few words.
+pub(crate) fn headline(report: &Report) -> String {
+    match report.violations.len() {
+        0 => "No violations.".to_owned(),
+        n => format!("{n} rules violated."),
+    }
+}
+
+/// What the report covers, one plain-text line each (renderers escape them).
+pub(crate) fn overview(report: &Report) -> [String; 3] {
+    let i = &report.inputs;
+    let or_none = |items: Vec<String>, sep: &str| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(sep)
+        }
+    };
+    let dash = |t: &Option<String>| t.clone().unwrap_or_else(|| "–".to_owned());
+    [
+        format!(
+            "Period: {} – {}",
+            dash(&report.period.from),
+            dash(&report.period.to)
+        ),
+        format!(
+            "Events: {}; service-tag changes used: {}",
+            i.events,
+            or_none(
+                i.service_tag_versions
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect(),
+                ", "
+            )
+        ),
+        format!(
+            "Registry configurations used: {}",
+            or_none(i.configurations.clone(), "; ")
+        ),
+    ]
+}
+
+/// The data-quality facts, one plain-text line each.
+pub(crate) fn data_quality(report: &Report) -> [String; 3] {
+    let i = &report.inputs;
+    [
+        format!("Records quarantined while reading: {}", i.quarantined),
+        format!(
+            "Events whose registry had no configuration in force: {}",
+            i.events_without_configuration
+        ),
+        format!(
+            "Events without a usable caller IP: {}",
+            i.events_without_caller
+        ),
+    ]
+}
+
 /// The JSON report (schema `acrlens.report/v1`).
 pub fn json(report: &Report) -> String {
     let mut text = sonic_rs::to_string_pretty(report)
