@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{acrlens, stdout};
+use common::{acrlens, assert_exit, stdout};
 
 #[test]
 fn ingest_of_the_samples_accounts_for_every_record() {
@@ -14,12 +14,7 @@ fn ingest_of_the_samples_accounts_for_every_record() {
         "--config",
         "sample-logs/topology/acrlens.toml",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     insta::assert_snapshot!("ingest_sample_exports", stdout(&out));
 }
 
@@ -33,7 +28,7 @@ fn quarantine_file_holds_each_bad_record_with_source_line_reason_and_text() {
         "--quarantine",
         file.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let text = std::fs::read_to_string(&file).unwrap();
     let records: Vec<sonic_rs::Value> = text
         .lines()
@@ -70,7 +65,7 @@ fn json_summary_reconciles_and_the_window_is_counted() {
         "--summary",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     use sonic_rs::JsonValueTrait;
     let v: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
     let totals = &v["totals"];
@@ -90,7 +85,7 @@ fn json_summary_reconciles_and_the_window_is_counted() {
 #[test]
 fn a_missing_input_exits_2_with_a_clear_error() {
     let out = acrlens(&["ingest", "sample-logs/no-such-folder"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no input matches \"sample-logs/no-such-folder\""),
@@ -101,7 +96,7 @@ fn a_missing_input_exits_2_with_a_clear_error() {
 #[test]
 fn a_bad_time_argument_is_rejected() {
     let out = acrlens(&["ingest", "sample-logs/exports", "--since", "last tuesday"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a time"));
 }
 
@@ -121,19 +116,14 @@ fn explain_prints_the_attribution_columns_as_json() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     insta::assert_snapshot!("explain_task_denied_json", stdout(&out));
 }
 
 #[test]
 fn explain_without_topology_still_answers() {
     let out = acrlens(&["explain", "not-an-ip", "--at", "2025-11-04"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("ip_scope         invalid"), "{text}");
     assert!(text.contains("access_path      unknown"), "{text}");
@@ -142,6 +132,6 @@ fn explain_without_topology_still_answers() {
 #[test]
 fn a_broken_topology_exits_2_naming_the_file() {
     let out = acrlens(&["explain", "1.2.3.4", "--config", "sample-logs/exports"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("sample-logs/exports"));
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::acrlens;
+use common::{acrlens, assert_exit};
 
 const HOSTILE_UA: &str = "evil \"agent\", with\nnewline";
 const FORMULA_REPO: &str = "=cmd|' /C calc'!A0";
@@ -34,12 +34,7 @@ fn csv_output_survives_hostile_text_and_defuses_formulas() {
         "csv",
         "SELECT repository, user_agent, ip_scope(caller_ip) AS scope FROM events",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
@@ -82,12 +77,7 @@ fn json_lines_and_parquet_outputs_parse() {
         parquet.to_str().unwrap(),
         "SELECT * FROM events",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
         std::fs::File::open(&parquet).unwrap(),
     )
@@ -113,12 +103,7 @@ fn canned_query_with_a_bound_parameter() {
         "--format",
         "csv",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let text = String::from_utf8(out.stdout).unwrap();
     let callers: Vec<&str> = text
         .lines()
@@ -141,12 +126,7 @@ fn a_parameter_is_bound_not_spliced() {
         "csv",
         "SELECT count(*) AS n FROM repository_events WHERE repository = $image",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n0\n");
 }
 
@@ -158,6 +138,6 @@ fn bad_sql_exits_2_with_the_engine_message() {
         "sample-logs/exports",
         "SELECT nope FROM events",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{acrlens, stdout};
+use common::{acrlens, assert_exit, stdout};
 
 const SAMPLES: [&str; 6] = [
     "--logs",
@@ -25,19 +25,14 @@ fn report(format: &str, extra: &[&str]) -> std::process::Output {
 #[test]
 fn markdown_report_of_the_samples_is_pinned_and_exits_1() {
     let out = report("md", &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1);
     insta::assert_snapshot!("report_sample_md", stdout(&out));
 }
 
 #[test]
 fn json_report_of_the_samples_is_pinned() {
     let out = report("json", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let text = stdout(&out);
     let value: sonic_rs::Value = sonic_rs::from_str(&text).unwrap();
     use sonic_rs::JsonValueTrait;
@@ -75,7 +70,7 @@ fn a_clean_policy_exits_0_and_a_bad_one_exits_2_naming_the_line() {
         "--policy",
         bad.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml: line 4: unknown access path \"vpn\""),
@@ -94,7 +89,7 @@ fn the_default_policy_flags_the_unexplained_pull() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let value: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
     use sonic_rs::{JsonContainerTrait, JsonValueTrait};
     let rules: Vec<&str> = value["violations"]
