@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use acrlens_events::format_timestamp_micros;
 
+use crate::callers::{AzurePrefixes, Callers};
 use crate::event::{Category, LogEvent};
 use crate::render::resource_log_line;
 
@@ -51,8 +52,6 @@ const AGENTS: &[&str] = &[
     "oras/1.2.0+Homebrew",
     "helm/v3.15.4",
 ];
-const ACR_EASTUS: &[[u8; 3]] = &[[20, 42, 66], [20, 42, 67], [20, 62, 128]];
-const AZURE_CLOUD: &[[u8; 2]] = &[[4, 156], [4, 157], [20, 81], [52, 168], [40, 121]];
 
 /// Shape of the generated data.
 #[derive(Debug, Clone)]
@@ -67,6 +66,10 @@ pub struct GenSpec {
     pub seed: u64,
     /// Share of malformed lines, in thousandths.
     pub malformed_permille: u64,
+    /// Distinct callers; `None`: one per hundred events, at least a thousand.
+    pub callers: Option<u64>,
+    /// The Azure prefixes Azure callers come from.
+    pub azure: AzurePrefixes,
 }
 
 impl Default for GenSpec {
@@ -77,43 +80,18 @@ impl Default for GenSpec {
             days: 3,
             seed: 42,
             malformed_permille: 1,
+            callers: None,
+            azure: AzurePrefixes::builtin(),
         }
     }
 }
 
-fn caller_ip(rng: &mut Rng) -> Option<String> {
-    let roll = rng.below(1000);
-    let ip = match roll {
-        0..350 => format!(
-            "10.{}.{}.{}",
-            rng.below(4),
-            rng.below(8),
-            4 + rng.below(250)
-        ),
-        350..450 => {
-            let p = rng.pick(ACR_EASTUS);
-            format!("{}.{}.{}.{}", p[0], p[1], p[2], rng.below(256))
-        }
-        450..600 => {
-            let p = rng.pick(AZURE_CLOUD);
-            format!("{}.{}.{}.{}", p[0], p[1], rng.below(256), rng.below(256))
-        }
-        600..900 => format!(
-            "{}.{}.{}.{}",
-            1 + rng.below(222),
-            rng.below(256),
-            rng.below(256),
-            1 + rng.below(254)
-        ),
-        900..970 => format!("2001:db8:{:x}::{:x}", rng.below(0xffff), rng.below(0xffff)),
-        970..990 => return None,
-        _ => "<nil>".to_owned(),
-    };
-    Some(if rng.permille(300) && !ip.contains(':') {
-        format!("{ip}:{}", 1024 + rng.below(60000))
-    } else {
-        ip
-    })
+impl GenSpec {
+    /// The population of callers of this run.
+    pub fn callers(&self) -> Callers {
+        let population = self.callers.unwrap_or((self.events / 100).max(1000));
+        Callers::new(self.azure.clone(), population, self.seed)
+    }
 }
 
 fn hex(rng: &mut Rng, n: usize) -> String {
@@ -138,7 +116,7 @@ fn guid(rng: &mut Rng) -> String {
 }
 
 /// The `i`-th event of a run.
-pub fn generated_event(rng: &mut Rng, spec: &GenSpec, i: u64) -> LogEvent {
+pub fn generated_event(rng: &mut Rng, spec: &GenSpec, callers: &Callers, i: u64) -> LogEvent {
     let start = 1_762_128_000_000_000i64; // 2025-11-03T00:00:00Z
     let span = i64::from(spec.days.max(1)) * 86_400_000_000;
     let time = start + (i as i128 * span as i128 / spec.events.max(1) as i128) as i64 / 1000 * 1000;
@@ -199,7 +177,7 @@ pub fn generated_event(rng: &mut Rng, spec: &GenSpec, i: u64) -> LogEvent {
         user_agent: Some((*rng.pick(AGENTS)).to_owned()),
         correlation_id: guid(rng),
         jwt_id: Some(guid(rng)),
-        caller_ip: caller_ip(rng),
+        caller_ip: callers.draw(rng),
         tenant_id: "00000000-0000-0000-0000-0000000000aa",
     }
 }
@@ -223,14 +201,20 @@ pub fn lines_in_memory(bytes: usize, seed: u64) -> Vec<u8> {
         seed,
         ..GenSpec::default()
     };
-    let mut rng = Rng::new(seed);
+    lines_of(&spec, bytes)
+}
+
+/// Resource-log JSON lines of `spec` in memory, at least `bytes` long.
+pub fn lines_of(spec: &GenSpec, bytes: usize) -> Vec<u8> {
+    let callers = spec.callers();
+    let mut rng = Rng::new(spec.seed);
     let mut out = Vec::with_capacity(bytes + 4096);
     let mut i = 0;
     while out.len() < bytes {
         if rng.permille(spec.malformed_permille) {
             malformed_line(&mut rng, &mut out);
         } else {
-            resource_log_line(&generated_event(&mut rng, &spec, i), &mut out);
+            resource_log_line(&generated_event(&mut rng, spec, &callers, i), &mut out);
         }
         i += 1;
     }
@@ -240,13 +224,14 @@ pub fn lines_in_memory(bytes: usize, seed: u64) -> Vec<u8> {
 /// Writes `spec.events` records in the Storage export layout under `out`; returns the files
 /// written and the bytes in all.
 pub fn write_storage_layout(spec: &GenSpec, out: &Path) -> io::Result<(Vec<PathBuf>, u64)> {
+    let callers = spec.callers();
     let mut rng = Rng::new(spec.seed);
     let mut current: Option<(PathBuf, BufWriter<File>)> = None;
     let mut files = Vec::new();
     let mut total = 0u64;
     let mut line = Vec::with_capacity(2048);
     for i in 0..spec.events {
-        let event = generated_event(&mut rng, spec, i);
+        let event = generated_event(&mut rng, spec, &callers, i);
         let when = format_timestamp_micros(event.time);
         let path = out
             .join(format!("insights-logs-{}", Category::Repository.name().to_ascii_lowercase()))

@@ -9,6 +9,7 @@
 //! assert_eq!(export, lines_in_memory(64 * 1024, 7), "seeded: the same bytes every time");
 //! ```
 
+pub mod callers;
 pub mod event;
 pub mod generate;
 pub mod render;

@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use acrlens_bench::callers::AzurePrefixes;
 use acrlens_bench::generate::{GenSpec, write_storage_layout};
+use acrlens_bench::topology::write_generated_topology;
+use acrlens_netmap::ServiceTagSnapshot;
 use acrlens_bench::samples::write_samples;
 
 #[derive(Parser)]
@@ -31,9 +34,18 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Where to write.
+        /// Distinct callers (default: one per hundred events, at least a thousand).
+        #[arg(long)]
+        callers: Option<u64>,
+        /// The service-tag file Azure callers are drawn from.
+        #[arg(long, default_value = "../shared/data/ServiceTags_Public.json")]
+        service_tags: PathBuf,
+        /// Where to write the exports.
         #[arg(long)]
         out: PathBuf,
+        /// Where to write the matching topology (`acrlens.toml` and the files it names).
+        #[arg(long)]
+        topology: Option<PathBuf>,
     },
     /// Rewrite the bundled `sample-logs/`.
     Samples {
@@ -50,15 +62,25 @@ fn main() -> Result<()> {
             registries,
             days,
             seed,
+            callers,
+            service_tags,
             out,
+            topology,
         } => {
+            let snapshot = ServiceTagSnapshot::load(&service_tags, None)
+                .with_context(|| "Azure callers are drawn from a real service-tag file")?;
             let spec = GenSpec {
                 events,
                 registries,
                 days,
                 seed,
+                callers,
+                azure: AzurePrefixes::from_snapshot(&snapshot),
                 ..GenSpec::default()
             };
+            if let Some(dir) = &topology {
+                write_generated_topology(dir, registries, &service_tags)?;
+            }
             let (files, bytes) = write_storage_layout(&spec, &out)?;
             println!(
                 "wrote {events} records, {bytes} bytes in {} files under {}",

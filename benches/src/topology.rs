@@ -302,3 +302,32 @@ pub fn write_topology(dir: &Path) -> io::Result<()> {
     fs::write(dir.join("ranges.csv"), RANGES_CSV)?;
     fs::write(dir.join("acrlens.toml"), ACRLENS_TOML)
 }
+
+/// Writes the topology of generated data (`acrlens-bench gen --topology`) under `dir`: every
+/// generated registry restricted to the IP-rule ranges with the trusted-service bypass on, the
+/// sample VNet and private endpoint, and the service-tag file the Azure callers came from
+/// (referenced where it is, not copied).
+pub fn write_generated_topology(dir: &Path, registries: u32, service_tags: &Path) -> io::Result<()> {
+    let folder = dir.join("registries");
+    fs::create_dir_all(&folder)?;
+    let mut toml = String::from(
+        "# The topology of data written by `acrlens-bench gen`. Paths are relative to this file.\n\n",
+    );
+    let tags = fs::canonicalize(service_tags)?;
+    toml.push_str(&format!(
+        "[[service_tags]]\npath = {}\n\n",
+        sonic_rs::to_string(&tags.display().to_string()).unwrap_or_default()
+    ));
+    for r in 0..registries.max(1) {
+        let name = format!("registry{r:02}");
+        write_json(
+            &folder.join(format!("{name}.json")),
+            &acr_show(&name, true, "Deny", &crate::callers::IP_RULES, true),
+        )?;
+        toml.push_str(&format!("[[registry]]\npath = \"registries/{name}.json\"\n\n"));
+    }
+    write_json(&dir.join("vnets.json"), &vnets())?;
+    write_json(&dir.join("private-endpoints.json"), &private_endpoints())?;
+    toml.push_str("[[vnets]]\npath = \"vnets.json\"\n\n[[private_endpoints]]\npath = \"private-endpoints.json\"\n");
+    fs::write(dir.join("acrlens.toml"), toml)
+}

@@ -4,12 +4,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use acrlens_engine::session;
+use acrlens_engine::store::{Store, StoreOptions};
+use acrlens_engine::{EventSource, ingest, session};
+use acrlens_netmap::Topology;
 use acrlens_report::{Policy, Window, build_report, render};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use tempfile::TempDir;
 
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
@@ -42,13 +44,40 @@ enum ReportFormat {
     Json,
 }
 
+/// Raw exports are decoded and attributed once, into a temporary store that the report's
+/// queries then read: a report runs about twenty queries, and over raw exports each would
+/// decode them again. Returns the store's source, what was quarantined, and the folder (removed
+/// when dropped).
+fn staged(
+    source: EventSource,
+    topology: &Arc<Topology>,
+) -> Result<(EventSource, u64, Option<TempDir>)> {
+    let EventSource::Logs { sources, options } = source else {
+        return Ok((source, 0, None));
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("acrlens-report-")
+        .tempdir()
+        .context("creating a temporary store for the raw exports (set TMPDIR to place it)")?;
+    let store = Store::open(dir.path())?;
+    let outcome = ingest(
+        sources,
+        options,
+        topology.clone(),
+        Some((&store, StoreOptions::default())),
+        |_| Ok(()),
+    )?;
+    let quarantined = outcome.run.map_or(0, |run| run.quarantined);
+    Ok((EventSource::Store(dir.path().to_path_buf()), quarantined, Some(dir)))
+}
+
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let policy = match &args.policy {
         Some(path) => Policy::load(path)?,
         None => Policy::default_policy(),
     };
     let topology = Arc::new(args.topology.load()?);
-    let source = args.source.source()?;
+    let (source, quarantined, _scratch) = staged(args.source.source()?, &topology)?;
     let window = args.source.decode.window();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,10 +89,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             since: window.since,
             until: window.until,
         };
-        // The raw-export scans count what they quarantine; read it after the first query ran.
-        let mut report = build_report(&s.ctx, &policy, window, 0).await?;
-        report.inputs.quarantined = s.quarantined.load(Ordering::Relaxed);
-        anyhow::Ok(report)
+        anyhow::Ok(build_report(&s.ctx, &policy, window, quarantined).await?)
     })?;
     let text = match args.format {
         ReportFormat::Md => render::markdown(&report),

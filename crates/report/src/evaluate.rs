@@ -1,13 +1,17 @@
 //! Builds a [`Report`] with SQL over a session's `events` and `registries`. Every value from a
 //! policy file is bound as a parameter, never spliced into the SQL text.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use acrlens_values::format_timestamp_micros;
-use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow_schema::DataType;
+use arrow_array::{
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Schema};
 use datafusion::arrow::compute::cast;
 use datafusion::common::ScalarValue;
+use datafusion::datasource::MemTable;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
@@ -74,11 +78,7 @@ async fn query(
     sql: &str,
     params: &HashMap<String, ScalarValue>,
 ) -> Result<Vec<RecordBatch>> {
-    let mut df = ctx.sql(sql).await?;
-    if !params.is_empty() {
-        df = df.with_param_values(params.clone())?;
-    }
-    df.collect().await
+    frame(ctx, sql, params).await?.collect().await
 }
 
 /// Reads result columns by name, whatever their type, as text or numbers. Each column is
@@ -166,88 +166,126 @@ fn base(window: Window) -> Filter {
     f
 }
 
-/// Makes the report.
-pub async fn build_report(
+/// The in-memory table of requests per access path, registry and caller within the window:
+/// computed once, it feeds every caller table and the IP-rule check, which would otherwise each
+/// group all events by caller again.
+const CALLERS: &str = "acrlens_report_callers";
+
+/// The callers the caller tables show, for the one scan that finds their details.
+const SHOWN: &str = "acrlens_report_shown";
+
+async fn frame(
     ctx: &SessionContext,
-    policy: &Policy,
-    window: Window,
-    quarantined: u64,
-) -> Result<Report> {
-    let all = base(window);
-    let w = all.sql();
-    let p = &all.params;
-    let totals = query(
+    sql: &str,
+    params: &HashMap<String, ScalarValue>,
+) -> Result<datafusion::dataframe::DataFrame> {
+    let df = ctx.sql(sql).await?;
+    if params.is_empty() {
+        Ok(df)
+    } else {
+        df.with_param_values(params.clone())
+    }
+}
+
+/// Runs `sql` and keeps its result as table `name`.
+async fn keep(
+    ctx: &SessionContext,
+    name: &str,
+    sql: &str,
+    params: &HashMap<String, ScalarValue>,
+) -> Result<()> {
+    let df = frame(ctx, sql, params).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(())
+}
+
+/// Per (registry, access path, day, versions): counts, times and data-quality sums — one scan
+/// for the inputs, the per-registry table and the per-day chart.
+struct Overview {
+    inputs: Inputs,
+    first: Option<i64>,
+    last: Option<i64>,
+    by_registry: Vec<PathCount>,
+    by_day: Vec<DayCount>,
+}
+
+async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
+    let rows = query(
         ctx,
         &format!(
-            "SELECT count(*) AS events, min(time) AS first, max(time) AS last, \
+            "SELECT registry, access_path, to_char(date_trunc('day', time), '%Y-%m-%d') AS day, \
+             tags_version, config_version, count(*) AS events, min(time) AS first, max(time) AS last, \
              sum(CASE WHEN config_version IS NULL THEN 1 ELSE 0 END) AS unconfigured, \
-             sum(CASE WHEN caller_ip IS NULL THEN 1 ELSE 0 END) AS no_caller FROM events WHERE {w}"
+             sum(CASE WHEN caller_ip IS NULL THEN 1 ELSE 0 END) AS no_caller \
+             FROM events WHERE {} GROUP BY 1, 2, 3, 4, 5",
+            all.sql()
         ),
-        p,
+        &all.params,
     )
     .await?;
-    let (events, first, last, unconfigured, no_caller) = each(&totals, |r, i| {
-        (
-            r.int("events", i),
-            r.text("first", i),
-            r.text("last", i),
-            r.int("unconfigured", i),
-            r.int("no_caller", i),
-        )
-    })
-    .pop()
-    .unwrap_or_default();
-    let versions = query(ctx, &format!("SELECT DISTINCT tags_version FROM events WHERE {w} AND tags_version IS NOT NULL ORDER BY 1"), p).await?;
-    let configs = query(
-        ctx,
-        &format!("SELECT DISTINCT registry, config_version FROM events WHERE {w} AND config_version IS NOT NULL ORDER BY 1, 2"),
-        p,
-    )
-    .await?;
-    let by_registry = query(
-        ctx,
-        &format!("SELECT registry, access_path, count(*) AS requests FROM events WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2"),
-        p,
-    )
-    .await?;
-    let by_day = query(
-        ctx,
-        &format!(
-            "SELECT to_char(day, '%Y-%m-%d') AS day, access_path, requests FROM (\
-             SELECT date_trunc('day', time) AS day, access_path, count(*) AS requests \
-             FROM events WHERE {w} GROUP BY 1, 2) ORDER BY 1, 2"
-        ),
-        p,
-    )
-    .await?;
-    // The busiest callers only: a month of logs can hold millions of distinct addresses.
-    let trusted = query(
-        ctx,
-        &format!(
-            "SELECT registry, min(caller_ip) AS caller_ip, identity, caller_kind, service_tag, min(country) AS country, \
-             min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, count(*) AS requests \
-             FROM events WHERE {w} AND access_path = 'trusted_service' \
-             GROUP BY registry, identity, caller_kind, service_tag ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}"
-        ),
-        p,
-    )
-    .await?;
-    let public = query(
-        ctx,
-        &format!(
-            "WITH top AS (SELECT registry, caller_ip, access_path, count(*) AS requests FROM events \
-             WHERE {w} AND access_path IN ('public_internet', 'public_azure') \
-             GROUP BY registry, caller_ip, access_path ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_CALLERS}) \
-             SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
-             min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
-             t.access_path, t.requests FROM top t JOIN events e \
-             ON e.registry = t.registry AND e.caller_ip = t.caller_ip AND e.access_path = t.access_path \
-             GROUP BY t.registry, t.caller_ip, t.access_path, t.requests ORDER BY t.requests DESC, t.registry, t.caller_ip"
-        ),
-        p,
-    )
-    .await?;
-    let caller = |r: &Rows, i| Caller {
+    // Keys sort as SQL's ORDER BY would: NULLs last.
+    let key = |v: Option<String>| (v.is_none(), v.unwrap_or_default());
+    let mut by_registry: BTreeMap<((bool, String), String), u64> = BTreeMap::new();
+    let mut by_day: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut versions = BTreeSet::new();
+    let mut configs = BTreeSet::new();
+    let mut o = Overview {
+        inputs: Inputs::default(),
+        first: None,
+        last: None,
+        by_registry: Vec::new(),
+        by_day: Vec::new(),
+    };
+    each(&rows, |r, i| {
+        let n = r.int("events", i).unwrap_or(0) as u64;
+        let registry = r.text("registry", i);
+        let path = r.text("access_path", i).unwrap_or_default();
+        o.inputs.events += n;
+        o.inputs.events_without_configuration += r.int("unconfigured", i).unwrap_or(0) as u64;
+        o.inputs.events_without_caller += r.int("no_caller", i).unwrap_or(0) as u64;
+        o.first = o.first.into_iter().chain(r.int("first", i)).min();
+        o.last = o.last.into_iter().chain(r.int("last", i)).max();
+        versions.extend(r.int("tags_version", i));
+        if let Some(config) = r.text("config_version", i) {
+            configs.insert((key(registry.clone()), config));
+        }
+        *by_registry.entry((key(registry), path.clone())).or_default() += n;
+        if let Some(day) = r.text("day", i) {
+            *by_day.entry((day, path)).or_default() += n;
+        }
+    });
+    o.inputs.service_tag_versions = versions.into_iter().collect();
+    o.inputs.configurations = configs
+        .into_iter()
+        .map(|((_, registry), config)| format!("{registry} @ {config}"))
+        .collect();
+    o.by_registry = by_registry
+        .into_iter()
+        .map(|(((_, registry), access_path), requests)| PathCount {
+            registry,
+            access_path,
+            requests,
+        })
+        .collect();
+    o.by_day = by_day
+        .into_iter()
+        .map(|((day, access_path), requests)| DayCount {
+            day,
+            access_path,
+            requests,
+        })
+        .collect();
+    Ok(o)
+}
+
+/// What identifies a caller row: registry, address, access path.
+type CallerKey = (String, Option<String>, String);
+
+fn caller(r: &Rows, i: usize) -> Caller {
+    Caller {
         registry: r.text("registry", i).unwrap_or_default(),
         caller_ip: r.text("caller_ip", i),
         identity: r.text("identity", i),
@@ -258,74 +296,155 @@ pub async fn build_report(
         as_org: r.text("as_org", i),
         access_path: r.text("access_path", i).unwrap_or_default(),
         requests: r.int("requests", i).unwrap_or(0) as u64,
+    }
+}
+
+fn key_of(c: &Caller) -> CallerKey {
+    (c.registry.clone(), c.caller_ip.clone(), c.access_path.clone())
+}
+
+/// The busiest callers: of the public paths together, and of each access path present. Counted
+/// from the callers table; their identity, kind, tag and GeoIP come from one scan of the events
+/// for just these callers.
+async fn busiest_callers(
+    ctx: &SessionContext,
+    all: &Filter,
+    paths: &[String],
+) -> Result<(Vec<Caller>, Vec<Caller>)> {
+    let top = |filter: &str, limit: usize| {
+        format!(
+            "SELECT registry, caller_ip, access_path, requests FROM {CALLERS} WHERE {filter} \
+             ORDER BY requests DESC, registry, caller_ip LIMIT {limit}"
+        )
     };
-    // One top-k query per access path: far cheaper than a window over every caller.
-    let mut paths: Vec<String> = each(&by_registry, |r, i| {
-        r.text("access_path", i).unwrap_or_default()
-    });
+    let public = query(
+        ctx,
+        &top(
+            "access_path IN ('public_internet', 'public_azure')",
+            TOP_CALLERS,
+        ),
+        &HashMap::new(),
+    )
+    .await?;
+    let mut public = each(&public, caller);
+    let mut by_path = Vec::new();
+    for path in paths {
+        let mut f = Filter::default();
+        let bound = f.text(path);
+        let rows = query(ctx, &top(&format!("access_path = {bound}"), TOP_PER_PATH), &f.params).await?;
+        by_path.extend(each(&rows, caller));
+    }
+    let shown: BTreeSet<CallerKey> = public.iter().chain(&by_path).map(key_of).collect();
+    if shown.is_empty() {
+        return Ok((by_path, public));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("registry", DataType::Utf8, true),
+        Field::new("caller_ip", DataType::Utf8, true),
+        Field::new("access_path", DataType::Utf8, true),
+    ]));
+    let column = |f: fn(&CallerKey) -> Option<&str>| -> ArrayRef {
+        Arc::new(shown.iter().map(f).collect::<StringArray>())
+    };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            column(|k| Some(k.0.as_str())),
+            column(|k| k.1.as_deref()),
+            column(|k| Some(k.2.as_str())),
+        ],
+    )?;
+    ctx.deregister_table(SHOWN)?;
+    ctx.register_table(SHOWN, Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    let details = query(
+        ctx,
+        &format!(
+            "SELECT e.registry, e.caller_ip, e.access_path, min(e.identity) AS identity, \
+             min(e.caller_kind) AS caller_kind, min(e.service_tag) AS service_tag, \
+             min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, 0 AS requests \
+             FROM events e JOIN {SHOWN} s ON e.registry = s.registry \
+             AND (e.caller_ip IS NOT DISTINCT FROM s.caller_ip) AND e.access_path = s.access_path \
+             WHERE {} GROUP BY e.registry, e.caller_ip, e.access_path",
+            all.sql()
+        ),
+        &all.params,
+    )
+    .await?;
+    ctx.deregister_table(SHOWN)?;
+    let details: HashMap<CallerKey, Caller> = each(&details, caller)
+        .into_iter()
+        .map(|c| (key_of(&c), c))
+        .collect();
+    for c in public.iter_mut().chain(by_path.iter_mut()) {
+        if let Some(d) = details.get(&key_of(c)) {
+            *c = Caller {
+                requests: c.requests,
+                ..d.clone()
+            };
+        }
+    }
+    Ok((by_path, public))
+}
+
+/// Makes the report.
+pub async fn build_report(
+    ctx: &SessionContext,
+    policy: &Policy,
+    window: Window,
+    quarantined: u64,
+) -> Result<Report> {
+    let all = base(window);
+    let o = overview(ctx, &all).await?;
+    keep(
+        ctx,
+        CALLERS,
+        &format!(
+            "SELECT access_path, registry, caller_ip, count(*) AS requests FROM events \
+             WHERE {} GROUP BY 1, 2, 3",
+            all.sql()
+        ),
+        &all.params,
+    )
+    .await?;
+    let mut paths: Vec<String> = o.by_registry.iter().map(|p| p.access_path.clone()).collect();
     paths.sort_by_key(|p| path_order(p));
     paths.dedup();
-    let mut callers_by_path = Vec::new();
-    for path in &paths {
-        let mut f = all.clone();
-        let bound = f.text(path);
-        let w = f.sql();
-        let top = query(
-            ctx,
-            &format!(
-                "WITH top AS (SELECT registry, caller_ip, count(*) AS requests FROM events WHERE {w} AND access_path = {bound} \
-                 GROUP BY registry, caller_ip ORDER BY requests DESC, registry, caller_ip LIMIT {TOP_PER_PATH}) \
-                 SELECT t.registry, t.caller_ip, min(e.identity) AS identity, min(e.caller_kind) AS caller_kind, \
-                 min(e.service_tag) AS service_tag, min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, \
-                 {bound} AS access_path, t.requests FROM top t JOIN events e \
-                 ON e.registry = t.registry AND (e.caller_ip IS NOT DISTINCT FROM t.caller_ip) AND e.access_path = {bound} \
-                 WHERE {w} GROUP BY t.registry, t.caller_ip, t.requests ORDER BY t.requests DESC, t.registry, t.caller_ip"
-            ),
-            &f.params,
-        )
-        .await?;
-        callers_by_path.extend(each(&top, caller));
-    }
+    let (callers_by_path, public_callers) = busiest_callers(ctx, &all, &paths).await?;
+    let trusted = query(
+        ctx,
+        &format!(
+            "SELECT registry, min(caller_ip) AS caller_ip, identity, caller_kind, service_tag, min(country) AS country, \
+             min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, count(*) AS requests \
+             FROM events WHERE {} AND access_path = 'trusted_service' \
+             GROUP BY registry, identity, caller_kind, service_tag ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}",
+            all.sql()
+        ),
+        &all.params,
+    )
+    .await?;
     let mut violations = Vec::new();
     for rule in &policy.rules {
         if let Some(v) = evaluate(ctx, rule, window).await? {
             violations.push(v);
         }
     }
+    ctx.deregister_table(CALLERS)?;
     violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
     Ok(Report {
         schema: SCHEMA,
         period: Period {
-            from: window.since.map(format_timestamp_micros).or(first),
-            to: window.until.map(format_timestamp_micros).or(last),
+            from: window.since.or(o.first).map(format_timestamp_micros),
+            to: window.until.or(o.last).map(format_timestamp_micros),
         },
         inputs: Inputs {
-            events: events.unwrap_or(0) as u64,
             quarantined,
-            events_without_configuration: unconfigured.unwrap_or(0) as u64,
-            events_without_caller: no_caller.unwrap_or(0) as u64,
-            service_tag_versions: each(&versions, |r, i| r.int("tags_version", i).unwrap_or(0)),
-            configurations: each(&configs, |r, i| {
-                format!(
-                    "{} @ {}",
-                    r.text("registry", i).unwrap_or_default(),
-                    r.text("config_version", i).unwrap_or_default()
-                )
-            }),
+            ..o.inputs
         },
-        paths_by_registry: each(&by_registry, |r, i| PathCount {
-            registry: r.text("registry", i).unwrap_or_default(),
-            access_path: r.text("access_path", i).unwrap_or_default(),
-            requests: r.int("requests", i).unwrap_or(0) as u64,
-        }),
-        paths_by_day: each(&by_day, |r, i| DayCount {
-            day: r.text("day", i).unwrap_or_default(),
-            access_path: r.text("access_path", i).unwrap_or_default(),
-            requests: r.int("requests", i).unwrap_or(0) as u64,
-        }),
+        paths_by_registry: o.by_registry,
+        paths_by_day: o.by_day,
         callers_by_path,
         trusted_callers: each(&trusted, caller),
-        public_callers: each(&public, caller),
+        public_callers,
         violations,
     })
 }
@@ -519,25 +638,19 @@ async fn evaluate(ctx: &SessionContext, rule: &Rule, window: Window) -> Result<O
         Check::IpRules {
             max_rules,
             flag_unused,
-        } => ip_rules(ctx, rule, window, *max_rules, *flag_unused).await,
+        } => ip_rules(ctx, rule, *max_rules, *flag_unused).await,
     }
 }
 
-/// IP rules of each registry's latest configuration: too many, or matched by no caller.
+/// IP rules of each registry's latest configuration: too many, or matched by no caller in the
+/// window (the callers table of [`build_report`]).
 async fn ip_rules(
     ctx: &SessionContext,
     rule: &Rule,
-    window: Window,
     max_rules: Option<u64>,
     flag_unused: bool,
 ) -> Result<Option<Violation>> {
-    // One filter binds every value, so parameter names never collide.
-    let mut f = base(window);
-    let events_where = f.sql();
-    let mut registries = Filter {
-        params: std::mem::take(&mut f.params),
-        ..Filter::default()
-    };
+    let mut registries = Filter::default();
     registries.any_of("login_server", &rule.registries);
     let latest = format!(
         "SELECT login_server, ip_rules FROM (SELECT login_server, ip_rules, \
@@ -547,8 +660,8 @@ async fn ip_rules(
     let params = registries.params;
     let sql = format!(
         "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
-         callers AS (SELECT DISTINCT registry, caller_ip FROM events WHERE caller_ip IS NOT NULL \
-         AND registry IN (SELECT login_server FROM rules) AND {events_where}) \
+         callers AS (SELECT DISTINCT registry, caller_ip FROM {CALLERS} WHERE caller_ip IS NOT NULL \
+         AND registry IN (SELECT login_server FROM rules)) \
          SELECT r.login_server, r.rule, count(c.caller_ip) AS callers, (SELECT count(*) FROM rules x WHERE x.login_server = r.login_server) AS rules \
          FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND ip_in_cidr(c.caller_ip, r.rule) \
          GROUP BY r.login_server, r.rule ORDER BY r.login_server, r.rule"
