@@ -21,7 +21,11 @@ use arrow_array::RecordBatch;
 use criterion::{Criterion, Throughput};
 
 fn input_megabytes() -> usize {
-    if std::env::args().any(|a| a == "--bench") { 64 } else { 1 }
+    if std::env::args().any(|a| a == "--bench") {
+        64
+    } else {
+        1
+    }
 }
 
 /// Decoded batches of generated events, and the topology they were generated against.
@@ -65,7 +69,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("attribute_events", |b| {
         b.iter(|| {
             for batch in &batches {
-                black_box(Attributor::new(&topology).attribute(batch).expect("attributes"));
+                black_box(
+                    Attributor::new(&topology)
+                        .attribute(batch)
+                        .expect("attributes"),
+                );
             }
         })
     });

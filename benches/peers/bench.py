@@ -124,7 +124,7 @@ def main():
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
     stamp = work / "generated.txt"
-    spec = f"events={args.events} days={args.days} seed=42 registries=4\n"
+    spec = f"generator=2 events={args.events} days={args.days} seed=42 registries=4\n"
     if not stamp.exists() or stamp.read_text() != spec:
         subprocess.run(["rm", "-rf", str(logs), str(topology), str(store)], check=True)
         run([args.gen, "gen", "--events", str(args.events), "--days", str(args.days),

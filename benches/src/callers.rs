@@ -26,7 +26,12 @@ pub struct AzurePrefixes {
 impl AzurePrefixes {
     /// Every distinct prefix of a service-tag snapshot.
     pub fn from_snapshot(snapshot: &ServiceTagSnapshot) -> Self {
-        Self::from_prefixes(snapshot.tags.iter().flat_map(|t| t.prefixes.iter().copied()))
+        Self::from_prefixes(
+            snapshot
+                .tags
+                .iter()
+                .flat_map(|t| t.prefixes.iter().copied()),
+        )
     }
 
     /// A few prefixes of the real file (`AzureContainerRegistry.EastUS`, `AzureCloud.eastus`),
@@ -49,9 +54,7 @@ impl AzurePrefixes {
         for p in prefixes {
             match p {
                 IpNet::V4(n) => v4.push((u32::from(n.network()), 32 - u32::from(n.prefix_len()))),
-                IpNet::V6(n) => {
-                    v6.push((u128::from(n.network()), 128 - u32::from(n.prefix_len())))
-                }
+                IpNet::V6(n) => v6.push((u128::from(n.network()), 128 - u32::from(n.prefix_len()))),
             }
         }
         v4.sort_unstable();
@@ -105,17 +108,20 @@ impl Callers {
         }
     }
 
-    /// The caller value of the next request: a caller picked with a strong skew towards the
-    /// first of the population, with a source port on some IPv4 requests, as ACR logs them.
-    pub fn draw(&self, rng: &mut Rng) -> Option<String> {
+    /// The caller of the next request, picked with a strong skew towards the first of the
+    /// population: its index and its address as logged (with a source port on some IPv4
+    /// requests, as ACR logs them).
+    pub fn draw(&self, rng: &mut Rng) -> (u64, Option<String>) {
         let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let index = ((u * u * u) * self.population as f64) as u64;
-        let ip = self.caller(index)?;
-        Some(if !ip.contains(':') && rng.permille(300) {
-            format!("{ip}:{}", 1024 + rng.below(60000))
-        } else {
-            ip
-        })
+        let ip = self.caller(index).map(|ip| {
+            if !ip.contains(':') && rng.permille(300) {
+                format!("{ip}:{}", 1024 + rng.below(60000))
+            } else {
+                ip
+            }
+        });
+        (index, ip)
     }
 
     /// The `index`-th caller's address as logged.
@@ -131,7 +137,11 @@ impl Callers {
             ),
             350..600 => self.azure.v4(&mut rng)?.to_string(),
             600..640 => {
-                let third = if rng.permille(500) { "203.0.113" } else { "198.51.100" };
+                let third = if rng.permille(500) {
+                    "203.0.113"
+                } else {
+                    "198.51.100"
+                };
                 format!("{third}.{}", 1 + rng.below(254))
             }
             640..900 => format!(
@@ -142,7 +152,11 @@ impl Callers {
                 1 + rng.below(254)
             ),
             900..940 => self.azure.v6(&mut rng)?.to_string(),
-            940..970 => format!("2001:db8:{:x}::{:x}", rng.below(0xffff), 1 + rng.below(0xffff)),
+            940..970 => format!(
+                "2001:db8:{:x}::{:x}",
+                rng.below(0xffff),
+                1 + rng.below(0xffff)
+            ),
             970..990 => return None,
             _ => "<nil>".to_owned(),
         };
@@ -158,10 +172,17 @@ mod tests {
     #[test]
     fn azure_callers_fall_in_their_prefixes() {
         let azure = AzurePrefixes::builtin();
-        let prefixes: Vec<IpNet> = ["20.42.66.0/24", "20.42.67.0/24", "20.62.128.0/26", "4.156.0.0/15", "20.42.0.0/17", "2603:1030:210::/47"]
-            .iter()
-            .map(|p| p.parse().unwrap())
-            .collect();
+        let prefixes: Vec<IpNet> = [
+            "20.42.66.0/24",
+            "20.42.67.0/24",
+            "20.62.128.0/26",
+            "4.156.0.0/15",
+            "20.42.0.0/17",
+            "2603:1030:210::/47",
+        ]
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
         let mut rng = Rng::new(3);
         for _ in 0..1000 {
             let v4 = std::net::IpAddr::V4(azure.v4(&mut rng).unwrap());
@@ -175,7 +196,7 @@ mod tests {
     fn callers_repeat_and_are_stable() {
         let callers = Callers::new(AzurePrefixes::builtin(), 100, 9);
         let mut rng = Rng::new(1);
-        let drawn: Vec<Option<String>> = (0..10_000).map(|_| callers.draw(&mut rng)).collect();
+        let drawn: Vec<Option<String>> = (0..10_000).map(|_| callers.draw(&mut rng).1).collect();
         let distinct: std::collections::HashSet<String> = drawn
             .iter()
             .flatten()

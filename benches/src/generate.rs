@@ -120,7 +120,14 @@ pub fn generated_event(rng: &mut Rng, spec: &GenSpec, callers: &Callers, i: u64)
     let start = 1_762_128_000_000_000i64; // 2025-11-03T00:00:00Z
     let span = i64::from(spec.days.max(1)) * 86_400_000_000;
     let time = start + (i as i128 * span as i128 / spec.events.max(1) as i128) as i64 / 1000 * 1000;
-    let registry = rng.below(u64::from(spec.registries.max(1)));
+    // Callers keep to their own registry, mostly, and to their own identity, as in real logs.
+    let (caller, caller_ip) = callers.draw(rng);
+    let registries = u64::from(spec.registries.max(1));
+    let registry = if rng.permille(900) {
+        caller % registries
+    } else {
+        rng.below(registries)
+    };
     let name = format!("registry{registry:02}");
     let mut roll = rng.below(1000);
     let operation = OPERATIONS
@@ -169,15 +176,15 @@ pub fn generated_event(rng: &mut Rng, spec: &GenSpec, callers: &Callers, i: u64)
         size: (!login).then(|| rng.below(50_000_000) as i64),
         duration_ms: format!("{}.{:06}", rng.below(2000), rng.below(1_000_000)),
         status,
-        identity: Some(if rng.permille(500) {
-            guid(rng)
+        identity: Some(if caller % 2 == 0 {
+            guid(&mut Rng::new(spec.seed ^ caller))
         } else {
-            format!("user{}@contoso.example", rng.below(500))
+            format!("user{}@contoso.example", caller % 500)
         }),
         user_agent: Some((*rng.pick(AGENTS)).to_owned()),
         correlation_id: guid(rng),
         jwt_id: Some(guid(rng)),
-        caller_ip: callers.draw(rng),
+        caller_ip,
         tenant_id: "00000000-0000-0000-0000-0000000000aa",
     }
 }

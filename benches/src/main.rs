@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 
 use acrlens_bench::callers::AzurePrefixes;
 use acrlens_bench::generate::{GenSpec, write_storage_layout};
+use acrlens_bench::samples::write_samples;
 use acrlens_bench::topology::write_generated_topology;
 use acrlens_netmap::ServiceTagSnapshot;
-use acrlens_bench::samples::write_samples;
 
 #[derive(Parser)]
 #[command(about = "Generators for acrlens benchmarks and samples")]

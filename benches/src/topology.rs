@@ -307,7 +307,11 @@ pub fn write_topology(dir: &Path) -> io::Result<()> {
 /// generated registry restricted to the IP-rule ranges with the trusted-service bypass on, the
 /// sample VNet and private endpoint, and the service-tag file the Azure callers came from
 /// (referenced where it is, not copied).
-pub fn write_generated_topology(dir: &Path, registries: u32, service_tags: &Path) -> io::Result<()> {
+pub fn write_generated_topology(
+    dir: &Path,
+    registries: u32,
+    service_tags: &Path,
+) -> io::Result<()> {
     let folder = dir.join("registries");
     fs::create_dir_all(&folder)?;
     let mut toml = String::from(
@@ -324,7 +328,9 @@ pub fn write_generated_topology(dir: &Path, registries: u32, service_tags: &Path
             &folder.join(format!("{name}.json")),
             &acr_show(&name, true, "Deny", &crate::callers::IP_RULES, true),
         )?;
-        toml.push_str(&format!("[[registry]]\npath = \"registries/{name}.json\"\n\n"));
+        toml.push_str(&format!(
+            "[[registry]]\npath = \"registries/{name}.json\"\n\n"
+        ));
     }
     write_json(&dir.join("vnets.json"), &vnets())?;
     write_json(&dir.join("private-endpoints.json"), &private_endpoints())?;

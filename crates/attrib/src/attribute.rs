@@ -13,7 +13,7 @@ use arrow_array::{
     Array, ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 
-use crate::kind::caller_kind;
+use crate::kind::{agent_kind, caller_kind, with_identity};
 use crate::schema::attributed_schema;
 use crate::verdict::{AccessPath, Request, Verdict, decide, tasks_left_trusted_services};
 
@@ -70,6 +70,18 @@ fn scope_name(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> &'static str {
         (Some(f), _) => f.scope.name(),
         (None, Some(_)) => "invalid",
         (None, None) => "missing",
+    }
+}
+
+/// The `config_version` column: the effective time of the configuration in force, `initial`
+/// for one in force from the beginning.
+fn config_version(config: ConfigAt<'_>) -> Option<String> {
+    match config {
+        ConfigAt::InForce(c) => Some(
+            c.effective_from
+                .map_or("initial".to_owned(), format_timestamp_micros),
+        ),
+        _ => None,
     }
 }
 
@@ -166,6 +178,9 @@ impl<'t> Attributor<'t> {
         let mut fact_ids: HashMap<(&str, usize, bool), Option<usize>> = HashMap::default();
         let mut facts: Vec<IpFacts<'t>> = Vec::new();
         let mut verdict_ids: HashMap<VerdictKey<'_>, usize> = HashMap::default();
+        let mut agent_kinds: HashMap<(Option<usize>, Option<&str>), &'static str> =
+            HashMap::default();
+        let mut config_versions: HashMap<(u8, usize), Option<String>> = HashMap::default();
         let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
         let mut out = Columns::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
@@ -185,7 +200,11 @@ impl<'t> Attributor<'t> {
                 })
             });
             let f = fact.map(|i| &facts[i]);
-            let kind = caller_kind(f, text_at(agents, row), text_at(identities, row));
+            let agent = text_at(agents, row);
+            let kind = *agent_kinds
+                .entry((fact, agent))
+                .or_insert_with(|| agent_kind(f, agent));
+            let kind = with_identity(kind, text_at(identities, row));
             let status = statuses.is_valid(row).then(|| statuses.value(row));
             let before_tasks_change = time < tasks_left_trusted_services();
             let key = (
@@ -213,7 +232,10 @@ impl<'t> Attributor<'t> {
                 verdicts.len() - 1
             });
             let (verdict, endpoint) = &verdicts[v];
-            out.push(f, raw, config, *endpoint, kind, verdict);
+            let version = config_versions
+                .entry(config_key(config))
+                .or_insert_with(|| config_version(config));
+            out.push(f, raw, version.as_deref(), *endpoint, kind, verdict);
         }
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
         columns.extend(out.finish());
@@ -270,7 +292,7 @@ impl Columns {
         &mut self,
         f: Option<&IpFacts<'_>>,
         raw: Option<&str>,
-        config: ConfigAt<'_>,
+        config_version: Option<&str>,
         endpoint: Option<&PrivateEndpoint>,
         caller_kind: &str,
         verdict: &Verdict,
@@ -302,13 +324,6 @@ impl Columns {
         );
         self.tags_version
             .append_option(f.and_then(|f| f.snapshot).map(|s| s.change_number as i64));
-        let config_version = match config {
-            ConfigAt::InForce(c) => Some(
-                c.effective_from
-                    .map_or("initial".to_owned(), format_timestamp_micros),
-            ),
-            _ => None,
-        };
         self.config_version.append_option(config_version);
         self.country
             .append_option(f.and_then(|f| f.geo.country.as_deref()));

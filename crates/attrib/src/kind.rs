@@ -20,8 +20,13 @@ pub fn caller_kind(
     user_agent: Option<&str>,
     identity: Option<&str>,
 ) -> &'static str {
+    with_identity(agent_kind(facts, user_agent), identity)
+}
+
+/// The kind from the address facts and user agent alone. Batches look it up once per distinct
+/// caller and agent; [`with_identity`] then applies the one rule that reads the identity.
+pub fn agent_kind(facts: Option<&IpFacts<'_>>, user_agent: Option<&str>) -> &'static str {
     let ua = user_agent.unwrap_or("");
-    let identity = identity.unwrap_or("");
     let has = |text: &str, needle: &str| contains_ignore_case(text, needle);
     let starts = |needle: &str| {
         ua.get(..needle.len())
@@ -46,7 +51,7 @@ pub fn caller_kind(
         "container_apps"
     } else if delegated("Microsoft.Web/serverFarms") || has(ua, "app service") {
         "app_service"
-    } else if has(ua, "github-actions") || has(identity, "github") {
+    } else if has(ua, "github-actions") {
         "github_actions"
     } else if runtime && facts.is_some_and(|f| f.scope.is_internal()) {
         "aks"
@@ -64,6 +69,16 @@ pub fn caller_kind(
         "docker_cli"
     } else {
         "unknown"
+    }
+}
+
+/// A GitHub identity makes a caller `github_actions` unless its address or agent already
+/// named a more specific kind (ACR Tasks, Container Apps, App Service).
+pub fn with_identity(kind: &'static str, identity: Option<&str>) -> &'static str {
+    match kind {
+        "acr_tasks" | "container_apps" | "app_service" | "github_actions" => kind,
+        _ if contains_ignore_case(identity.unwrap_or(""), "github") => "github_actions",
+        _ => kind,
     }
 }
 

@@ -105,17 +105,10 @@ fn tag_phrase(tag: Option<&ServiceTag>, facts: &IpFacts<'_>) -> String {
         None => "no service tags supplied".to_owned(),
     };
     match tag {
-        Some(tag) => {
-            let prefix = tag
-                .prefixes
-                .iter()
-                .filter(|p| p.contains(&facts.ip))
-                .max_by_key(|p| p.prefix_len());
-            match prefix {
-                Some(p) => format!("{} is in {} ({p}; {version})", facts.ip, tag.name),
-                None => format!("{} is in {} ({version})", facts.ip, tag.name),
-            }
-        }
+        Some(tag) => match tag.containing(facts.ip) {
+            Some(p) => format!("{} is in {} ({p}; {version})", facts.ip, tag.name),
+            None => format!("{} is in {} ({version})", facts.ip, tag.name),
+        },
         None => format!("{} is in no service tag ({version})", facts.ip),
     }
 }

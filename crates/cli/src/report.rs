@@ -68,7 +68,11 @@ fn staged(
         |_| Ok(()),
     )?;
     let quarantined = outcome.run.map_or(0, |run| run.quarantined);
-    Ok((EventSource::Store(dir.path().to_path_buf()), quarantined, Some(dir)))
+    Ok((
+        EventSource::Store(dir.path().to_path_buf()),
+        quarantined,
+        Some(dir),
+    ))
 }
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {

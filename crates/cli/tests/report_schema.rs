@@ -51,14 +51,21 @@ fn check(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mut V
     {
         problems.push(format!("{at}: {value} is not one of {options:?}"));
     }
-    if let (Some(minimum), Some(n)) = (schema.get("minimum").and_then(|m| m.as_i64()), value.as_i64())
-        && n < minimum
+    if let (Some(minimum), Some(n)) = (
+        schema.get("minimum").and_then(|m| m.as_i64()),
+        value.as_i64(),
+    ) && n < minimum
     {
         problems.push(format!("{at}: {n} < {minimum}"));
     }
     if let Some(object) = value.as_object() {
         let declared = schema.get("properties");
-        for name in schema.get("required").and_then(|r| r.as_array()).into_iter().flatten() {
+        for name in schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+        {
             let name = name.as_str().unwrap_or_default();
             if object.get(&name).is_none() {
                 problems.push(format!("{at}: missing required {name}"));
@@ -79,7 +86,10 @@ fn check(root: &Value, schema: &Value, value: &Value, at: &str, problems: &mut V
 }
 
 fn schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../report/schema/acrlens.report.v1.schema.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../report/schema/acrlens.report.v1.schema.json"
+    );
     sonic_rs::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -103,8 +113,18 @@ fn the_sample_report_conforms_to_the_published_schema() {
     check(&schema, &schema, &report, "$", &mut problems);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The report exercises every list the schema describes, so the check above reached them.
-    for list in ["paths_by_registry", "paths_by_day", "callers_by_path", "trusted_callers", "public_callers", "violations"] {
-        assert!(!report[list].as_array().unwrap().is_empty(), "{list} is empty in the sample report");
+    for list in [
+        "paths_by_registry",
+        "paths_by_day",
+        "callers_by_path",
+        "trusted_callers",
+        "public_callers",
+        "violations",
+    ] {
+        assert!(
+            !report[list].as_array().unwrap().is_empty(),
+            "{list} is empty in the sample report"
+        );
     }
 }
 
@@ -124,6 +144,9 @@ fn the_schema_check_catches_an_undocumented_field_and_a_wrong_type() {
     let text = problems.join("\n");
     assert!(text.contains("$.period.extra: not documented"), "{text}");
     assert!(text.contains("$.inputs.events: string"), "{text}");
-    assert!(text.contains("$.paths_by_registry[0].access_path: \"sideways\""), "{text}");
+    assert!(
+        text.contains("$.paths_by_registry[0].access_path: \"sideways\""),
+        "{text}"
+    );
     assert!(text.contains("missing required violations"), "{text}");
 }

@@ -1,6 +1,7 @@
 //! Azure service-tag snapshots: the weekly `ServiceTags_Public_YYYYMMDD.json` download and the
 //! output of `az network list-service-tags` (whose change numbers are strings).
 
+use std::net::IpAddr;
 use std::path::Path;
 
 use acrlens_values::date_micros;
@@ -21,8 +22,12 @@ pub struct ServiceTag {
     pub region: String,
     /// `AzureContainerRegistry`; empty for `AzureCloud*`.
     pub system_service: String,
-    /// Its prefixes.
+    /// Its prefixes, in the file's order.
     pub prefixes: Vec<IpNet>,
+    /// The same prefixes sorted, and their distinct lengths longest first: to find the prefix
+    /// holding an address without scanning thousands (`AzureCloud` has over ten thousand).
+    sorted: Vec<IpNet>,
+    lengths: Vec<u8>,
 }
 
 impl ServiceTag {
@@ -30,6 +35,36 @@ impl ServiceTag {
     /// `AzureCloud.<region>`, then `AzureCloud`.
     pub fn specificity(&self) -> u8 {
         u8::from(!self.system_service.is_empty()) * 2 + u8::from(!self.region.is_empty())
+    }
+
+    /// A tag with these prefixes.
+    pub fn new(name: String, region: String, system_service: String, prefixes: Vec<IpNet>) -> Self {
+        let mut sorted: Vec<IpNet> = prefixes.iter().map(IpNet::trunc).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut lengths: Vec<u8> = sorted.iter().map(IpNet::prefix_len).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        ServiceTag {
+            name,
+            region,
+            system_service,
+            prefixes,
+            sorted,
+            lengths,
+        }
+    }
+
+    /// The most specific of its prefixes that holds `ip`: one binary search per prefix length
+    /// the tag uses.
+    pub fn containing(&self, ip: IpAddr) -> Option<IpNet> {
+        self.lengths.iter().find_map(|&len| {
+            let candidate = IpNet::new(ip, len).ok()?.trunc();
+            self.sorted
+                .binary_search(&candidate)
+                .ok()
+                .map(|_| candidate)
+        })
     }
 }
 
@@ -67,18 +102,17 @@ impl ServiceTagSnapshot {
             for p in props.array("addressPrefixes")? {
                 prefixes.push(parse_prefix(p.as_str()?).map_err(|e| p.error(e))?);
             }
-            tags.push(ServiceTag {
-                name: name.to_owned(),
-                region: name
-                    .split_once('.')
+            tags.push(ServiceTag::new(
+                name.to_owned(),
+                name.split_once('.')
                     .map(|(_, r)| r.to_ascii_lowercase())
                     .unwrap_or_default(),
-                system_service: props
+                props
                     .opt_str("systemService")?
                     .unwrap_or_default()
                     .to_owned(),
                 prefixes,
-            });
+            ));
         }
         if tags.is_empty() {
             return Err(root.error("no service tags in values[]"));
