@@ -44,8 +44,14 @@ if [ ! -f "$venv/requirements.txt" ] || ! cmp -s "$here/requirements.txt" "$venv
   cp "$here/requirements.txt" "$venv/requirements.txt"
 fi
 
-(cd "$root" && cargo build --locked --profile "$profile" -p acrlens -p acrlens-bench)
-bin="$target/$([ "$profile" = dev ] && echo debug || echo release)"
+if [ "$profile" = dev ]; then
+  # What .ci/run builds: the same feature set, so a smoke run after the tests rebuilds nothing.
+  (cd "$root" && cargo build --locked --workspace --all-targets)
+  bin="$target/debug"
+else
+  (cd "$root" && cargo build --locked --release -p acrlens -p acrlens-bench)
+  bin="$target/release"
+fi
 
 "$venv/bin/python" "$here/bench.py" --events "$events" --days "$days" --runs "$runs" \
   --work "$work" --results "$results" --acrlens "$bin/acrlens" --gen "$bin/acrlens-bench" \
