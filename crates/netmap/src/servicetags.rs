@@ -159,6 +159,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_prefix_holding_an_address_is_the_most_specific_one() {
+        let prefixes = [
+            "20.42.0.0/17",
+            "20.42.66.0/24",
+            "4.156.0.0/15",
+            "2603:1030:210::/47",
+        ]
+        .iter()
+        .map(|p| parse_prefix(p).expect("prefix"))
+        .collect();
+        let tag = ServiceTag::new("AzureCloud".into(), String::new(), String::new(), prefixes);
+        let holding = |ip: &str| {
+            tag.containing(ip.parse().expect("ip"))
+                .map(|p| p.to_string())
+        };
+        assert_eq!(holding("20.42.66.9").as_deref(), Some("20.42.66.0/24"));
+        assert_eq!(holding("20.42.1.9").as_deref(), Some("20.42.0.0/17"));
+        assert_eq!(holding("4.157.255.255").as_deref(), Some("4.156.0.0/15"));
+        assert_eq!(
+            holding("2603:1030:211::1").as_deref(),
+            Some("2603:1030:210::/47")
+        );
+        assert_eq!(holding("20.42.128.1"), None);
+        assert_eq!(holding("2603:1030:212::1"), None);
+    }
+
+    #[test]
     fn the_date_in_a_weekly_file_name_is_its_effective_time() {
         let p = Path::new("x/ServiceTags_Public_20251103.json");
         assert_eq!(date_in_file_name(p), date_micros(2025, 11, 3));
