@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use acrlens_values::format_timestamp_micros;
+use acrlens_values::{MICROS_PER_DAY, format_day, format_timestamp_micros};
 use arrow_array::{
     Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
@@ -202,8 +202,6 @@ async fn keep(
     Ok(())
 }
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-
 /// Per (registry, access path, day, versions): counts, times and data-quality sums — one scan
 /// for the inputs, the per-registry table and the per-day chart. The day is grouped as a number
 /// (days since 1970, UTC) and spelled once per group: formatting it per event cost five times
@@ -279,7 +277,7 @@ async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
     o.by_day = by_day
         .into_iter()
         .map(|((day, access_path), requests)| DayCount {
-            day: format_timestamp_micros(day * MICROS_PER_DAY)[..10].to_owned(),
+            day: format_day(day),
             access_path,
             requests,
         })

@@ -16,4 +16,6 @@ mod ip;
 mod time;
 
 pub use ip::parse_caller_ip;
-pub use time::{date_micros, format_timestamp_micros, parse_timestamp_micros};
+pub use time::{
+    MICROS_PER_DAY, date_micros, format_day, format_timestamp_micros, parse_timestamp_micros,
+};

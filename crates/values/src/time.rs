@@ -30,12 +30,22 @@ pub fn format_timestamp_micros(micros: i64) -> String {
     }
 }
 
+/// Microseconds in a day.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// A UTC day number (days since 1970-01-01) as `YYYY-MM-DD`: the store's `date=` folders and the
+/// report's days, which group by the number and spell each day once.
+pub fn format_day(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Microseconds of midnight UTC on a calendar date, `None` for an impossible date.
 pub fn date_micros(year: i64, month: u32, day: u32) -> Option<i64> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400_000_000)
+    Some(days_from_civil(year, month, day) * MICROS_PER_DAY)
 }
 
 /// `YYYY-MM-DD[T| ]HH:MM[:SS[.f+]][Z|±HH[:]MM]`, or a bare date.
@@ -200,6 +210,14 @@ mod tests {
     use super::*;
 
     const T: i64 = 1_762_164_902_000_000; // 2025-11-03T10:15:02Z
+
+    #[test]
+    fn a_day_number_is_spelled_as_its_utc_date() {
+        assert_eq!(format_day(T.div_euclid(MICROS_PER_DAY)), "2025-11-03");
+        assert_eq!(format_day(0), "1970-01-01");
+        assert_eq!(format_day(-1), "1969-12-31");
+        assert_eq!(date_micros(2025, 11, 3), Some(20_395 * MICROS_PER_DAY));
+    }
 
     #[test]
     fn resource_log_seven_digit_fractions_truncate_to_micros() {

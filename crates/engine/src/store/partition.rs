@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use acrlens_events::col;
-use acrlens_values::format_timestamp_micros;
+use acrlens_values::{MICROS_PER_DAY, format_day};
 use arrow_array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
 use arrow_schema::{Schema, SchemaRef};
 use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
@@ -123,10 +123,8 @@ impl PartitionWriters {
         let mut days: HashMap<i64, String> = HashMap::new();
         let mut groups: HashMap<(String, String), Vec<u32>> = HashMap::new();
         for row in 0..batch.num_rows() {
-            let day = times.value(row).div_euclid(86_400_000_000);
-            let date = days
-                .entry(day)
-                .or_insert_with(|| format_timestamp_micros(day * 86_400_000_000)[..10].to_owned());
+            let day = times.value(row).div_euclid(MICROS_PER_DAY);
+            let date = days.entry(day).or_insert_with(|| format_day(day));
             let category = hive_value(categories.is_valid(row).then(|| categories.value(row)));
             groups
                 .entry((category, date.clone()))
