@@ -4,34 +4,18 @@
 
 mod common;
 
-use common::{acrlens, assert_exit, stdout};
-
-const SAMPLES: [&str; 6] = [
-    "--logs",
-    "sample-logs/exports",
-    "--config",
-    "sample-logs/topology/acrlens.toml",
-    "--policy",
-    "sample-logs/policy.toml",
-];
-
-fn report(format: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["report", "--format", format];
-    args.extend(SAMPLES);
-    args.extend(extra);
-    acrlens(&args)
-}
+use common::{acrlens, assert_exit, sample_report, stdout};
 
 #[test]
 fn markdown_report_of_the_samples_is_pinned_and_exits_1() {
-    let out = report("md", &[]);
+    let out = sample_report("md", &[]);
     assert_exit(&out, 1);
     insta::assert_snapshot!("report_sample_md", stdout(&out));
 }
 
 #[test]
 fn json_report_of_the_samples_is_pinned() {
-    let out = report("json", &[]);
+    let out = sample_report("json", &[]);
     assert_exit(&out, 1);
     let text = stdout(&out);
     let value: sonic_rs::Value = sonic_rs::from_str(&text).unwrap();
@@ -119,15 +103,18 @@ fn html_and_markdown_keep_hostile_log_text_inert() {
     std::fs::write(&logs, record + "\n").unwrap();
     let policy = dir.path().join("p.toml");
     std::fs::write(&policy, "[[rule]]\nname = \"only private\"\nkind = \"allowed_paths\"\npaths = [\"private_endpoint\"]\n").unwrap();
-    let html = stdout(&acrlens(&[
-        "report",
-        "--logs",
-        logs.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--format",
-        "html",
-    ]));
+    let render = |format: &str| {
+        stdout(&acrlens(&[
+            "report",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            format,
+        ]))
+    };
+    let html = render("html");
     assert!(!html.contains("<script"), "no markup from the logs");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("ua&quot; onload=&quot;x"));
@@ -135,15 +122,7 @@ fn html_and_markdown_keep_hostile_log_text_inert() {
         html.contains("<svg") && html.contains("class=\"bar\""),
         "the chart is drawn"
     );
-    let md = stdout(&acrlens(&[
-        "report",
-        "--logs",
-        logs.to_str().unwrap(),
-        "--policy",
-        policy.to_str().unwrap(),
-        "--format",
-        "md",
-    ]));
+    let md = render("md");
     assert!(md.contains("&lt;script&gt;") && !md.contains("<script"));
     assert!(
         md.contains("\\| \\!\\[img\\](http://e)"),

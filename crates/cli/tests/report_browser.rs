@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::acrlens;
+use common::sample_report;
 
 fn chromium() -> Option<PathBuf> {
     let candidates = [
@@ -67,19 +67,7 @@ fn the_html_report_renders_its_chart_in_chromium() {
     };
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.html");
-    let out = acrlens(&[
-        "report",
-        "--logs",
-        "sample-logs/exports",
-        "--config",
-        "sample-logs/topology/acrlens.toml",
-        "--policy",
-        "sample-logs/policy.toml",
-        "--format",
-        "html",
-        "--out",
-        report.to_str().unwrap(),
-    ]);
+    let out = sample_report("html", &["--out", report.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{acrlens, assert_exit, stdout};
+use common::{assert_exit, sample_report, stdout};
 use sonic_rs::{JsonContainerTrait, JsonType, JsonValueTrait, Value};
 
 /// Checks `value` against the subset of JSON Schema the report's schema uses: `$ref` into
@@ -95,17 +95,7 @@ fn schema() -> Value {
 
 #[test]
 fn the_sample_report_conforms_to_the_published_schema() {
-    let out = acrlens(&[
-        "report",
-        "--format",
-        "json",
-        "--logs",
-        "sample-logs/exports",
-        "--config",
-        "sample-logs/topology/acrlens.toml",
-        "--policy",
-        "sample-logs/policy.toml",
-    ]);
+    let out = sample_report("json", &[]);
     assert_exit(&out, 1);
     let report: Value = sonic_rs::from_str(&stdout(&out)).unwrap();
     let schema = schema();

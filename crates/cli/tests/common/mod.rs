@@ -29,3 +29,22 @@ pub fn assert_exit(out: &Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The report verb's arguments for the bundled samples and their (violated) policy.
+pub const SAMPLE_REPORT: [&str; 7] = [
+    "report",
+    "--logs",
+    "sample-logs/exports",
+    "--config",
+    "sample-logs/topology/acrlens.toml",
+    "--policy",
+    "sample-logs/policy.toml",
+];
+
+/// `acrlens report` of the samples in `format`, with `extra` arguments.
+pub fn sample_report(format: &str, extra: &[&str]) -> Output {
+    let mut args = SAMPLE_REPORT.to_vec();
+    args.extend(["--format", format]);
+    args.extend(extra);
+    acrlens(&args)
+}
