@@ -16,6 +16,16 @@ use crate::generate::Rng;
 /// owned by nobody).
 pub const IP_RULES: [&str; 2] = ["203.0.113.0/24", "198.51.100.0/24"];
 
+/// A few prefixes of the real file (`AzureContainerRegistry.EastUS`, `AzureCloud.eastus`).
+pub const BUILTIN_PREFIXES: [&str; 6] = [
+    "20.42.66.0/24",
+    "20.42.67.0/24",
+    "20.62.128.0/26",
+    "4.156.0.0/15",
+    "20.42.0.0/17",
+    "2603:1030:210::/47",
+];
+
 /// Real Azure prefixes to draw Azure callers from.
 #[derive(Debug, Clone)]
 pub struct AzurePrefixes {
@@ -34,18 +44,9 @@ impl AzurePrefixes {
         )
     }
 
-    /// A few prefixes of the real file (`AzureContainerRegistry.EastUS`, `AzureCloud.eastus`),
-    /// for generators that run without `../shared/data`.
+    /// [`BUILTIN_PREFIXES`], for generators that run without `../shared/data`.
     pub fn builtin() -> Self {
-        let known = [
-            "20.42.66.0/24",
-            "20.42.67.0/24",
-            "20.62.128.0/26",
-            "4.156.0.0/15",
-            "20.42.0.0/17",
-            "2603:1030:210::/47",
-        ];
-        Self::from_prefixes(known.iter().filter_map(|p| p.parse().ok()))
+        Self::from_prefixes(BUILTIN_PREFIXES.iter().filter_map(|p| p.parse().ok()))
     }
 
     fn from_prefixes(prefixes: impl Iterator<Item = IpNet>) -> Self {
@@ -172,17 +173,10 @@ mod tests {
     #[test]
     fn azure_callers_fall_in_their_prefixes() {
         let azure = AzurePrefixes::builtin();
-        let prefixes: Vec<IpNet> = [
-            "20.42.66.0/24",
-            "20.42.67.0/24",
-            "20.62.128.0/26",
-            "4.156.0.0/15",
-            "20.42.0.0/17",
-            "2603:1030:210::/47",
-        ]
-        .iter()
-        .map(|p| p.parse().unwrap())
-        .collect();
+        let prefixes: Vec<IpNet> = BUILTIN_PREFIXES
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
         let mut rng = Rng::new(3);
         for _ in 0..1000 {
             let v4 = std::net::IpAddr::V4(azure.v4(&mut rng).unwrap());
