@@ -18,7 +18,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("duckdb", "chdb", "polars")
-STORE_PEERS = ("duckdb", "chdb", "polars")
 
 
 def run(cmd, quiet=True):
@@ -29,9 +28,9 @@ def run(cmd, quiet=True):
     wall = time.perf_counter() - started
     out = proc.stdout.read()
     err = proc.stderr.read()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{out}\n{err}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(map(str, cmd))}\n{out}\n{err}")
     if not quiet:
         print(out.strip())
     return wall, usage.ru_maxrss / 1024, out
@@ -157,26 +156,24 @@ def main():
                 "mb_per_s": nbytes / 1e6 / median, "peak_rss_mib": peak, "ratio": median / base,
             })
 
-    raw = [("acrlens", [args.acrlens, "query", "--logs", str(logs), "--config", config,
-                        "--file", str(HERE / "job.sql"), "--format", "csv",
-                        "--out", str(out / "raw-acrlens.csv")], out / "raw-acrlens.csv")]
-    for peer in PEERS:
-        result = out / f"raw-{peer}.csv"
-        raw.append((peer, [sys.executable, str(HERE / f"job_{peer}.py"), "raw", str(logs),
-                           str(ranges), str(result)], result))
-    job("raw JSON", raw, size)
+    def commands(kind, source_flag, source, peer_inputs):
+        """acrlens's `query` of job.sql over `source`, then each peer's script for `kind`."""
+        result = out / f"{kind}-acrlens.csv"
+        listed = [("acrlens", [args.acrlens, "query", source_flag, str(source), "--config",
+                               config, "--file", str(HERE / "job.sql"), "--format", "csv",
+                               "--out", str(result)], result)]
+        for peer in PEERS:
+            result = out / f"{kind}-{peer}.csv"
+            listed.append((peer, [sys.executable, str(HERE / f"job_{peer}.py"), kind,
+                                  *map(str, peer_inputs), str(result)], result))
+        return listed
 
+    job("raw JSON", commands("raw", "--logs", logs, [logs, ranges]), size)
     subprocess.run(["rm", "-rf", str(store)], check=True)
     run([args.acrlens, "ingest", str(logs), "--config", config, "--store", str(store),
          "--quiet"])
-    stored = [("acrlens", [args.acrlens, "query", "--store", str(store), "--config", config,
-                           "--file", str(HERE / "job.sql"), "--format", "csv",
-                           "--out", str(out / "store-acrlens.csv")], out / "store-acrlens.csv")]
-    for peer in STORE_PEERS:
-        result = out / f"store-{peer}.csv"
-        stored.append((peer, [sys.executable, str(HERE / f"job_{peer}.py"), "store", str(store),
-                              str(result)], result))
-    job("Parquet store", stored, input_bytes(store / "events"))
+    job("Parquet store", commands("store", "--store", store, [store]),
+        input_bytes(store / "events"))
 
     print(f"\n{args.events:,} generated events, {size / 1e6:,.0f} MB of JSON lines; "
           f"median of {args.runs} runs; {os.cpu_count()} cores, {platform.machine()}; "

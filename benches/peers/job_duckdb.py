@@ -9,31 +9,20 @@ store: the same counts over the Parquet store acrlens wrote (its rows already ca
 usage: job_duckdb.py raw LOGS_DIR RANGES_CSV OUT_CSV | store STORE_DIR OUT_CSV
 """
 
-import ipaddress
 import sys
 import time
 
 import duckdb
 import pyarrow as pa
 
-from decide import PATH_SQL, V4_BASE
-
-
-def number(text):
-    """A caller that holds colons, as a 128-bit number in decimal (None: not an address)."""
-    try:
-        addr = ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return None
-    if addr.version == 6 and addr.ipv4_mapped:
-        return str(V4_BASE + int(addr.ipv4_mapped))
-    return str(int(addr) if addr.version == 6 else V4_BASE + int(addr))
+from decide import PATH_SQL, V4_BASE, number
 
 
 def ip6(texts):
     """Vectorised over a chunk (DuckDB has no native IPv6 type without the inet extension,
     which it downloads; and Arrow has no 128-bit integer, hence the decimal text)."""
-    return pa.array([None if t is None else number(t) for t in texts.to_pylist()], pa.string())
+    numbers = (None if t is None else number(t) for t in texts.to_pylist())
+    return pa.array([None if n is None else str(n) for n in numbers], pa.string())
 
 
 def raw(con, logs, ranges, out):

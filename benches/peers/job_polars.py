@@ -6,32 +6,15 @@ start at or below an address is the only one that can hold it).
 usage: job_polars.py raw LOGS_DIR RANGES_CSV OUT_CSV | store STORE_DIR OUT_CSV
 """
 
-import ipaddress
 import sys
 import time
 
 import polars as pl
 
-from decide import V4_BASE
+from decide import number
 
 KINDS = ("internal", "subnet", "rule", "tag")
 FLAGS = {"tag": "azure"}
-
-
-def number(text):
-    """A caller as a 128-bit number, None when it is not an address."""
-    host = text
-    if text.count(":") == 1:
-        host = text.split(":", 1)[0]
-    try:
-        addr = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-    if addr.version == 4:
-        return V4_BASE + int(addr)
-    if addr.ipv4_mapped:
-        return V4_BASE + int(addr.ipv4_mapped)
-    return int(addr)
 
 
 def raw(logs, ranges, out):
