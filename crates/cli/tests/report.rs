@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{acrlens, assert_exit, sample_report, stdout};
+use common::{SAMPLE_REPORT, acrlens, assert_exit, sample_report, stdout};
 
 #[test]
 fn markdown_report_of_the_samples_is_pinned_and_exits_1() {
@@ -29,15 +29,7 @@ fn a_clean_policy_exits_0_and_a_bad_one_exits_2_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let clean = dir.path().join("clean.toml");
     std::fs::write(&clean, "[[rule]]\nname = \"bypass only for ACI\"\nkind = \"trusted_bypass\"\ncaller_kinds = [\"aci\"]\n").unwrap();
-    let out = acrlens(&[
-        "report",
-        "--logs",
-        "sample-logs/exports",
-        "--config",
-        "sample-logs/topology/acrlens.toml",
-        "--policy",
-        clean.to_str().unwrap(),
-    ]);
+    let out = acrlens(&[&SAMPLE_REPORT[..], &["--policy", clean.to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("**No violations.**"));
 
@@ -64,15 +56,7 @@ fn a_clean_policy_exits_0_and_a_bad_one_exits_2_naming_the_line() {
 
 #[test]
 fn the_default_policy_flags_the_unexplained_pull() {
-    let out = acrlens(&[
-        "report",
-        "--logs",
-        "sample-logs/exports",
-        "--config",
-        "sample-logs/topology/acrlens.toml",
-        "--format",
-        "json",
-    ]);
+    let out = acrlens(&[&SAMPLE_REPORT[..], &["--format", "json"]].concat());
     assert_exit(&out, 1);
     let value: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
     use sonic_rs::{JsonContainerTrait, JsonValueTrait};

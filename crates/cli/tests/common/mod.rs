@@ -30,21 +30,20 @@ pub fn assert_exit(out: &Output, code: i32) {
     );
 }
 
-/// The report verb's arguments for the bundled samples and their (violated) policy.
-pub const SAMPLE_REPORT: [&str; 7] = [
+/// `acrlens report` over the bundled samples and their topology, before a policy is named.
+pub const SAMPLE_REPORT: [&str; 5] = [
     "report",
     "--logs",
     "sample-logs/exports",
     "--config",
     "sample-logs/topology/acrlens.toml",
-    "--policy",
-    "sample-logs/policy.toml",
 ];
 
-/// `acrlens report` of the samples in `format`, with `extra` arguments.
+/// `acrlens report` of the samples against their (violated) policy, in `format`, with `extra`
+/// arguments.
 pub fn sample_report(format: &str, extra: &[&str]) -> Output {
     let mut args = SAMPLE_REPORT.to_vec();
-    args.extend(["--format", format]);
+    args.extend(["--policy", "sample-logs/policy.toml", "--format", format]);
     args.extend(extra);
     acrlens(&args)
 }
