@@ -40,7 +40,7 @@ fi
 venv="$target/peers/venv"
 if [ ! -f "$venv/requirements.txt" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check -r "$here/requirements.txt"
   cp "$here/requirements.txt" "$venv/requirements.txt"
 fi
 

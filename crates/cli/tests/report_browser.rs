@@ -1,6 +1,7 @@
 //! The HTML report in a real browser: headless Chromium renders the page, its chart's bars get
-//! a size, and a screenshot is taken. `.ci/run` installs Debian's `chromium`; on a machine
-//! without it this test says so and checks nothing else.
+//! a size, and a screenshot is taken. `.ci/run` installs Debian's `chromium` and sets
+//! `ACRLENS_REQUIRE_BROWSER=1`, so there a missing browser fails the test; on a developer's machine
+//! without it the test says so and checks nothing else.
 
 #![allow(clippy::unwrap_used)]
 
@@ -60,6 +61,10 @@ document.body.setAttribute('data-chart',r.length+'/'+d+'/'+Math.round(s.width)+'
 #[test]
 fn the_html_report_renders_its_chart_in_chromium() {
     let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("ACRLENS_REQUIRE_BROWSER").is_none(),
+            "ACRLENS_REQUIRE_BROWSER is set but no chromium was found (set CHROMIUM to its path)"
+        );
         eprintln!(
             "chromium is not installed (`apt-get install chromium`; .ci/run installs it): browser check not run"
         );
