@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use acrlens_events::col as ev;
+use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder, put};
 use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at};
 use acrlens_values::format_timestamp_micros;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
@@ -14,7 +14,7 @@ use arrow_array::{
 };
 
 use crate::kind::{agent_kind, caller_kind, with_identity};
-use crate::schema::attributed_schema;
+use crate::schema::{attributed_schema, attribution_fields, col};
 use crate::verdict::{AccessPath, Request, Verdict, decide, tasks_left_trusted_services};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -38,6 +38,28 @@ fn column<'b, T: 'static>(
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or(AttribError::Column(name))
+}
+
+/// The canonical columns attribution reads (and [`Attributor::attribute_columns`] takes).
+const INPUTS: [&str; 8] = [
+    ev::TIME,
+    ev::CALLER_IP,
+    ev::CALLER_IP_RAW,
+    ev::REGISTRY,
+    ev::RESOURCE_ID,
+    ev::STATUS,
+    ev::USER_AGENT,
+    ev::IDENTITY,
+];
+
+/// The canonical columns to decode for a read of `columns` of [`attributed_schema`]: those read
+/// directly, and those attribution reads.
+pub fn decode_columns(columns: ColumnSet) -> ColumnSet {
+    let schema = event_schema();
+    let inputs = INPUTS.iter().filter_map(|name| schema.index_of(name).ok());
+    columns
+        .slice(0, schema.fields().len())
+        .union(ColumnSet::of(inputs))
 }
 
 fn text_at(a: &StringArray, i: usize) -> Option<&str> {
@@ -164,6 +186,17 @@ impl<'t> Attributor<'t> {
 
     /// The batch with the attribution columns appended.
     pub fn attribute(&self, batch: &RecordBatch) -> Result<RecordBatch, AttribError> {
+        self.attribute_columns(batch, ColumnSet::ALL)
+    }
+
+    /// The batch with the attribution columns appended, building only those of `columns`
+    /// (positions in [`attributed_schema`]); the others are placeholders. The batch needs the
+    /// columns [`decode_columns`] names for the same set.
+    pub fn attribute_columns(
+        &self,
+        batch: &RecordBatch,
+        columns: ColumnSet,
+    ) -> Result<RecordBatch, AttribError> {
         let times = column::<TimestampMicrosecondArray>(batch, ev::TIME)?;
         let ips = column::<StringArray>(batch, ev::CALLER_IP)?;
         let raws = column::<StringArray>(batch, ev::CALLER_IP_RAW)?;
@@ -182,7 +215,11 @@ impl<'t> Attributor<'t> {
             HashMap::default();
         let mut config_versions: HashMap<(u8, usize), Option<String>> = HashMap::default();
         let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
-        let mut out = Columns::with_capacity(batch.num_rows());
+        let canonical = event_schema().fields().len();
+        let mut out = Columns::new(
+            batch.num_rows(),
+            columns.slice(canonical, attribution_fields().len()),
+        );
         for row in 0..batch.num_rows() {
             let time = times.value(row);
             let raw = text_at(raws, row);
@@ -237,54 +274,66 @@ impl<'t> Attributor<'t> {
                 .or_insert_with(|| config_version(config));
             out.push(f, raw, version.as_deref(), *endpoint, kind, verdict);
         }
-        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        columns.extend(out.finish());
-        Ok(RecordBatch::try_new(attributed_schema(), columns)?)
+        let mut all: Vec<ArrayRef> = batch.columns().to_vec();
+        all.extend(out.finish(batch.num_rows()));
+        Ok(RecordBatch::try_new(attributed_schema(), all)?)
     }
 }
 
-/// The attribution columns under construction.
+/// The attribution columns under construction; `None` for a column nobody reads (the batch
+/// then carries a placeholder). Scope, caller kind and path are cheap and always built.
 struct Columns {
     ip_scope: StringBuilder,
-    vnet: StringBuilder,
-    subnet: StringBuilder,
-    private_endpoint: StringBuilder,
-    named_range: StringBuilder,
-    service_tag: StringBuilder,
-    service_tags: ListBuilder<StringBuilder>,
-    azure_service: StringBuilder,
-    azure_region: StringBuilder,
-    tags_version: Int64Builder,
-    config_version: StringBuilder,
-    country: StringBuilder,
-    asn: Int64Builder,
-    as_org: StringBuilder,
+    vnet: Option<StringBuilder>,
+    subnet: Option<StringBuilder>,
+    private_endpoint: Option<StringBuilder>,
+    named_range: Option<StringBuilder>,
+    service_tag: Option<StringBuilder>,
+    service_tags: Option<ListBuilder<StringBuilder>>,
+    azure_service: Option<StringBuilder>,
+    azure_region: Option<StringBuilder>,
+    tags_version: Option<Int64Builder>,
+    config_version: Option<StringBuilder>,
+    country: Option<StringBuilder>,
+    asn: Option<Int64Builder>,
+    as_org: Option<StringBuilder>,
     caller_kind: StringBuilder,
     access_path: StringBuilder,
-    access_reason: StringBuilder,
+    access_reason: Option<StringBuilder>,
 }
 
 impl Columns {
-    fn with_capacity(rows: usize) -> Self {
-        let text = || StringBuilder::with_capacity(rows, rows * 8);
+    /// Builders for `columns` (positions among the attribution columns).
+    fn new(rows: usize, columns: ColumnSet) -> Self {
+        let fields = attribution_fields();
+        let wanted = |name: &str| {
+            fields
+                .iter()
+                .position(|f| f.name() == name)
+                .is_some_and(|i| columns.contains(i))
+        };
+        let text = |name: &str| wanted(name).then(|| StringBuilder::with_capacity(rows, rows * 8));
+        let number = |name: &str| wanted(name).then(|| Int64Builder::with_capacity(rows));
         Columns {
-            ip_scope: text(),
-            vnet: text(),
-            subnet: text(),
-            private_endpoint: text(),
-            named_range: text(),
-            service_tag: text(),
-            service_tags: ListBuilder::with_capacity(StringBuilder::new(), rows),
-            azure_service: text(),
-            azure_region: text(),
-            tags_version: Int64Builder::with_capacity(rows),
-            config_version: text(),
-            country: text(),
-            asn: Int64Builder::with_capacity(rows),
-            as_org: text(),
-            caller_kind: text(),
-            access_path: text(),
-            access_reason: StringBuilder::with_capacity(rows, rows * 120),
+            ip_scope: StringBuilder::with_capacity(rows, rows * 8),
+            vnet: text(col::VNET),
+            subnet: text(col::SUBNET),
+            private_endpoint: text(col::PRIVATE_ENDPOINT),
+            named_range: text(col::NAMED_RANGE),
+            service_tag: text(col::SERVICE_TAG),
+            service_tags: wanted(col::SERVICE_TAGS)
+                .then(|| ListBuilder::with_capacity(StringBuilder::new(), rows)),
+            azure_service: text(col::AZURE_SERVICE),
+            azure_region: text(col::AZURE_REGION),
+            tags_version: number(col::TAGS_VERSION),
+            config_version: text(col::CONFIG_VERSION),
+            country: text(col::COUNTRY),
+            asn: number(col::ASN),
+            as_org: text(col::AS_ORG),
+            caller_kind: StringBuilder::with_capacity(rows, rows * 8),
+            access_path: StringBuilder::with_capacity(rows, rows * 8),
+            access_reason: wanted(col::ACCESS_REASON)
+                .then(|| StringBuilder::with_capacity(rows, rows * 120)),
         }
     }
 
@@ -299,62 +348,82 @@ impl Columns {
     ) {
         self.ip_scope.append_value(scope_name(f, raw));
         let subnet = f.and_then(|f| f.subnet);
-        self.vnet.append_option(subnet.map(|s| s.vnet.as_str()));
-        self.subnet.append_option(subnet.map(|s| s.name.as_str()));
-        self.private_endpoint.append_option(
+        put(&mut self.vnet, subnet.map(|s| s.vnet.as_str()));
+        put(&mut self.subnet, subnet.map(|s| s.name.as_str()));
+        put(
+            &mut self.private_endpoint,
             endpoint
                 .filter(|_| verdict.path == AccessPath::PrivateEndpoint)
                 .map(|pe| pe.name.as_str()),
         );
-        self.named_range
-            .append_option(f.and_then(|f| f.range).map(|r| r.name.as_str()));
-        self.service_tag
-            .append_option(f.and_then(|f| f.service_tag()).map(|t| t.name.as_str()));
-        for tag in f.map(|f| f.tags.as_slice()).unwrap_or_default() {
-            self.service_tags.values().append_value(&tag.name);
+        put(
+            &mut self.named_range,
+            f.and_then(|f| f.range).map(|r| r.name.as_str()),
+        );
+        put(
+            &mut self.service_tag,
+            f.and_then(|f| f.service_tag()).map(|t| t.name.as_str()),
+        );
+        if let Some(list) = &mut self.service_tags {
+            for tag in f.map(|f| f.tags.as_slice()).unwrap_or_default() {
+                list.values().append_value(&tag.name);
+            }
+            list.append(true);
         }
-        self.service_tags.append(true);
-        self.azure_service.append_option(
+        put(
+            &mut self.azure_service,
             f.and_then(|f| f.service())
                 .map(|t| t.system_service.as_str()),
         );
-        self.azure_region.append_option(
+        put(
+            &mut self.azure_region,
             f.and_then(|f| f.tags.iter().find(|t| !t.region.is_empty()))
                 .map(|t| t.region.as_str()),
         );
-        self.tags_version
-            .append_option(f.and_then(|f| f.snapshot).map(|s| s.change_number as i64));
-        self.config_version.append_option(config_version);
-        self.country
-            .append_option(f.and_then(|f| f.geo.country.as_deref()));
-        self.asn
-            .append_option(f.and_then(|f| f.geo.asn).map(i64::from));
-        self.as_org
-            .append_option(f.and_then(|f| f.geo.as_org.as_deref()));
+        put(
+            &mut self.tags_version,
+            f.and_then(|f| f.snapshot).map(|s| s.change_number as i64),
+        );
+        put(&mut self.config_version, config_version);
+        put(&mut self.country, f.and_then(|f| f.geo.country.as_deref()));
+        put(&mut self.asn, f.and_then(|f| f.geo.asn).map(i64::from));
+        put(&mut self.as_org, f.and_then(|f| f.geo.as_org.as_deref()));
         self.caller_kind.append_value(caller_kind);
         self.access_path.append_value(verdict.path.name());
-        self.access_reason.append_value(&verdict.reason);
+        put(&mut self.access_reason, Some(&verdict.reason));
     }
 
-    fn finish(mut self) -> Vec<ArrayRef> {
-        vec![
-            Arc::new(self.ip_scope.finish()),
-            Arc::new(self.vnet.finish()),
-            Arc::new(self.subnet.finish()),
-            Arc::new(self.private_endpoint.finish()),
-            Arc::new(self.named_range.finish()),
-            Arc::new(self.service_tag.finish()),
-            Arc::new(self.service_tags.finish()),
-            Arc::new(self.azure_service.finish()),
-            Arc::new(self.azure_region.finish()),
-            Arc::new(self.tags_version.finish()),
-            Arc::new(self.config_version.finish()),
-            Arc::new(self.country.finish()),
-            Arc::new(self.asn.finish()),
-            Arc::new(self.as_org.finish()),
-            Arc::new(self.caller_kind.finish()),
-            Arc::new(self.access_path.finish()),
-            Arc::new(self.access_reason.finish()),
-        ]
+    fn finish(mut self, rows: usize) -> Vec<ArrayRef> {
+        fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
+            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        }
+        fn number(b: Option<Int64Builder>) -> Option<ArrayRef> {
+            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        }
+        let built = [
+            Some(Arc::new(self.ip_scope.finish()) as ArrayRef),
+            text(self.vnet),
+            text(self.subnet),
+            text(self.private_endpoint),
+            text(self.named_range),
+            text(self.service_tag),
+            self.service_tags
+                .map(|mut b| Arc::new(b.finish()) as ArrayRef),
+            text(self.azure_service),
+            text(self.azure_region),
+            number(self.tags_version),
+            text(self.config_version),
+            text(self.country),
+            number(self.asn),
+            text(self.as_org),
+            Some(Arc::new(self.caller_kind.finish())),
+            Some(Arc::new(self.access_path.finish())),
+            text(self.access_reason),
+        ];
+        built
+            .into_iter()
+            .zip(attribution_fields())
+            .map(|(column, field)| column.unwrap_or_else(|| placeholder(&field, rows)))
+            .collect()
     }
 }

@@ -22,7 +22,7 @@ mod kind;
 mod schema;
 pub mod verdict;
 
-pub use attribute::{AttribError, Attribution, Attributor};
+pub use attribute::{AttribError, Attribution, Attributor, decode_columns};
 pub use kind::caller_kind;
 pub use schema::{attributed_schema, attribution_fields, col};
 pub use verdict::{AccessPath, Request, Verdict, decide};

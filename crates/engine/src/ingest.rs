@@ -4,16 +4,17 @@
 use std::sync::Arc;
 
 use acrlens_attrib::Attributor;
-use acrlens_events::{BatchTransform, DecodeOptions, Decoded, Decoder, InputSource};
+use acrlens_events::{BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
 use acrlens_netmap::Topology;
 
 use crate::store::{RunSummary, Store, StoreError, StoreOptions};
 
-/// Attribution as a batch transform for the decoder.
-pub fn attribution(topology: Arc<Topology>) -> BatchTransform {
+/// Attribution as a batch transform for the decoder, building `columns` of the attributed
+/// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them).
+pub fn attribution(topology: Arc<Topology>, columns: ColumnSet) -> BatchTransform {
     Arc::new(move |batch| {
         Attributor::new(&topology)
-            .attribute(&batch)
+            .attribute_columns(&batch, columns)
             .map_err(|e| e.to_string())
     })
 }
@@ -60,7 +61,8 @@ pub fn ingest(
         }
         None => (sources, None),
     };
-    for item in Decoder::new(sources, options).with_transform(attribution(topology)) {
+    for item in Decoder::new(sources, options).with_transform(attribution(topology, ColumnSet::ALL))
+    {
         if let Decoded::Failed(e) = &item {
             return Err(IngestError::Attribution(e.clone()));
         }

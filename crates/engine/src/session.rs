@@ -7,7 +7,6 @@ use std::sync::atomic::AtomicU64;
 use acrlens_events::{DecodeOptions, InputSource, category};
 use acrlens_netmap::Topology;
 use arrow_schema::DataType;
-use datafusion::catalog::streaming::StreamingTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -72,9 +71,7 @@ pub async fn session(source: EventSource, topology: Arc<Topology>) -> Result<Ses
         EventSource::Logs { sources, options } => {
             let raw = RawExports::new(sources, options, topology.clone());
             let quarantined = raw.quarantined();
-            let table =
-                StreamingTable::try_new(acrlens_attrib::attributed_schema(), vec![Arc::new(raw)])?;
-            ctx.register_table("events", Arc::new(table))?;
+            ctx.register_table("events", Arc::new(raw))?;
             quarantined
         }
         EventSource::Store(dir) => {

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 
+use crate::columns::{ColumnSet, placeholder, put};
 use crate::dedup::dedup_key;
 use crate::record::{FieldName as F, RawRecord};
-use crate::schema::{category, event_schema};
+use crate::schema::{category, col, event_schema};
 use crate::value::{Loose, NullSpelling};
 use acrlens_values::parse_caller_ip;
 use acrlens_values::parse_timestamp_micros;
@@ -56,59 +57,71 @@ pub struct RecordContext {
 }
 
 /// Accumulates canonical rows of one input and finishes them into a [`RecordBatch`].
+///
+/// A column outside the builder's [`ColumnSet`] has no builder (`None`): nothing is appended to
+/// it and the batch carries a [`placeholder`]. Time, source and line are always built.
 pub struct EventBatchBuilder {
     source: Arc<str>,
     time: Vec<i64>,
-    category: StringBuilder,
-    operation: StringBuilder,
-    registry: StringBuilder,
-    resource_id: StringBuilder,
-    region: StringBuilder,
-    repository: StringBuilder,
-    tag: StringBuilder,
-    digest: StringBuilder,
-    media_type: StringBuilder,
-    artifact_type: StringBuilder,
-    size_bytes: Int64Builder,
-    duration_ms: Float64Builder,
-    status: Int32Builder,
-    identity: StringBuilder,
-    user_agent: StringBuilder,
-    correlation_id: StringBuilder,
-    jwt_id: StringBuilder,
-    caller_ip: StringBuilder,
-    caller_ip_raw: StringBuilder,
+    category: Option<StringBuilder>,
+    operation: Option<StringBuilder>,
+    registry: Option<StringBuilder>,
+    resource_id: Option<StringBuilder>,
+    region: Option<StringBuilder>,
+    repository: Option<StringBuilder>,
+    tag: Option<StringBuilder>,
+    digest: Option<StringBuilder>,
+    media_type: Option<StringBuilder>,
+    artifact_type: Option<StringBuilder>,
+    size_bytes: Option<Int64Builder>,
+    duration_ms: Option<Float64Builder>,
+    status: Option<Int32Builder>,
+    identity: Option<StringBuilder>,
+    user_agent: Option<StringBuilder>,
+    correlation_id: Option<StringBuilder>,
+    jwt_id: Option<StringBuilder>,
+    caller_ip: Option<StringBuilder>,
+    caller_ip_raw: Option<StringBuilder>,
     source_line: Vec<i64>,
     dedup_keys: Vec<Option<u128>>,
     scratch: String,
 }
 
 impl EventBatchBuilder {
-    /// A builder for rows from `source`, with room for `capacity` rows.
+    /// A builder for rows from `source`, with room for `capacity` rows, building every column.
     pub fn new(source: Arc<str>, capacity: usize) -> Self {
-        let text = || StringBuilder::with_capacity(capacity, capacity * 16);
+        Self::with_columns(source, capacity, ColumnSet::ALL)
+    }
+
+    /// A builder that builds only `columns` (positions in [`event_schema`]).
+    pub fn with_columns(source: Arc<str>, capacity: usize, columns: ColumnSet) -> Self {
+        let schema = event_schema();
+        let wanted = |name: &str| schema.index_of(name).is_ok_and(|i| columns.contains(i));
+        let text = |name: &str| {
+            wanted(name).then(|| StringBuilder::with_capacity(capacity, capacity * 16))
+        };
         EventBatchBuilder {
             source,
             time: Vec::with_capacity(capacity),
-            category: text(),
-            operation: text(),
-            registry: text(),
-            resource_id: text(),
-            region: text(),
-            repository: text(),
-            tag: text(),
-            digest: text(),
-            media_type: text(),
-            artifact_type: text(),
-            size_bytes: Int64Builder::with_capacity(capacity),
-            duration_ms: Float64Builder::with_capacity(capacity),
-            status: Int32Builder::with_capacity(capacity),
-            identity: text(),
-            user_agent: text(),
-            correlation_id: text(),
-            jwt_id: text(),
-            caller_ip: text(),
-            caller_ip_raw: text(),
+            category: text(col::CATEGORY),
+            operation: text(col::OPERATION),
+            registry: text(col::REGISTRY),
+            resource_id: text(col::RESOURCE_ID),
+            region: text(col::REGION),
+            repository: text(col::REPOSITORY),
+            tag: text(col::TAG),
+            digest: text(col::DIGEST),
+            media_type: text(col::MEDIA_TYPE),
+            artifact_type: text(col::ARTIFACT_TYPE),
+            size_bytes: wanted(col::SIZE_BYTES).then(|| Int64Builder::with_capacity(capacity)),
+            duration_ms: wanted(col::DURATION_MS).then(|| Float64Builder::with_capacity(capacity)),
+            status: wanted(col::STATUS).then(|| Int32Builder::with_capacity(capacity)),
+            identity: text(col::IDENTITY),
+            user_agent: text(col::USER_AGENT),
+            correlation_id: text(col::CORRELATION_ID),
+            jwt_id: text(col::JWT_ID),
+            caller_ip: text(col::CALLER_IP),
+            caller_ip_raw: text(col::CALLER_IP_RAW),
             source_line: Vec::with_capacity(capacity),
             dedup_keys: Vec::with_capacity(capacity),
             scratch: String::new(),
@@ -148,57 +161,66 @@ impl EventBatchBuilder {
 
         self.time.push(time);
         let operation = text(F::Operation);
-        let category = text(F::Category)
-            .map(|c| canonical_category(&c).map_or(c, Into::into))
-            .or_else(|| ctx.category_hint.map(Into::into))
-            .or_else(|| {
-                operation
-                    .as_deref()
-                    .and_then(category_of_operation)
-                    .map(Into::into)
-            });
-        self.category.append_option(category);
-        self.operation.append_option(operation.as_deref());
-        append_lower(
-            &mut self.registry,
-            &mut self.scratch,
-            text(F::LoginServer).as_deref(),
-        );
-        append_lower(
-            &mut self.resource_id,
-            &mut self.scratch,
-            text(F::ResourceId).as_deref(),
-        );
-        append_lower(
-            &mut self.region,
-            &mut self.scratch,
-            text(F::Region).as_deref(),
-        );
-        self.repository.append_option(text(F::Repository));
-        let tag = text(F::Tag);
-        let digest =
-            text(F::Digest).or_else(|| tag.as_ref().filter(|t| t.starts_with("sha256:")).cloned());
-        self.tag.append_option(tag);
-        self.digest.append_option(digest);
-        self.media_type.append_option(text(F::MediaType));
-        self.artifact_type.append_option(text(F::ArtifactType));
-        self.size_bytes.append_option(r.get(F::Size).int());
-        self.duration_ms.append_option(r.get(F::DurationMs).float());
-        self.status.append_option(http_status(r));
-        self.identity.append_option(text(F::Identity));
-        self.user_agent.append_option(text(F::UserAgent));
-        let correlation_id = text(F::CorrelationId);
-        self.correlation_id.append_option(correlation_id.as_deref());
-        self.jwt_id.append_option(text(F::JwtId));
-        let raw_ip = text(F::CallerIp);
-        match raw_ip.as_deref().and_then(parse_caller_ip) {
-            Some(ip) => {
-                use std::fmt::Write;
-                self.scratch.clear();
-                let _ = write!(self.scratch, "{ip}");
-                self.caller_ip.append_value(&self.scratch);
+        if self.category.is_some() {
+            let category = text(F::Category)
+                .map(|c| canonical_category(&c).map_or(c, Into::into))
+                .or_else(|| ctx.category_hint.map(Into::into))
+                .or_else(|| {
+                    operation
+                        .as_deref()
+                        .and_then(category_of_operation)
+                        .map(Into::into)
+                });
+            put(&mut self.category, category);
+        }
+        put(&mut self.operation, operation.as_deref());
+        let scratch = &mut self.scratch;
+        for (builder, field) in [
+            (&mut self.registry, F::LoginServer),
+            (&mut self.resource_id, F::ResourceId),
+            (&mut self.region, F::Region),
+        ] {
+            if let Some(b) = builder {
+                append_lower(b, scratch, text(field).as_deref());
             }
-            None => self.caller_ip.append_null(),
+        }
+        for (builder, field) in [
+            (&mut self.repository, F::Repository),
+            (&mut self.media_type, F::MediaType),
+            (&mut self.artifact_type, F::ArtifactType),
+            (&mut self.identity, F::Identity),
+            (&mut self.user_agent, F::UserAgent),
+            (&mut self.jwt_id, F::JwtId),
+        ] {
+            if builder.is_some() {
+                put(builder, text(field));
+            }
+        }
+        if self.tag.is_some() || self.digest.is_some() {
+            let tag = text(F::Tag);
+            let digest = text(F::Digest)
+                .or_else(|| tag.as_ref().filter(|t| t.starts_with("sha256:")).cloned());
+            put(&mut self.tag, tag);
+            put(&mut self.digest, digest);
+        }
+        put(&mut self.size_bytes, r.get(F::Size).int());
+        put(&mut self.duration_ms, r.get(F::DurationMs).float());
+        if self.status.is_some() {
+            put(&mut self.status, http_status(r));
+        }
+        let correlation_id = text(F::CorrelationId);
+        put(&mut self.correlation_id, correlation_id.as_deref());
+        let raw_ip = text(F::CallerIp);
+        if let Some(b) = &mut self.caller_ip {
+            match raw_ip.as_deref().and_then(parse_caller_ip) {
+                Some(ip) => {
+                    use std::fmt::Write;
+                    self.scratch.clear();
+                    let _ = write!(self.scratch, "{ip}");
+                    b.append_value(&self.scratch);
+                }
+                None => b.append_null(),
+            }
         }
         self.dedup_keys.push(dedup_key(
             correlation_id.as_deref(),
@@ -206,7 +228,7 @@ impl EventBatchBuilder {
             operation.as_deref(),
             raw_ip.as_deref(),
         ));
-        self.caller_ip_raw.append_option(raw_ip);
+        put(&mut self.caller_ip_raw, raw_ip);
         self.source_line.push(line as i64);
         Outcome::Accepted
     }
@@ -218,31 +240,44 @@ impl EventBatchBuilder {
         let time =
             TimestampMicrosecondArray::from(std::mem::take(&mut self.time)).with_timezone("UTC");
         let source = StringArray::from_iter_values(std::iter::repeat_n(&*self.source, rows));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(time),
-            Arc::new(self.category.finish()),
-            Arc::new(self.operation.finish()),
-            Arc::new(self.registry.finish()),
-            Arc::new(self.resource_id.finish()),
-            Arc::new(self.region.finish()),
-            Arc::new(self.repository.finish()),
-            Arc::new(self.tag.finish()),
-            Arc::new(self.digest.finish()),
-            Arc::new(self.media_type.finish()),
-            Arc::new(self.artifact_type.finish()),
-            Arc::new(self.size_bytes.finish()),
-            Arc::new(self.duration_ms.finish()),
-            Arc::new(self.status.finish()),
-            Arc::new(self.identity.finish()),
-            Arc::new(self.user_agent.finish()),
-            Arc::new(self.correlation_id.finish()),
-            Arc::new(self.jwt_id.finish()),
-            Arc::new(self.caller_ip.finish()),
-            Arc::new(self.caller_ip_raw.finish()),
-            Arc::new(source),
-            Arc::new(Int64Array::from(std::mem::take(&mut self.source_line))),
+        fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
+            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        }
+        let built: Vec<Option<ArrayRef>> = vec![
+            Some(Arc::new(time)),
+            text(self.category),
+            text(self.operation),
+            text(self.registry),
+            text(self.resource_id),
+            text(self.region),
+            text(self.repository),
+            text(self.tag),
+            text(self.digest),
+            text(self.media_type),
+            text(self.artifact_type),
+            self.size_bytes
+                .map(|mut b| Arc::new(b.finish()) as ArrayRef),
+            self.duration_ms
+                .map(|mut b| Arc::new(b.finish()) as ArrayRef),
+            self.status.map(|mut b| Arc::new(b.finish()) as ArrayRef),
+            text(self.identity),
+            text(self.user_agent),
+            text(self.correlation_id),
+            text(self.jwt_id),
+            text(self.caller_ip),
+            text(self.caller_ip_raw),
+            Some(Arc::new(source)),
+            Some(Arc::new(Int64Array::from(std::mem::take(
+                &mut self.source_line,
+            )))),
         ];
-        let batch = RecordBatch::try_new(event_schema(), columns)
+        let schema = event_schema();
+        let columns = built
+            .into_iter()
+            .zip(schema.fields().iter())
+            .map(|(column, field)| column.unwrap_or_else(|| placeholder(field, rows)))
+            .collect();
+        let batch = RecordBatch::try_new(schema, columns)
             .expect("columns are built in schema order with schema types");
         (batch, self.dedup_keys)
     }

@@ -51,7 +51,7 @@ impl<'m> Collector<'m> {
     fn new(meta: &'m SourceMeta, rows: usize) -> Self {
         Collector {
             meta,
-            builder: EventBatchBuilder::new(meta.name.clone(), rows),
+            builder: EventBatchBuilder::with_columns(meta.name.clone(), rows, meta.columns),
             quarantined: Vec::new(),
             read: 0,
             out_of_window: 0,

@@ -23,6 +23,7 @@
 //! ```
 
 mod builder;
+mod columns;
 mod decode;
 mod dedup;
 mod error;
@@ -40,6 +41,7 @@ pub use acrlens_values::{
     date_micros, format_timestamp_micros, parse_caller_ip, parse_timestamp_micros,
 };
 pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
+pub use columns::{ColumnSet, placeholder, put};
 pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
 pub use error::Error;
 pub use format::InputFormat;

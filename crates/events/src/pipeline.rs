@@ -11,6 +11,7 @@ use arrow_array::{Array, BooleanArray, RecordBatch, TimestampMicrosecondArray};
 use arrow_select::filter::filter_record_batch;
 
 use crate::builder::TimeWindow;
+use crate::columns::ColumnSet;
 use crate::decode::{UnitOutput, decode_unit};
 use crate::dedup::Dedup;
 use crate::format::InputFormat;
@@ -34,6 +35,9 @@ pub struct DecodeOptions {
     pub parallelism: usize,
     /// Drop duplicate records (same correlation id, time, operation and caller).
     pub dedup: bool,
+    /// The columns of [`event_schema`](crate::event_schema) to build; the others arrive as
+    /// [`placeholder`](crate::placeholder)s. All by default.
+    pub columns: ColumnSet,
 }
 
 impl Default for DecodeOptions {
@@ -45,6 +49,7 @@ impl Default for DecodeOptions {
             max_record_bytes: 16 << 20,
             parallelism: 0,
             dedup: true,
+            columns: ColumnSet::ALL,
         }
     }
 }
@@ -104,6 +109,7 @@ impl Decoder {
             window: options.window,
             chunk_bytes: options.chunk_bytes,
             max_record_bytes: options.max_record_bytes,
+            columns: options.columns,
         };
         let count = sources.len();
         thread::Builder::new()

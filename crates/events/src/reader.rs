@@ -11,6 +11,7 @@ use csv::ByteRecord;
 use flate2::read::MultiGzDecoder;
 
 use crate::builder::{RecordContext, TimeWindow};
+use crate::columns::ColumnSet;
 use crate::format::{Framing, InputFormat};
 use crate::quarantine::Quarantined;
 use crate::record::{FieldName, KeyRole};
@@ -30,6 +31,7 @@ pub(crate) struct ReaderConfig {
     pub window: TimeWindow,
     pub chunk_bytes: usize,
     pub max_record_bytes: usize,
+    pub columns: ColumnSet,
 }
 
 /// What every unit of one input shares.
@@ -40,6 +42,8 @@ pub(crate) struct SourceMeta {
     pub format: InputFormat,
     pub ctx: RecordContext,
     pub max_record_bytes: usize,
+    /// The columns to build.
+    pub columns: ColumnSet,
 }
 
 /// Where to pick up an input that is still being appended to: the byte offset after its last
@@ -156,6 +160,7 @@ fn read_source(
                 format: cfg.format,
                 ctx,
                 max_record_bytes: cfg.max_record_bytes,
+                columns: cfg.columns,
             });
             return send(
                 &meta,
@@ -184,6 +189,7 @@ fn read_source(
             ..ctx
         },
         max_record_bytes: cfg.max_record_bytes,
+        columns: cfg.columns,
     });
     let result = match sniffed {
         Err(e) => Err(Stop::Io(e)),

@@ -1,0 +1,130 @@
+//! Which columns a scan reads. A query that reads four columns of forty should not pay for
+//! building the other thirty-six: builders skip the columns outside the set, and the batch
+//! carries a cheap placeholder in their place (the schema stays the same, so every stage after
+//! the scan is unchanged; the query's projection drops the placeholders).
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, ListArray, StringArray, new_empty_array, new_null_array};
+use arrow_buffer::{Buffer, OffsetBuffer};
+use arrow_schema::{DataType, Field};
+
+/// A set of column positions in a schema of at most 64 columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnSet(u64);
+
+impl Default for ColumnSet {
+    fn default() -> Self {
+        ColumnSet::ALL
+    }
+}
+
+impl ColumnSet {
+    /// Every column.
+    pub const ALL: ColumnSet = ColumnSet(u64::MAX);
+
+    /// The columns at `positions`.
+    pub fn of(positions: impl IntoIterator<Item = usize>) -> Self {
+        ColumnSet(
+            positions
+                .into_iter()
+                .fold(0, |set, i| set | 1u64.checked_shl(i as u32).unwrap_or(0)),
+        )
+    }
+
+    /// Whether the column at `position` is in the set. A position past the 64th always is: a
+    /// column the set cannot name is built, never skipped.
+    pub fn contains(self, position: usize) -> bool {
+        1u64.checked_shl(position as u32)
+            .is_none_or(|bit| self.0 & bit != 0)
+    }
+
+    /// The columns in either set.
+    pub fn union(self, other: ColumnSet) -> Self {
+        ColumnSet(self.0 | other.0)
+    }
+
+    /// The positions `offset..offset + len` of this set, renumbered from 0: the part of a
+    /// wider schema's set that falls on the columns starting at `offset`.
+    pub fn slice(self, offset: usize, len: usize) -> Self {
+        ColumnSet::of((0..len).filter(|i| self.contains(offset + i)))
+    }
+
+    /// The same columns, numbered from `offset` on (the inverse of [`ColumnSet::slice`]).
+    pub fn shifted(self, offset: usize, len: usize) -> Self {
+        ColumnSet::of((0..len).filter(|&i| self.contains(i)).map(|i| i + offset))
+    }
+}
+
+/// Appends a value to a builder that exists only when its column is read.
+pub fn put<B: Extend<Option<T>>, T>(builder: &mut Option<B>, value: Option<T>) {
+    if let Some(b) = builder {
+        b.extend([value]);
+    }
+}
+
+/// The stand-in for a column that was not built: all null, or, where the schema allows no
+/// null, all empty strings or empty lists.
+pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
+    match field.data_type() {
+        _ if field.is_nullable() => new_null_array(field.data_type(), rows),
+        DataType::Utf8 => Arc::new(StringArray::new(
+            OffsetBuffer::new_zeroed(rows),
+            Buffer::from(Vec::<u8>::new()),
+            None,
+        )),
+        DataType::List(item) => Arc::new(ListArray::new(
+            item.clone(),
+            OffsetBuffer::new_zeroed(rows),
+            new_empty_array(item.data_type()),
+            None,
+        )),
+        // Not reached by the schemas built here (their other non-null columns are always
+        // built); the batch's validation would reject the nulls rather than hide them.
+        other => new_null_array(other, rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+
+    #[test]
+    fn sets_name_their_positions_and_keep_what_they_cannot_name() {
+        let set = ColumnSet::of([0, 3, 63]);
+        assert!(set.contains(0) && set.contains(3) && set.contains(63));
+        assert!(!set.contains(1) && !set.contains(62));
+        assert!(
+            ColumnSet::of([]).contains(64),
+            "past the 64th: always built"
+        );
+        assert!((0..70).all(|i| ColumnSet::ALL.contains(i)));
+        assert_eq!(set.union(ColumnSet::of([1])), ColumnSet::of([0, 1, 3, 63]));
+    }
+
+    #[test]
+    fn a_slice_renumbers_and_a_shift_undoes_it() {
+        let wide = ColumnSet::of([1, 22, 25, 38]);
+        let tail = wide.slice(22, 17);
+        assert_eq!(tail, ColumnSet::of([0, 3, 16]));
+        assert_eq!(tail.shifted(22, 17), ColumnSet::of([22, 25, 38]));
+        assert_eq!(wide.slice(0, 22), ColumnSet::of([1]));
+    }
+
+    #[test]
+    fn placeholders_are_valid_for_their_fields() {
+        let nullable = Field::new("a", DataType::Int64, true);
+        let text = Field::new("b", DataType::Utf8, false);
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let list = Field::new("c", DataType::List(item), false);
+        let a = placeholder(&nullable, 3);
+        assert_eq!((a.len(), a.null_count()), (3, 3));
+        let b = placeholder(&text, 3);
+        let b = b.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!((b.len(), b.null_count(), b.value(2)), (3, 0, ""));
+        let c = placeholder(&list, 3);
+        let c = c.as_any().downcast_ref::<ListArray>().unwrap();
+        assert_eq!((c.len(), c.null_count(), c.value(1).len()), (3, 0, 0));
+    }
+}
