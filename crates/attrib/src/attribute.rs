@@ -53,13 +53,21 @@ const INPUTS: [&str; 8] = [
 ];
 
 /// The canonical columns to decode for a read of `columns` of [`attributed_schema`]: those read
-/// directly, and those attribution reads.
+/// directly, and those attribution reads when any attribution column is read.
 pub fn decode_columns(columns: ColumnSet) -> ColumnSet {
     let schema = event_schema();
+    let direct = columns.slice(0, schema.fields().len());
+    if attribution_columns(columns).is_empty() {
+        return direct;
+    }
     let inputs = INPUTS.iter().filter_map(|name| schema.index_of(name).ok());
-    columns
-        .slice(0, schema.fields().len())
-        .union(ColumnSet::of(inputs))
+    direct.union(ColumnSet::of(inputs))
+}
+
+/// The part of a set of [`attributed_schema`] columns that falls on the attribution columns,
+/// numbered from the first of them.
+fn attribution_columns(columns: ColumnSet) -> ColumnSet {
+    columns.slice(event_schema().fields().len(), attribution_fields().len())
 }
 
 fn text_at(a: &StringArray, i: usize) -> Option<&str> {
@@ -197,6 +205,14 @@ impl<'t> Attributor<'t> {
         batch: &RecordBatch,
         columns: ColumnSet,
     ) -> Result<RecordBatch, AttribError> {
+        let wanted = attribution_columns(columns);
+        if wanted.is_empty() {
+            // Nothing of the attribution is read (a count, a repository listing): skip it.
+            let rows = batch.num_rows();
+            let mut all: Vec<ArrayRef> = batch.columns().to_vec();
+            all.extend(attribution_fields().iter().map(|f| placeholder(f, rows)));
+            return Ok(RecordBatch::try_new(attributed_schema(), all)?);
+        }
         let times = column::<TimestampMicrosecondArray>(batch, ev::TIME)?;
         let ips = column::<StringArray>(batch, ev::CALLER_IP)?;
         let raws = column::<StringArray>(batch, ev::CALLER_IP_RAW)?;
@@ -215,11 +231,7 @@ impl<'t> Attributor<'t> {
             HashMap::default();
         let mut config_versions: HashMap<(u8, usize), Option<String>> = HashMap::default();
         let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
-        let canonical = event_schema().fields().len();
-        let mut out = Columns::new(
-            batch.num_rows(),
-            columns.slice(canonical, attribution_fields().len()),
-        );
+        let mut out = Columns::new(batch.num_rows(), wanted);
         for row in 0..batch.num_rows() {
             let time = times.value(row);
             let raw = text_at(raws, row);

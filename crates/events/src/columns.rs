@@ -39,6 +39,11 @@ impl ColumnSet {
             .is_none_or(|bit| self.0 & bit != 0)
     }
 
+    /// Whether the set names no column.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
     /// The columns in either set.
     pub fn union(self, other: ColumnSet) -> Self {
         ColumnSet(self.0 | other.0)
