@@ -15,7 +15,9 @@ use arrow_array::{
 
 use crate::kind::{agent_kind, caller_kind, with_identity};
 use crate::schema::{attributed_schema, attribution_fields, col};
-use crate::verdict::{AccessPath, Request, Verdict, decide, tasks_left_trusted_services};
+use crate::verdict::{
+    AccessPath, Request, Verdict, decide, decide_with, tasks_left_trusted_services,
+};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -232,6 +234,7 @@ impl<'t> Attributor<'t> {
         let mut config_versions: HashMap<(u8, usize), Option<String>> = HashMap::default();
         let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
         let mut out = Columns::new(batch.num_rows(), wanted);
+        let explain = out.access_reason.is_some();
         for row in 0..batch.num_rows() {
             let time = times.value(row);
             let raw = text_at(raws, row);
@@ -267,16 +270,19 @@ impl<'t> Attributor<'t> {
             );
             let v = *verdict_ids.entry(key).or_insert_with(|| {
                 let endpoint = self.endpoint(f, config);
-                let verdict = decide(&Request {
-                    caller_raw: raw,
-                    facts: f,
-                    registry,
-                    config,
-                    endpoint,
-                    status,
-                    time,
-                    is_task: kind == "acr_tasks",
-                });
+                let verdict = decide_with(
+                    &Request {
+                        caller_raw: raw,
+                        facts: f,
+                        registry,
+                        config,
+                        endpoint,
+                        status,
+                        time,
+                        is_task: kind == "acr_tasks",
+                    },
+                    explain,
+                );
                 verdicts.push((verdict, endpoint));
                 verdicts.len() - 1
             });

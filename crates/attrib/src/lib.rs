@@ -25,4 +25,4 @@ pub mod verdict;
 pub use attribute::{AttribError, Attribution, Attributor, decode_columns};
 pub use kind::caller_kind;
 pub use schema::{attributed_schema, attribution_fields, col};
-pub use verdict::{AccessPath, Request, Verdict, decide};
+pub use verdict::{AccessPath, Request, Verdict, decide, decide_with};

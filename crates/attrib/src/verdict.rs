@@ -2,8 +2,6 @@
 //! its time, the registry's configuration in force, and its status. Every verdict carries one
 //! sentence that names the prefix, tag version and rule that decided it.
 
-use std::net::IpAddr;
-
 use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, ServiceTag};
 use acrlens_values::{format_timestamp_micros, parse_timestamp_micros};
 
@@ -127,27 +125,33 @@ fn config_phrase(config: &RegistryConfig) -> String {
     )
 }
 
-fn rule_of(config: &RegistryConfig, ip: IpAddr) -> Option<String> {
-    config.allows_public(ip).map(|rule| rule.to_string())
-}
-
 /// Applies the decision table.
 pub fn decide(r: &Request<'_, '_>) -> Verdict {
-    let verdict = |path: AccessPath, why: String| Verdict {
+    decide_with(r, true)
+}
+
+/// Applies the decision table; with `explain` false the reason is left empty. The path is
+/// decided the same way either way: only the sentence, the costly part when most requests come
+/// from distinct callers, is skipped for readers that do not show it.
+pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
+    let verdict = |path: AccessPath, why: &dyn Fn() -> String| Verdict {
         path,
-        reason: format!("{}: {why}", path.name()),
+        reason: if explain {
+            format!("{}: {}", path.name(), why())
+        } else {
+            String::new()
+        },
     };
     let Some(facts) = r.facts else {
-        let why = match r.caller_raw {
+        return verdict(AccessPath::Unknown, &|| match r.caller_raw {
             None => "the record has no caller IP".to_owned(),
             Some(raw) => format!("caller {raw:?} is not an IP address"),
-        };
-        return verdict(AccessPath::Unknown, why);
+        });
     };
     let ip = facts.ip;
     if facts.scope.is_internal() {
         return match facts.subnet {
-            Some(subnet) => {
+            Some(subnet) => verdict(AccessPath::PrivateEndpoint, &|| {
                 let prefix = subnet
                     .prefixes
                     .iter()
@@ -158,24 +162,20 @@ pub fn decide(r: &Request<'_, '_>) -> Verdict {
                     Some(pe) => format!("private endpoint {}", pe.name),
                     None => "a private endpoint or service endpoint not in the topology".to_owned(),
                 };
-                verdict(
-                    AccessPath::PrivateEndpoint,
-                    format!(
-                        "{ip} is in subnet {}/{} ({prefix}); came over the VNet via {via}",
-                        subnet.vnet, subnet.name
-                    ),
+                format!(
+                    "{ip} is in subnet {}/{} ({prefix}); came over the VNet via {via}",
+                    subnet.vnet, subnet.name
                 )
-            }
-            None => verdict(
-                AccessPath::PrivateUnmapped,
+            }),
+            None => verdict(AccessPath::PrivateUnmapped, &|| {
                 format!(
                     "{ip} is a {} address in no known subnet (peered VNet, on-premises, or stale topology)",
                     facts.scope.name()
-                ),
-            ),
+                )
+            }),
         };
     }
-    let status = r.status.map_or("a request".to_owned(), |s| s.to_string());
+    let status = || r.status.map_or("a request".to_owned(), |s| s.to_string());
     let azure = || {
         if facts.is_azure() {
             AccessPath::PublicAzure
@@ -186,90 +186,87 @@ pub fn decide(r: &Request<'_, '_>) -> Verdict {
     let config = match r.config {
         ConfigAt::InForce(c) => c,
         ConfigAt::NotYet(c) => {
-            let from = c
-                .effective_from
-                .map(format_timestamp_micros)
-                .unwrap_or_default();
-            return verdict(
-                azure(),
+            return verdict(azure(), &|| {
+                let from = c
+                    .effective_from
+                    .map(format_timestamp_micros)
+                    .unwrap_or_default();
                 format!(
                     "{}; no configuration of {} in force yet (the first is from {from})",
                     tag_phrase(facts.service_tag(), facts),
                     c.login_server
-                ),
-            );
+                )
+            });
         }
         ConfigAt::Unknown => {
             let registry = r.registry.unwrap_or("(no registry in the record)");
-            return verdict(
-                azure(),
+            return verdict(azure(), &|| {
                 format!(
                     "{}; configuration of {registry} not supplied",
                     tag_phrase(facts.service_tag(), facts)
-                ),
-            );
+                )
+            });
         }
     };
-    let rule = rule_of(config, ip);
+    let rule = config.allows_public(ip);
     let allowed = config.open_to_all() || rule.is_some();
     if r.status == Some(403) && !allowed {
-        return verdict(
-            AccessPath::Denied,
+        return verdict(AccessPath::Denied, &|| {
             format!(
                 "403 from {ip}, which the rules do not allow; {}",
                 config_phrase(config)
-            ),
-        );
+            )
+        });
     }
     if let Some(rule) = rule {
-        return verdict(
-            AccessPath::IpRule,
-            format!("{ip} matches IP rule {rule}; {}", config_phrase(config)),
-        );
+        return verdict(AccessPath::IpRule, &|| {
+            format!("{ip} matches IP rule {rule}; {}", config_phrase(config))
+        });
     }
     if config.open_to_all() {
-        return verdict(
-            azure(),
+        return verdict(azure(), &|| {
             format!(
                 "{}; {}",
                 tag_phrase(facts.service_tag(), facts),
                 config_phrase(config)
-            ),
-        );
+            )
+        });
     }
     // The rules deny this address, yet it got an answer other than the firewall's 403.
-    let denied_by = config_phrase(config);
+    let denied_by = || config_phrase(config);
     if !facts.is_azure() {
-        return verdict(
-            AccessPath::Unexplained,
+        return verdict(AccessPath::Unexplained, &|| {
             format!(
-                "{status} from {ip}, which the rules deny and no bypass explains: {}; {denied_by}",
-                tag_phrase(None, facts)
-            ),
-        );
+                "{} from {ip}, which the rules deny and no bypass explains: {}; {}",
+                status(),
+                tag_phrase(None, facts),
+                denied_by()
+            )
+        });
     }
     let tag = facts.service().or(facts.service_tag());
     if !config.bypass_azure_services {
-        return verdict(
-            AccessPath::Unexplained,
+        return verdict(AccessPath::Unexplained, &|| {
             format!(
-                "{status} from {}; the trusted-service bypass is off; {denied_by}",
-                tag_phrase(tag, facts)
-            ),
-        );
+                "{} from {}; the trusted-service bypass is off; {}",
+                status(),
+                tag_phrase(tag, facts),
+                denied_by()
+            )
+        });
     }
     if r.is_task && r.time >= tasks_left_trusted_services() && config.bypass_for_tasks != Some(true)
     {
-        return verdict(
-            AccessPath::Unexplained,
+        return verdict(AccessPath::Unexplained, &|| {
             format!(
-                "{status} from {}, an ACR Task, which since 2025-03-08 passes the firewall only with networkRuleBypassAllowedForTasks; {denied_by}",
-                tag_phrase(tag, facts)
-            ),
-        );
+                "{} from {}, an ACR Task, which since 2025-03-08 passes the firewall only with networkRuleBypassAllowedForTasks; {}",
+                status(),
+                tag_phrase(tag, facts),
+                denied_by()
+            )
+        });
     }
-    verdict(
-        AccessPath::TrustedService,
-        format!("{}; {denied_by}", tag_phrase(tag, facts)),
-    )
+    verdict(AccessPath::TrustedService, &|| {
+        format!("{}; {}", tag_phrase(tag, facts), denied_by())
+    })
 }
