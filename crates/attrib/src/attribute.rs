@@ -16,7 +16,7 @@ use arrow_array::{
 use crate::kind::{agent_kind, caller_kind, with_identity};
 use crate::schema::{attributed_schema, attribution_fields, col};
 use crate::verdict::{
-    AccessPath, Request, Verdict, decide, decide_with, tasks_left_trusted_services,
+    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with,
 };
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -258,7 +258,7 @@ impl<'t> Attributor<'t> {
                 .or_insert_with(|| agent_kind(f, agent));
             let kind = with_identity(kind, text_at(identities, row));
             let status = statuses.is_valid(row).then(|| statuses.value(row));
-            let before_tasks_change = time < tasks_left_trusted_services();
+            let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
             let key = (
                 fact,
                 raw.filter(|_| fact.is_none()),
@@ -441,7 +441,7 @@ impl Columns {
         built
             .into_iter()
             .zip(attribution_fields())
-            .map(|(column, field)| column.unwrap_or_else(|| placeholder(&field, rows)))
+            .map(|(column, field)| column.unwrap_or_else(|| placeholder(field, rows)))
             .collect()
     }
 }

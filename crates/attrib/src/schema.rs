@@ -44,8 +44,13 @@ pub mod col {
     pub const ACCESS_REASON: &str = "access_reason";
 }
 
-/// The attribution columns alone.
-pub fn attribution_fields() -> Vec<Field> {
+/// The attribution columns alone (built once: attribution consults them for every batch).
+pub fn attribution_fields() -> &'static [Field] {
+    static FIELDS: OnceLock<Vec<Field>> = OnceLock::new();
+    FIELDS.get_or_init(build_attribution_fields)
+}
+
+fn build_attribution_fields() -> Vec<Field> {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     vec![
         Field::new(col::IP_SCOPE, DataType::Utf8, false),
@@ -82,7 +87,7 @@ pub fn attributed_schema() -> SchemaRef {
                 .iter()
                 .map(|f| f.as_ref().clone())
                 .collect();
-            fields.extend(attribution_fields());
+            fields.extend(attribution_fields().iter().cloned());
             Arc::new(Schema::new(fields))
         })
         .clone()

@@ -3,7 +3,7 @@
 //! sentence that names the prefix, tag version and rule that decided it.
 
 use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, ServiceTag};
-use acrlens_values::{format_timestamp_micros, parse_timestamp_micros};
+use acrlens_values::format_timestamp_micros;
 
 /// By which path a request reached the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,11 +67,10 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// ACR Tasks left the trusted-services list on this day; after it, a Task passes the firewall
-/// only with `networkRuleBypassAllowedForTasks`.
-pub fn tasks_left_trusted_services() -> i64 {
-    parse_timestamp_micros("2025-03-08T00:00:00Z").unwrap_or_default()
-}
+/// ACR Tasks left the trusted-services list on this day (2025-03-08T00:00:00Z, in µs); after it,
+/// a Task passes the firewall only with `networkRuleBypassAllowedForTasks`. A constant, not a
+/// parse: every attributed event compares its time with it.
+pub const TASKS_LEFT_TRUSTED_SERVICES: i64 = 1_741_392_000_000_000;
 
 /// What is known about one request.
 pub struct Request<'a, 't> {
@@ -255,8 +254,7 @@ pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
             )
         });
     }
-    if r.is_task && r.time >= tasks_left_trusted_services() && config.bypass_for_tasks != Some(true)
-    {
+    if r.is_task && r.time >= TASKS_LEFT_TRUSTED_SERVICES && config.bypass_for_tasks != Some(true) {
         return verdict(AccessPath::Unexplained, &|| {
             format!(
                 "{} from {}, an ACR Task, which since 2025-03-08 passes the firewall only with networkRuleBypassAllowedForTasks; {}",
@@ -269,4 +267,17 @@ pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
     verdict(AccessPath::TrustedService, &|| {
         format!("{}; {}", tag_phrase(tag, facts), denied_by())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tasks_change_is_the_start_of_2025_03_08_utc() {
+        assert_eq!(
+            acrlens_values::parse_timestamp_micros("2025-03-08T00:00:00Z"),
+            Some(TASKS_LEFT_TRUSTED_SERVICES)
+        );
+    }
 }
