@@ -8,7 +8,7 @@ use acrlens_values::{MICROS_PER_DAY, format_day, format_timestamp_micros};
 use arrow_array::{
     Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::compute::cast;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
@@ -19,7 +19,7 @@ use crate::model::{
     Caller, DayCount, Inputs, PathCount, Period, Report, SCHEMA, Sample, Violation,
 };
 use crate::policy::{Check, Policy, Rule, glob_to_like};
-use crate::render::path_order;
+use crate::render::paths_in_order;
 
 /// How many callers the caller tables show (the busiest).
 pub const TOP_CALLERS: usize = 50;
@@ -197,6 +197,16 @@ async fn keep(
     let df = frame(ctx, sql, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
+    register(ctx, name, schema, batches)
+}
+
+/// Registers `batches` as the in-memory table `name`, replacing any table of that name.
+fn register(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     Ok(())
@@ -317,7 +327,7 @@ fn key_of(c: &Caller) -> CallerKey {
 async fn busiest_callers(
     ctx: &SessionContext,
     all: &Filter,
-    paths: &[String],
+    paths: &[&str],
 ) -> Result<(Vec<Caller>, Vec<Caller>)> {
     let top = |filter: &str, limit: usize| {
         format!(
@@ -367,11 +377,7 @@ async fn busiest_callers(
             column(|k| Some(k.2.as_str())),
         ],
     )?;
-    ctx.deregister_table(SHOWN)?;
-    ctx.register_table(
-        SHOWN,
-        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-    )?;
+    register(ctx, SHOWN, schema, vec![batch])?;
     let details = query(
         ctx,
         &format!(
@@ -422,13 +428,7 @@ pub async fn build_report(
         &all.params,
     )
     .await?;
-    let mut paths: Vec<String> = o
-        .by_registry
-        .iter()
-        .map(|p| p.access_path.clone())
-        .collect();
-    paths.sort_by_key(|p| path_order(p));
-    paths.dedup();
+    let paths = paths_in_order(o.by_registry.iter().map(|p| p.access_path.as_str()));
     let (callers_by_path, public_callers) = busiest_callers(ctx, &all, &paths).await?;
     let trusted = query(
         ctx,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{data_quality, headline, overview, path_order};
+use super::{data_quality, headline, overview, path_order, paths_in_order};
 use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
@@ -137,13 +137,7 @@ fn chart(report: &Report) -> String {
         );
     }
     svg.push_str("</svg>");
-    let mut paths: Vec<&str> = report
-        .paths_by_day
-        .iter()
-        .map(|d| d.access_path.as_str())
-        .collect();
-    paths.sort_by_key(|p| path_order(p));
-    paths.dedup();
+    let paths = paths_in_order(report.paths_by_day.iter().map(|d| d.access_path.as_str()));
     let legend: String = paths
         .iter()
         .map(|p| {
