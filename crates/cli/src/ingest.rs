@@ -11,20 +11,29 @@ use clap::Args;
 
 use acrlens_engine::ingest;
 use acrlens_engine::store::{Store, StoreOptions};
-use acrlens_events::{Decoded, discover};
+use acrlens_events::{Decoded, Shard};
 
 use crate::decodeargs::DecodeArgs;
+use crate::inputs::{BlobArgs, ListingView, discover};
 use crate::progress::Progress;
 use crate::summary::{OutputFormat, Summary};
 use crate::topology::TopologyArgs;
 
 #[derive(Args)]
 pub struct IngestArgs {
-    /// Export files, folders (walked recursively) or globs; `.gz` is read as it streams.
+    /// Export files, folders (walked recursively), globs, and blob containers or prefixes
+    /// (`az://<container>/<prefix>`, `abfss://…`, `https://<account>.blob.core.windows.net/…`);
+    /// `.gz` is read as it streams.
     #[arg(required = true)]
     inputs: Vec<String>,
     #[command(flatten)]
     decode: DecodeArgs,
+    #[command(flatten)]
+    blob: BlobArgs,
+    /// Read only shard i of n (`0/4`): inputs are split by a stable hash of their path from
+    /// the `resourceId=` folder on, so n machines or jobs fill one store without overlap.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
     /// Write quarantined records here, one JSON object per line.
     #[arg(long)]
     quarantine: Option<PathBuf>,
@@ -48,7 +57,11 @@ pub struct IngestArgs {
 
 pub fn run(args: &IngestArgs) -> Result<ExitCode> {
     let topology = Arc::new(args.topology.load()?);
-    let sources = discover(&args.inputs, args.decode.window())?;
+    let discovery = discover(&args.inputs, args.decode.window(), &args.blob)?;
+    let mut sources = discovery.sources;
+    if let Some(shard) = args.shard {
+        sources.retain(|s| shard.holds(s));
+    }
     let store = match &args.store {
         Some(dir) => {
             Some(Store::open(dir).with_context(|| format!("opening the store {}", dir.display()))?)
@@ -84,7 +97,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
                     summary.count_quarantined(q);
                 }
                 Decoded::SourceDone(stats) => {
-                    progress.input_done();
+                    progress.input_done(stats.bytes);
                     summary.sources.push(stats.clone());
                 }
                 Decoded::Failed(_) => {}
@@ -93,6 +106,7 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         },
     )?;
     progress.finish();
+    summary.listings = discovery.listings.iter().map(ListingView::from).collect();
     if let Some(mut out) = quarantine {
         out.flush().context("writing the quarantine file")?;
     }
@@ -123,7 +137,9 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
             run.resumed
         )?;
     }
-    Ok(if summary.sources.iter().any(|s| s.error.is_some()) {
+    // Inputs stopped early or replaced since they were read are findings: exit 1.
+    let stopped = summary.sources.iter().any(|s| s.error.is_some());
+    Ok(if stopped || !outcome.changed_in_place.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

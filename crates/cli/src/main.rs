@@ -5,6 +5,7 @@
 mod decodeargs;
 mod explain;
 mod ingest;
+mod inputs;
 mod progress;
 mod query;
 mod report;

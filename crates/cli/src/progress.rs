@@ -12,6 +12,7 @@ pub struct Progress {
     enabled: bool,
     total_inputs: usize,
     inputs: usize,
+    bytes: u64,
     rows: u64,
     started: Instant,
     last: Instant,
@@ -25,6 +26,7 @@ impl Progress {
             enabled: !quiet && std::io::stderr().is_terminal(),
             total_inputs,
             inputs: 0,
+            bytes: 0,
             rows: 0,
             started: now,
             last: now,
@@ -37,9 +39,10 @@ impl Progress {
         self.redraw(false);
     }
 
-    /// Counts a finished input.
-    pub fn input_done(&mut self) {
+    /// Counts a finished input (file or blob) and its bytes.
+    pub fn input_done(&mut self, bytes: u64) {
         self.inputs += 1;
+        self.bytes += bytes;
         self.redraw(false);
     }
 
@@ -52,9 +55,10 @@ impl Progress {
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r{}/{} inputs, {} rows, {:.0} rows/s   ",
+            "\r{}/{} inputs, {:.1} MB, {} rows, {:.0} rows/s   ",
             self.inputs,
             self.total_inputs,
+            self.bytes as f64 / 1e6,
             self.rows,
             self.rows as f64 / secs
         );

@@ -3,15 +3,16 @@
 use std::path::PathBuf;
 
 use acrlens_engine::EventSource;
-use acrlens_events::discover;
 use anyhow::Result;
 use clap::Args;
 
 use crate::decodeargs::DecodeArgs;
+use crate::inputs::{BlobArgs, discover};
 
 #[derive(Args, Debug, Clone)]
 pub struct SourceArgs {
-    /// Raw exports: a file, folder, glob or `.gz` (repeat the option for more).
+    /// Raw exports: a file, folder, glob, `.gz`, or blobs (`az://<container>/<prefix>`,
+    /// `https://<account>.blob.core.windows.net/<container>/<prefix>`); repeat for more.
     #[arg(long, required_unless_present = "store", conflicts_with = "store")]
     logs: Vec<String>,
     /// A Parquet store written by `acrlens ingest --store`.
@@ -19,6 +20,8 @@ pub struct SourceArgs {
     store: Option<PathBuf>,
     #[command(flatten)]
     pub decode: DecodeArgs,
+    #[command(flatten)]
+    pub blob: BlobArgs,
 }
 
 impl SourceArgs {
@@ -27,7 +30,7 @@ impl SourceArgs {
         Ok(match &self.store {
             Some(dir) => EventSource::Store(dir.clone()),
             None => EventSource::Logs {
-                sources: discover(&self.logs, self.decode.window())?,
+                sources: discover(&self.logs, self.decode.window(), &self.blob)?.sources,
                 options: self.decode.options(),
             },
         })

@@ -12,6 +12,8 @@ use serde::Serialize;
 use acrlens_engine::store::count_values;
 use acrlens_events::{Quarantined, SourceStats, col};
 
+use crate::inputs::ListingView;
+
 /// How many quarantined records the summary shows.
 const SHOWN_QUARANTINED: usize = 5;
 
@@ -28,6 +30,8 @@ pub enum OutputFormat {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub sources: Vec<SourceStats>,
+    /// How each blob input was listed and read.
+    pub listings: Vec<ListingView>,
     categories: BTreeMap<String, u64>,
     access_paths: BTreeMap<String, u64>,
     first_quarantined: Vec<Quarantined>,
@@ -46,6 +50,8 @@ struct SourceView<'a> {
     reconciles: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupted: bool,
 }
 
 impl<'a> From<&'a SourceStats> for SourceView<'a> {
@@ -61,6 +67,7 @@ impl<'a> From<&'a SourceStats> for SourceView<'a> {
             quarantined: s.quarantined,
             reconciles: s.reconciles(),
             error: s.error.as_deref(),
+            interrupted: s.interrupted,
         }
     }
 }
@@ -72,6 +79,8 @@ struct JsonSummary<'a> {
     categories: &'a BTreeMap<String, u64>,
     access_paths: &'a BTreeMap<String, u64>,
     quarantined_sample: &'a [Quarantined],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    listings: &'a [ListingView],
 }
 
 impl Summary {
@@ -112,6 +121,7 @@ impl Summary {
                     categories: &self.categories,
                     access_paths: &self.access_paths,
                     quarantined_sample: &self.first_quarantined,
+                    listings: &self.listings,
                 };
                 let text = sonic_rs::to_string(&view).map_err(io::Error::other)?;
                 writeln!(out, "{text}")
@@ -205,6 +215,13 @@ impl Summary {
             totals.bytes,
             if reconciled { "yes" } else { "NO" }
         )?;
+        for l in &self.listings {
+            writeln!(
+                out,
+                "  {}: {} blobs, {} bytes listed in {}; {} list calls, {} reads",
+                l.input, l.blobs, l.bytes, l.place, l.list_calls, l.read_calls
+            )?;
+        }
         for (category, rows) in &self.categories {
             writeln!(out, "  {category}: {rows} rows")?;
         }

@@ -7,7 +7,7 @@ use acrlens_attrib::Attributor;
 use acrlens_events::{BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
 use acrlens_netmap::Topology;
 
-use crate::store::{RunSummary, Store, StoreError, StoreOptions};
+use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 
 /// Attribution as a batch transform for the decoder, building `columns` of the attributed
 /// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them).
@@ -61,20 +61,30 @@ pub fn ingest(
         }
         None => (sources, None),
     };
-    for item in Decoder::new(sources, options).with_transform(attribution(topology, ColumnSet::ALL))
-    {
-        if let Decoded::Failed(e) = &item {
+    let decoder =
+        Decoder::new(sources, options).with_transform(attribution(topology, ColumnSet::ALL));
+    let mut step = |item: &Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
+        if let Decoded::Failed(e) = item {
             return Err(IngestError::Attribution(e.clone()));
         }
-        observe(&item).map_err(IngestError::Observer)?;
-        let Some(run) = run.as_mut() else { continue };
-        match &item {
+        observe(item).map_err(IngestError::Observer)?;
+        let Some(run) = run else { return Ok(()) };
+        match item {
             Decoded::Batch(batch) => run.write(batch)?,
             Decoded::Quarantined(q) => run.quarantine(q)?,
-            Decoded::SourceDone(stats) => run.source_done(stats),
+            Decoded::SourceDone(stats) => run.source_done(stats)?,
             Decoded::Failed(_) => {}
         }
+        Ok(())
+    };
+    for item in decoder {
+        if let Err(e) = step(&item, run.as_mut()) {
+            if let Some(run) = run {
+                run.abandon();
+            }
+            return Err(e);
+        }
     }
-    outcome.run = run.map(|r| r.commit()).transpose()?;
+    outcome.run = run.map(StoreRun::commit).transpose()?;
     Ok(outcome)
 }

@@ -123,6 +123,14 @@ impl PartitionStream for Scan {
                         }
                     }
                     Decoded::Quarantined(_) => seen += 1,
+                    // A partial answer must not pass for a whole one.
+                    Decoded::SourceDone(s) if s.interrupted => {
+                        return Err(DataFusionError::Execution(format!(
+                            "{} could not be read to its end: {}",
+                            s.source,
+                            s.error.as_deref().unwrap_or("")
+                        )));
+                    }
                     Decoded::SourceDone(_) => {}
                     Decoded::Failed(e) => return Err(DataFusionError::Execution(e)),
                 }

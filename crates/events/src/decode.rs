@@ -9,7 +9,7 @@ use csv::ByteRecord;
 
 use crate::builder::{EventBatchBuilder, Outcome};
 use crate::quarantine::Quarantined;
-use crate::reader::{Payload, Resume, SourceMeta, Span, Unit};
+use crate::reader::{End, Payload, SourceMeta, Span, Unit};
 use crate::record::{FieldName, RawRecord};
 use crate::value::Loose;
 
@@ -27,13 +27,6 @@ pub(crate) struct UnitOutput {
     pub end: Option<End>,
     /// Set when the batch transform failed.
     pub failure: Option<String>,
-}
-
-/// How an input ended.
-pub(crate) struct End {
-    pub bytes: u64,
-    pub resume: Option<Resume>,
-    pub error: Option<String>,
 }
 
 /// A rough guess of rows per byte, to size the builders.
@@ -114,7 +107,7 @@ pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
             buf.len() / BYTES_PER_RECORD_GUESS
         }
         Payload::Csv { rows, .. } => rows.len(),
-        Payload::Quarantine(_) | Payload::End { .. } => 0,
+        Payload::Quarantine(_) | Payload::End(_) => 0,
     };
     let mut c = Collector::new(&meta, rows);
     let mut end = None;
@@ -130,17 +123,7 @@ pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
             c.read += q.len() as u64;
             c.quarantined = q;
         }
-        Payload::End {
-            bytes,
-            resume,
-            error,
-        } => {
-            end = Some(End {
-                bytes,
-                resume,
-                error,
-            })
-        }
+        Payload::End(how) => end = Some(how),
     }
     c.finish(end, meta.clone())
 }

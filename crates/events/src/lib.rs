@@ -32,7 +32,9 @@ mod pipeline;
 mod quarantine;
 mod reader;
 mod record;
+mod remote;
 mod schema;
+mod shard;
 mod source;
 mod stats;
 mod value;
@@ -49,9 +51,12 @@ pub use pipeline::{BatchTransform, Collected, DecodeOptions, Decoded, Decoder, d
 pub use quarantine::{MAX_RAW_BYTES, Quarantined};
 pub use reader::Resume;
 pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
+pub use remote::{InputVersion, RemoteInput, is_content_error};
 pub use schema::{category, col, event_schema, time_type};
+pub use shard::Shard;
 pub use source::{
-    FILING_MARGIN_MICROS, InputSource, discover, partition_may_overlap, partition_span,
+    FILING_MARGIN_MICROS, InputSource, discover, looks_like_log, partition_may_overlap,
+    partition_span,
 };
 pub use stats::SourceStats;
 pub use value::{Loose, NullSpelling};

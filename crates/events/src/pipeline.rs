@@ -178,6 +178,7 @@ impl Decoder {
             done.bytes = end.bytes;
             done.resume = end.resume;
             done.error = end.error;
+            done.interrupted = end.interrupted;
             self.ready.push_back(Decoded::SourceDone(done));
         }
     }

@@ -2,6 +2,7 @@
 //! work units of whole records of about `chunk_bytes`, so workers can decode units in parallel
 //! while memory stays bounded by the number of units in flight.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::columns::ColumnSet;
 use crate::format::{Framing, InputFormat};
 use crate::quarantine::Quarantined;
 use crate::record::{FieldName, KeyRole};
+use crate::remote::is_content_error;
 use crate::source::InputSource;
 
 /// How much of an input is read to detect its shape.
@@ -23,6 +25,9 @@ const SNIFF_BYTES: usize = 64 * 1024;
 const MIN_READ: usize = 64 * 1024;
 /// CSV rows per work unit.
 const CSV_ROWS_PER_UNIT: usize = 8192;
+/// Remote inputs opened before their turn, so several are fetched at once: listing-time
+/// latency, not bandwidth, limits a container of many small hourly blobs.
+const OPEN_AHEAD: usize = 4;
 
 /// Settings of the reading stage.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +61,11 @@ pub struct Resume {
     pub line: u64,
 }
 
+impl Resume {
+    /// The beginning of an input.
+    pub const START: Resume = Resume { offset: 0, line: 1 };
+}
+
 /// A span of one record inside an elements unit's buffer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {
@@ -81,13 +91,17 @@ pub(crate) enum Payload {
     },
     /// Records the reader itself had to quarantine (oversized, truncated).
     Quarantine(Vec<Quarantined>),
-    /// The input is done: bytes read, where a later run may resume (JSON lines only), and, if
-    /// reading stopped early, why.
-    End {
-        bytes: u64,
-        resume: Option<Resume>,
-        error: Option<String>,
-    },
+    /// The input is done.
+    End(End),
+}
+
+/// How an input ended: bytes read, where a later run may resume (JSON lines only), and, if
+/// reading stopped early, why, and whether it was interrupted (not a content problem).
+pub(crate) struct End {
+    pub bytes: u64,
+    pub resume: Option<Resume>,
+    pub error: Option<String>,
+    pub interrupted: bool,
 }
 
 pub(crate) struct Unit {
@@ -115,11 +129,24 @@ impl From<Disconnected> for Stop {
     }
 }
 
+/// An input opened before its turn.
+type Opened = io::Result<Box<dyn Read + Send>>;
+
 /// Reads every input in order and sends its units; returns when done or when the receiver is
-/// gone.
+/// gone. The next few remote inputs are opened ahead, so their first bytes are on the way
+/// while the current one is read.
 pub(crate) fn read_all(sources: Vec<InputSource>, cfg: ReaderConfig, tx: SyncSender<Unit>) {
-    for (index, source) in sources.into_iter().enumerate() {
-        if read_source(index, &source, cfg, &tx).is_err() {
+    let mut ahead: VecDeque<Option<Opened>> = VecDeque::with_capacity(OPEN_AHEAD);
+    for (index, source) in sources.iter().enumerate() {
+        let upto = (index + OPEN_AHEAD).min(sources.len());
+        for next in &sources[index + ahead.len()..upto] {
+            ahead.push_back(match next {
+                InputSource::Remote { input, start } => Some(input.open(start.offset)),
+                _ => None,
+            });
+        }
+        let opened = ahead.pop_front().flatten();
+        if read_source(index, source, opened, cfg, &tx).is_err() {
             return;
         }
     }
@@ -128,6 +155,7 @@ pub(crate) fn read_all(sources: Vec<InputSource>, cfg: ReaderConfig, tx: SyncSen
 fn read_source(
     index: usize,
     source: &InputSource,
+    opened: Option<Opened>,
     cfg: ReaderConfig,
     tx: &SyncSender<Unit>,
 ) -> Result<(), Disconnected> {
@@ -144,14 +172,8 @@ fn read_source(
         })
         .map_err(|_| Disconnected)
     };
-    let start = match source {
-        InputSource::Resume { offset, line, .. } => Resume {
-            offset: *offset,
-            line: *line,
-        },
-        _ => Resume { offset: 0, line: 1 },
-    };
-    let (mut stream, gzip) = match open(source) {
+    let start = source.start();
+    let (mut stream, gzip) = match open(source, opened, start) {
         Ok((s, gzip)) => (Counting { inner: s, count: 0 }, gzip),
         Err(e) => {
             let meta = Arc::new(SourceMeta {
@@ -164,11 +186,12 @@ fn read_source(
             });
             return send(
                 &meta,
-                Payload::End {
+                Payload::End(End {
                     bytes: 0,
                     resume: None,
                     error: Some(format!("cannot open: {e}")),
-                },
+                    interrupted: true,
+                }),
             );
         }
     };
@@ -211,35 +234,50 @@ fn read_source(
             }
         }
     };
-    let (resume, error) = match result {
-        Ok(resume) => (resume, None),
+    let (resume, error, interrupted) = match result {
+        Ok(resume) => (resume, None, false),
         Err(Stop::Disconnected) => return Err(Disconnected),
-        Err(Stop::Io(e)) => (None, Some(format!("read error: {e}"))),
+        Err(Stop::Io(e)) => (
+            None,
+            Some(format!("read error: {e}")),
+            !is_content_error(&e),
+        ),
     };
     send(
         &meta,
-        Payload::End {
+        Payload::End(End {
             bytes: stream.count,
             resume,
             error,
-        },
+            interrupted,
+        }),
     )
 }
 
-/// Opens an input; `true` when it is gzip (recognised by its magic bytes, never when resuming
-/// mid-file).
-fn open(source: &InputSource) -> io::Result<(Box<dyn Read + Send>, bool)> {
-    let mut reader: BufReader<Box<dyn Read + Send>> = match source {
-        InputSource::File(path) => {
-            BufReader::with_capacity(256 * 1024, Box::new(File::open(path)?))
-        }
+/// Opens an input (or takes the stream opened ahead); `true` when it is gzip (recognised by its
+/// magic bytes, never when resuming mid-input).
+fn open(
+    source: &InputSource,
+    opened: Option<Opened>,
+    start: Resume,
+) -> io::Result<(Box<dyn Read + Send>, bool)> {
+    let raw: Box<dyn Read + Send> = match source {
+        InputSource::File(path) => Box::new(File::open(path)?),
         InputSource::Resume { path, offset, .. } => {
             let mut file = File::open(path)?;
             file.seek(SeekFrom::Start(*offset))?;
-            return Ok((Box::new(BufReader::with_capacity(256 * 1024, file)), false));
+            Box::new(file)
         }
-        InputSource::Memory { bytes, .. } => BufReader::new(Box::new(Cursor::new(bytes.clone()))),
+        InputSource::Memory { bytes, .. } => Box::new(Cursor::new(bytes.clone())),
+        InputSource::Remote { input, .. } => match opened {
+            Some(stream) => stream?,
+            None => input.open(start.offset)?,
+        },
     };
+    let mut reader = BufReader::with_capacity(256 * 1024, raw);
+    if start.offset > 0 {
+        return Ok((Box::new(reader), false));
+    }
     let head = reader.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok((Box::new(MultiGzDecoder::new(reader)), true))
@@ -536,7 +574,15 @@ fn frame_csv(
         .flexible(true)
         .from_reader(stream);
     let mut record = ByteRecord::new();
-    let csv_err = |e: csv::Error| Stop::Io(io::Error::other(e));
+    // Malformed CSV is a content error, which reading the input again would not mend; an I/O
+    // error underneath stays what it is.
+    let csv_err = |e: csv::Error| {
+        let message = e.to_string();
+        Stop::Io(match e.into_kind() {
+            csv::ErrorKind::Io(io) => io,
+            _ => io::Error::new(io::ErrorKind::InvalidData, message),
+        })
+    };
     if !reader.read_byte_record(&mut record).map_err(csv_err)? {
         return Ok(());
     }

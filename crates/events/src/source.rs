@@ -2,11 +2,15 @@
 //! `y=/m=/d=/h=` folders that cannot hold a record inside `--since`/`--until`.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use crate::builder::TimeWindow;
 use crate::error::Error;
+use crate::reader::Resume;
+use crate::remote::{InputVersion, RemoteInput};
 use crate::schema::category;
 use acrlens_values::date_micros;
 
@@ -35,6 +39,13 @@ pub enum InputSource {
         /// The content.
         bytes: Arc<[u8]>,
     },
+    /// An input fetched from elsewhere (a blob), from `start` on.
+    Remote {
+        /// The input.
+        input: Arc<dyn RemoteInput>,
+        /// Where to start reading: the beginning, or after the last whole line a run read.
+        start: Resume,
+    },
 }
 
 impl InputSource {
@@ -43,6 +54,59 @@ impl InputSource {
         match self {
             InputSource::File(p) | InputSource::Resume { path: p, .. } => p.display().to_string(),
             InputSource::Memory { name, .. } => name.clone(),
+            InputSource::Remote { input, .. } => input.name().to_owned(),
+        }
+    }
+
+    /// The version of the input as it is now (a file's size and modification time, a blob's
+    /// listed size, time and ETag); `None` for inputs a store cannot track (memory, resumed).
+    pub fn version(&self) -> io::Result<Option<InputVersion>> {
+        match self {
+            InputSource::File(path) => {
+                let meta = fs::metadata(path)?;
+                let modified_ns = meta
+                    .modified()?
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                Ok(Some(InputVersion {
+                    size: meta.len(),
+                    modified_ns,
+                    etag: None,
+                }))
+            }
+            InputSource::Remote { input, .. } => Ok(Some(input.version().clone())),
+            InputSource::Resume { .. } | InputSource::Memory { .. } => Ok(None),
+        }
+    }
+
+    /// The same input read from `at` instead of its beginning, where that can be done with a
+    /// seek or a range request (files and remote inputs).
+    pub fn resumed_at(&self, at: Resume) -> Option<InputSource> {
+        match self {
+            InputSource::File(path) | InputSource::Resume { path, .. } => {
+                Some(InputSource::Resume {
+                    path: path.clone(),
+                    offset: at.offset,
+                    line: at.line,
+                })
+            }
+            InputSource::Remote { input, .. } => Some(InputSource::Remote {
+                input: input.clone(),
+                start: at,
+            }),
+            InputSource::Memory { .. } => None,
+        }
+    }
+
+    /// Where reading starts.
+    pub(crate) fn start(&self) -> Resume {
+        match self {
+            InputSource::Resume { offset, line, .. } => Resume {
+                offset: *offset,
+                line: *line,
+            },
+            InputSource::Remote { start, .. } => *start,
+            InputSource::File(_) | InputSource::Memory { .. } => Resume::START,
         }
     }
 
@@ -111,18 +175,16 @@ fn add_path(
                 add_path(&entry, window, false, found)?;
             }
         }
-    } else if named || looks_like_log(path) {
+    } else if named || looks_like_log(&path.to_string_lossy()) {
         found.push(InputSource::File(path.to_path_buf()));
     }
     Ok(())
 }
 
-/// Files a directory walk picks up: JSON, JSON lines and CSV, optionally gzipped.
-fn looks_like_log(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+/// Whether a walk of a folder or container picks up a file or blob of this name: JSON, JSON
+/// lines and CSV, optionally gzipped.
+pub fn looks_like_log(path: &str) -> bool {
+    let name = path.to_ascii_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     [".json", ".jsonl", ".ndjson", ".csv"]
         .iter()

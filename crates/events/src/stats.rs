@@ -26,6 +26,9 @@ pub struct SourceStats {
     pub quarantined: u64,
     /// Why reading stopped early, if it did (the records before it are counted).
     pub error: Option<String>,
+    /// Reading stopped because the input could not be reached or read (network, storage), not
+    /// because of its content: it can be read again, so a store must not record it as read.
+    pub interrupted: bool,
     /// Where a later run can pick the input up if it grows (JSON lines in plain files only).
     pub resume: Option<Resume>,
 }
@@ -42,6 +45,7 @@ impl SourceStats {
             out_of_window: 0,
             quarantined: 0,
             error: None,
+            interrupted: false,
             resume: None,
         }
     }

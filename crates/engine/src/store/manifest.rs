@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
 
+use acrlens_events::{InputVersion, Resume};
 use serde::{Deserialize, Serialize};
 
 use super::fsutil::{read_json, write_atomically};
@@ -16,6 +16,9 @@ pub struct InputRecord {
     pub size: u64,
     /// Modification time when last read (ns since the epoch).
     pub mtime_ns: u128,
+    /// The blob's ETag when last read (files have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     /// Byte offset after the last whole line read, when the input can be resumed.
     pub resume_offset: Option<u64>,
     /// The line that starts at `resume_offset`.
@@ -35,14 +38,33 @@ pub struct Manifest {
     pub inputs: BTreeMap<String, InputRecord>,
 }
 
-/// Size and modification time of a file.
-pub fn file_state(path: &Path) -> std::io::Result<(u64, u128)> {
-    let meta = std::fs::metadata(path)?;
-    let mtime = meta
-        .modified()?
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    Ok((meta.len(), mtime))
+impl InputRecord {
+    /// The version of the input that was read.
+    pub fn version(&self) -> InputVersion {
+        InputVersion {
+            size: self.size,
+            modified_ns: self.mtime_ns,
+            etag: self.etag.clone(),
+        }
+    }
+
+    /// Where a later run picks the input up, if it can.
+    pub fn resume(&self) -> Option<Resume> {
+        Some(Resume {
+            offset: self.resume_offset?,
+            line: self.resume_line?,
+        })
+    }
+
+    /// Whether `now` is the input read before with more appended: a file at least as large
+    /// (touched or grown), a blob strictly larger (the same size under a new ETag is a blob
+    /// replaced, not grown).
+    pub fn grew_into(&self, now: &InputVersion) -> bool {
+        match now.etag {
+            Some(_) => now.size > self.size,
+            None => now.size >= self.size,
+        }
+    }
 }
 
 impl Manifest {

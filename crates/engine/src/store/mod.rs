@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acrlens_attrib::attributed_schema;
-use acrlens_events::{InputSource, Quarantined, SourceStats};
+use acrlens_events::{InputSource, InputVersion, Quarantined, SourceStats};
 use arrow_array::{RecordBatch, StringArray};
 use serde::{Deserialize, Serialize};
 
 use fsutil::{read_json, remove_temporaries, write_atomically};
-pub use manifest::{InputRecord, Manifest, file_state};
+pub use manifest::{InputRecord, Manifest};
 use partition::PartitionWriters;
 pub use partition::{ROW_GROUP_ROWS, file_schema, hive_value};
 
@@ -47,6 +47,12 @@ pub enum StoreError {
     /// A failure injected by a test (`StoreOptions::fail_after_parts`).
     #[error("simulated crash after {0} part files")]
     Simulated(usize),
+    /// An input could not be read to its end (network, storage): the run is not committed,
+    /// so the next one reads it again and nothing is lost or written twice.
+    #[error(
+        "{0} could not be read to its end ({1}); nothing was committed, the store is as it was: run again"
+    )]
+    Interrupted(String, String),
 }
 
 /// Test hooks that stop a run part-way, as a crash would.
@@ -73,10 +79,10 @@ pub struct Plan {
     pub unchanged: usize,
     /// Inputs that grew and are read from where the last run stopped.
     pub resumed: usize,
-    /// Inputs that changed in a way that cannot be resumed (rewritten, shrunk, compressed):
-    /// not re-read, so nothing is written twice.
+    /// Inputs that changed in a way that cannot be resumed (rewritten, shrunk, compressed, a
+    /// blob replaced): not re-read, so nothing is written twice.
     pub changed_in_place: Vec<String>,
-    states: BTreeMap<String, (u64, u128)>,
+    states: BTreeMap<String, InputVersion>,
 }
 
 /// The journal of a commit in progress.
@@ -147,32 +153,33 @@ impl Store {
         self.dir.join("events")
     }
 
-    /// Decides what to read of `inputs`: new files whole, grown files from where they stopped,
-    /// unchanged files not at all.
+    /// Decides what to read of `inputs` (files and blobs): new ones whole, grown ones from
+    /// where they stopped, unchanged ones not at all.
     pub fn plan(&self, inputs: Vec<InputSource>) -> Result<Plan, StoreError> {
         let mut plan = Plan::default();
         for input in inputs {
-            let InputSource::File(path) = &input else {
+            let key = input.name();
+            let Some(version) = input
+                .version()
+                .map_err(|e| StoreError::Io(key.clone(), e))?
+            else {
                 plan.sources.push(input);
                 continue;
             };
-            let key = path.display().to_string();
-            let state = file_state(path).map_err(|e| StoreError::Io(key.clone(), e))?;
-            plan.states.insert(key.clone(), state);
-            match self.manifest.inputs.get(&key) {
-                None => plan.sources.push(input),
-                Some(seen) if (seen.size, seen.mtime_ns) == state => plan.unchanged += 1,
-                Some(seen) => match (seen.resume_offset, seen.resume_line) {
-                    (Some(offset), Some(line)) if state.0 >= seen.size => {
-                        plan.resumed += 1;
-                        plan.sources.push(InputSource::Resume {
-                            path: path.clone(),
-                            offset,
-                            line,
-                        });
-                    }
-                    _ => plan.changed_in_place.push(key),
-                },
+            let seen = self.manifest.inputs.get(&key);
+            let resumed = seen
+                .filter(|seen| seen.grew_into(&version))
+                .and_then(InputRecord::resume)
+                .and_then(|at| input.resumed_at(at));
+            plan.states.insert(key.clone(), version.clone());
+            match (seen, resumed) {
+                (None, _) => plan.sources.push(input),
+                (Some(seen), _) if seen.version() == version => plan.unchanged += 1,
+                (Some(_), Some(resumed)) => {
+                    plan.resumed += 1;
+                    plan.sources.push(resumed);
+                }
+                (Some(_), None) => plan.changed_in_place.push(key),
             }
         }
         Ok(plan)
@@ -245,7 +252,7 @@ pub struct StoreRun {
     quarantine: BufWriter<File>,
     quarantine_tmp: PathBuf,
     manifest: Manifest,
-    states: BTreeMap<String, (u64, u128)>,
+    states: BTreeMap<String, InputVersion>,
     summary: RunSummary,
     options: StoreOptions,
 }
@@ -281,25 +288,47 @@ impl StoreRun {
             .map_err(|e| StoreError::Io(self.quarantine_tmp.display().to_string(), e))
     }
 
-    /// Records an input as read as far as its stats say.
-    pub fn source_done(&mut self, stats: &SourceStats) {
+    /// Records an input as read as far as its stats say; an input interrupted before its end
+    /// fails the run, which must then be [abandoned](StoreRun::abandon).
+    pub fn source_done(&mut self, stats: &SourceStats) -> Result<(), StoreError> {
         let key = stats.source.to_string();
+        if stats.interrupted {
+            let reason = stats.error.clone().unwrap_or_default();
+            return Err(StoreError::Interrupted(key, reason));
+        }
         self.summary.inputs += 1;
         self.summary.read += stats.read;
         self.summary.written += stats.accepted;
         self.summary.duplicates += stats.duplicates;
         self.summary.out_of_window += stats.out_of_window;
         self.summary.quarantined += stats.quarantined;
-        let Some(&(size, mtime_ns)) = self.states.get(&key) else {
-            return;
+        let Some(version) = self.states.get(&key) else {
+            return Ok(());
         };
         let record = self.manifest.inputs.entry(key).or_default();
-        record.size = size;
-        record.mtime_ns = mtime_ns;
+        record.size = version.size;
+        record.mtime_ns = version.modified_ns;
+        record.etag.clone_from(&version.etag);
         record.resume_offset = stats.resume.map(|r| r.offset);
         record.resume_line = stats.resume.map(|r| r.line);
         record.written += stats.accepted;
         record.quarantined += stats.quarantined;
+        Ok(())
+    }
+
+    /// Gives the run up: its temporary files are removed and the store is as it was.
+    pub fn abandon(self) {
+        let temporaries = self
+            .partitions
+            .temporaries()
+            .map(Path::to_path_buf)
+            .chain([self.quarantine_tmp.clone()])
+            .collect::<Vec<_>>();
+        drop(self);
+        for tmp in temporaries {
+            // A file already gone is what we want; the next run removes any left.
+            let _ = fs::remove_file(tmp);
+        }
     }
 
     /// Commits the run: after this, its rows are in the store exactly once.

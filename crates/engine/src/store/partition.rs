@@ -204,6 +204,15 @@ impl PartitionWriters {
         Ok(())
     }
 
+    /// Every temporary file of this run, open or finished: what an abandoned run removes.
+    pub fn temporaries(&self) -> impl Iterator<Item = &Path> {
+        let open = self
+            .partitions
+            .values()
+            .filter_map(|p| p.part.as_ref().map(|part| part.tmp.as_path()));
+        open.chain(self.finished.iter().map(|(tmp, _)| tmp.as_path()))
+    }
+
     /// Writes everything buffered and closes every part (still under temporary names).
     pub fn finish(&mut self) -> Result<(), StoreError> {
         let keys: Vec<_> = self.partitions.keys().cloned().collect();
