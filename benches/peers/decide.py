@@ -1,4 +1,4 @@
-"""The part of acrlens's decision table (DESIGN §5) that the generated topology exercises, as
+"""The part of acrlens's decision table (see the README) that the generated topology exercises, as
 the peers' SQL: every generated registry is configured, restricts public access to its IP
 rules, and has the trusted-service bypass on (for Tasks too).
 

@@ -1,6 +1,6 @@
 //! Renders [`LogEvent`]s in each export shape users hold: resource-log JSON lines, the
 //! `{"records":[…]}` envelope, Log Analytics export JSON lines, `az … -o json` output and the
-//! portal's CSV export. The spellings follow what Azure writes (DESIGN §1).
+//! portal's CSV export. The spellings follow what Azure writes.
 
 use std::fmt::Write as _;
 

@@ -1,5 +1,5 @@
 //! The bundled `sample-logs/`: a few days of two synthetic registries, written for the scenarios
-//! of DESIGN §5, in the Storage export layout, plus the same handful of events in every other
+//! of the attribution table, in the Storage export layout, plus the same handful of events in every other
 //! export shape (`sample-logs/shapes/`). Identities and tenants are marked synthetic; addresses
 //! are documentation ranges except where a scenario needs a real Azure prefix (2025-11 service
 //! tags, change 375) or an entry of MaxMind's test databases.

@@ -1,4 +1,4 @@
-//! The attribution columns appended to the canonical event schema (DESIGN §4).
+//! The attribution columns appended to the canonical event schema.
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,4 +1,4 @@
-//! The access-path decision table (DESIGN §5), applied to one request: its caller's facts as of
+//! The access-path decision table (see the README), applied to one request: its caller's facts as of
 //! its time, the registry's configuration in force, and its status. Every verdict carries one
 //! sentence that names the prefix, tag version and rule that decided it.
 

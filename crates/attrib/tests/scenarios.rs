@@ -1,4 +1,4 @@
-//! The DESIGN §5 scenarios in `sample-logs/exports`, decoded and attributed end to end: every
+//! The support-case scenarios in `sample-logs/exports`, decoded and attributed end to end: every
 //! caller lands on the path its scenario says, and the summary is pinned.
 
 #![allow(clippy::unwrap_used)]

@@ -159,7 +159,10 @@ impl Container {
                     .unwrap_or_default(),
             },
             Some(404) => BlobError::NoContainer(place),
-            _ => BlobError::Other { place, message },
+            _ => BlobError::Other {
+                place,
+                message: crate::error::concise(&message),
+            },
         }
     }
 }
@@ -208,7 +211,7 @@ impl HttpService for CountingService {
 
 /// A read error as the decoder sees it: not about the content, so the input can be read again.
 pub(crate) fn read_error(name: &str, e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(format!("{name}: {e}"))
+    std::io::Error::other(format!("{name}: {}", crate::error::concise(&e.to_string())))
 }
 
 /// A read that returned fewer bytes than asked for.

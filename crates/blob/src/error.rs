@@ -40,6 +40,18 @@ pub enum BlobError {
     },
 }
 
+/// An error message without the XML body a storage error carries, keeping its Azure error code.
+pub(crate) fn concise(message: &str) -> String {
+    let Some(xml) = message.find("<?xml") else {
+        return message.to_owned();
+    };
+    let head = message[..xml].trim_end().trim_end_matches(':');
+    match azure_code(message) {
+        Some(code) => format!("{head} ({code})"),
+        None => head.to_owned(),
+    }
+}
+
 /// The Azure error code in a response body carried by an error message
 /// (`<Code>AuthenticationFailed</Code>`), if there is one.
 pub(crate) fn azure_code(message: &str) -> Option<&str> {
@@ -58,5 +70,10 @@ mod tests {
         assert_eq!(azure_code(body), Some("AuthorizationFailure"));
         assert_eq!(azure_code("timed out"), None);
         assert_eq!(azure_code("<Code>unterminated"), None);
+        assert_eq!(
+            concise(body),
+            "Server returned non-2xx status code: 403 Forbidden (AuthorizationFailure)"
+        );
+        assert_eq!(concise("timed out"), "timed out");
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use azurite::{Azurite, hour_blob, pull};
+use azurite::{Azurite, Throttler, hour_blob, pull};
 use common::assert_exit;
 use sonic_rs::JsonValueTrait;
 
@@ -407,4 +407,49 @@ fn azurite_stopped_mid_run_fails_the_run_and_leaves_the_store_as_it_was() {
     ]);
     assert_exit(&out, 0);
     assert!(text(&out.stdout).contains("286"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_throttled_account_is_retried_with_backoff_and_a_lasting_one_is_an_error() {
+    let Some(az) = Azurite::start() else { return };
+    let lines: String = (0..3).map(|n| pull(n, 3, 12)).collect();
+    az.append(REPOSITORY, &hour_blob("CONTOSO", 3, 12), &lines);
+    let input = format!("az://{REPOSITORY}");
+
+    // Three 503s, then the service answers: the run goes through with every record.
+    let throttled = Throttler::start(az.port, 3);
+    let url = format!("http://127.0.0.1:{}", throttled.port);
+    let out = az
+        .command(
+            &["ingest", &input, "--summary", "json"],
+            &[("AZURITE_BLOB_STORAGE_URL", &url)],
+        )
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let summary: sonic_rs::Value = sonic_rs::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["totals"]["accepted"].as_u64(), Some(3));
+    assert_eq!(
+        throttled.refused.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+
+    // Throttled for longer than the retries allow: one clear error, exit 2.
+    let throttled = Throttler::start(az.port, 100);
+    let url = format!("http://127.0.0.1:{}", throttled.port);
+    let out = az
+        .command(
+            &["ingest", &input, "--blob-retries", "2"],
+            &[("AZURITE_BLOB_STORAGE_URL", &url)],
+        )
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("listing container"), "{stderr}");
+    assert!(stderr.contains("503"), "{stderr}");
+    assert_eq!(
+        throttled.refused.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
 }

@@ -1,6 +1,6 @@
 //! Normalizes [`RawRecord`]s into canonical rows and builds the Arrow batch.
 //!
-//! Every value quirk of DESIGN §1 is applied here, once, for every input shape: status from
+//! Every value quirk of the export shapes is applied here, once, for every input shape: status from
 //! `resultDescription`, numbers that arrive as strings, the spellings of "no value", the port on
 //! the caller address, lower-case registry and resource ids, a digest carried in `tag`.
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use crate::value::NullSpelling;
 
-/// An input shape (DESIGN §1).
+/// An input shape: how one export file holds its records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputFormat {
     /// Decide per file from its first bytes.

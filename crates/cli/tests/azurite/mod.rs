@@ -7,9 +7,12 @@
 #![allow(dead_code)]
 
 use std::fs;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -199,4 +202,81 @@ pub fn pull(n: usize, day: u32, hour: u32) -> String {
         n % 60,
         n % 250 + 1
     ) + "\n"
+}
+
+/// A loopback proxy in front of the emulator that answers the first `refuse` connections with
+/// `503 Server Busy`, as a throttled storage account does, and then passes connections through.
+/// It stops by itself after `LIFETIME`.
+pub struct Throttler {
+    pub port: u16,
+    pub refused: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+const LIFETIME: Duration = Duration::from_secs(120);
+
+impl Throttler {
+    pub fn start(upstream: u16, refuse: usize) -> Throttler {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, stopped) = (refused.clone(), stop.clone());
+        thread::spawn(move || {
+            let deadline = Instant::now() + LIFETIME;
+            while Instant::now() < deadline && !stopped.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                if count.load(Ordering::Relaxed) < refuse {
+                    count.fetch_add(1, Ordering::Relaxed);
+                    thread::spawn(move || busy(client));
+                } else {
+                    thread::spawn(move || pipe(client, upstream));
+                }
+            }
+        });
+        Throttler {
+            port,
+            refused,
+            stop,
+        }
+    }
+}
+
+impl Drop for Throttler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Reads one request head and answers it as a throttled account does.
+fn busy(mut client: TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    let _ = client.write_all(
+        b"HTTP/1.1 503 Server Busy\r\nx-ms-error-code: ServerBusy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+}
+
+/// Passes bytes both ways between a client and the emulator until either side closes.
+fn pipe(client: TcpStream, upstream: u16) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let forward = thread::spawn(move || {
+        let _ = std::io::copy(&mut c_read, &mut s_write);
+        let _ = s_write.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut s_read, mut c_write) = (server, client);
+    let _ = std::io::copy(&mut s_read, &mut c_write);
+    let _ = c_write.shutdown(std::net::Shutdown::Write);
+    let _ = forward.join();
 }
