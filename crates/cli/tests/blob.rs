@@ -162,12 +162,7 @@ fn records_appended_to_a_blob_are_added_once_and_a_cut_line_is_read_whole_later(
     let manifest = fs::read_to_string(store.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"etag\""), "{manifest}");
     // Three list calls and two reads: the second run read only the tail.
-    let reads: Vec<String> = az
-        .requests()
-        .into_iter()
-        .filter(|r| r.contains("PT1H.json"))
-        .collect();
-    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(blob_reads(&az), 2, "{:?}", az.requests());
 }
 
 #[test]
@@ -306,9 +301,9 @@ fn two_shards_fill_one_store_as_one_run_does() {
     let (sharded, whole) = (dir.path().join("sharded"), dir.path().join("whole"));
     let login = format!("az://{LOGIN}");
     let repository = format!("az://{REPOSITORY}");
-    let config = "sample-logs/topology/acrlens.toml";
-    for shard in ["0/2", "1/2"] {
-        let store = sharded.to_str().unwrap();
+    let ingest = |store: &Path, shard: &[&str]| {
+        let store = store.to_str().unwrap();
+        let config = "sample-logs/topology/acrlens.toml";
         let args = [
             "ingest",
             &login,
@@ -318,22 +313,11 @@ fn two_shards_fill_one_store_as_one_run_does() {
             "--store",
             store,
         ];
-        let out = az.acrlens(&[&args[..], &["--shard", shard]].concat());
-        assert_exit(&out, 0);
-    }
-    let store = whole.to_str().unwrap();
-    assert_exit(
-        &az.acrlens(&[
-            "ingest",
-            &login,
-            &repository,
-            "--config",
-            config,
-            "--store",
-            store,
-        ]),
-        0,
-    );
+        assert_exit(&az.acrlens(&[&args[..], shard].concat()), 0);
+    };
+    ingest(&sharded, &["--shard", "0/2"]);
+    ingest(&sharded, &["--shard", "1/2"]);
+    ingest(&whole, &[]);
     let runs = runs(&sharded);
     let inputs: Vec<u64> = runs.iter().map(|r| count(r, "inputs")).collect();
     assert!(
@@ -344,6 +328,42 @@ fn two_shards_fill_one_store_as_one_run_does() {
     assert_eq!(store_rows(&az, &sharded, ""), store_rows(&az, &whole, ""));
     let out = az.acrlens(&["ingest", &login, "--shard", "2/2"]);
     assert_exit(&out, 2);
+}
+
+/// Twelve blobs of about 3 MB each (about 78,000 distinct records in all): far more than one
+/// run reads in the moment a test needs to stop it.
+fn upload_big(az: &Azurite, dir: &Path) -> usize {
+    let tree = dir.join("tree");
+    let mut n = 0;
+    for hour in 0..12 {
+        let path = tree.join(REPOSITORY).join(hour_blob("BIG", 4, hour));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut text = String::new();
+        while text.len() < 3 << 20 {
+            text.push_str(&pull(n, 4, hour));
+            n += 1;
+        }
+        fs::write(path, text).unwrap();
+    }
+    az.fixture(&["upload-tree", tree.to_str().unwrap()]);
+    n
+}
+
+/// Requests for the content of a blob so far.
+fn blob_reads(az: &Azurite) -> usize {
+    az.requests()
+        .iter()
+        .filter(|r| r.contains("PT1H.json"))
+        .count()
+}
+
+/// Waits until `acrlens` has asked for the content of a blob, after `before` such requests.
+fn wait_for_a_read(az: &Azurite, before: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while blob_reads(az) <= before {
+        assert!(Instant::now() < deadline, "acrlens read no blob");
+        thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]
@@ -359,20 +379,7 @@ fn azurite_stopped_mid_run_fails_the_run_and_leaves_the_store_as_it_was() {
         0,
     );
     let before = files(&store);
-    // Twelve blobs of about 3 MB: far more than one run reads before the emulator is gone.
-    let tree = dir.path().join("tree");
-    let mut n = 0;
-    for hour in 0..12 {
-        let path = tree.join(REPOSITORY).join(hour_blob("BIG", 4, hour));
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let mut text = String::new();
-        while text.len() < 3 << 20 {
-            text.push_str(&pull(n, 4, hour));
-            n += 1;
-        }
-        fs::write(path, text).unwrap();
-    }
-    az.fixture(&["upload-tree", tree.to_str().unwrap()]);
+    upload_big(&az, dir.path());
     let input = format!("az://{REPOSITORY}");
     let run = az
         .command(
@@ -385,11 +392,7 @@ fn azurite_stopped_mid_run_fails_the_run_and_leaves_the_store_as_it_was() {
         .spawn()
         .unwrap();
     // Stop the emulator as soon as the first blob is being read.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !az.requests().iter().any(|r| r.contains("PT1H.json")) {
-        assert!(Instant::now() < deadline, "acrlens read no blob");
-        thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_a_read(&az, 0);
     az.kill();
     let out = run.wait_with_output().unwrap();
     assert_exit(&out, 2);
@@ -409,6 +412,18 @@ fn azurite_stopped_mid_run_fails_the_run_and_leaves_the_store_as_it_was() {
     assert!(text(&out.stdout).contains("286"), "{}", text(&out.stdout));
 }
 
+/// Runs `acrlens` with `args` through a proxy that answers its first `refuse` connections with
+/// `503 Server Busy`; its output and how many connections the proxy refused.
+fn throttled(az: &Azurite, refuse: usize, args: &[&str]) -> (std::process::Output, usize) {
+    let proxy = Throttler::start(az.port, refuse);
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let out = az
+        .command(args, &[("AZURITE_BLOB_STORAGE_URL", &url)])
+        .output()
+        .unwrap();
+    (out, proxy.refused())
+}
+
 #[test]
 fn a_throttled_account_is_retried_with_backoff_and_a_lasting_one_is_an_error() {
     let Some(az) = Azurite::start() else { return };
@@ -417,39 +432,58 @@ fn a_throttled_account_is_retried_with_backoff_and_a_lasting_one_is_an_error() {
     let input = format!("az://{REPOSITORY}");
 
     // Three 503s, then the service answers: the run goes through with every record.
-    let throttled = Throttler::start(az.port, 3);
-    let url = format!("http://127.0.0.1:{}", throttled.port);
-    let out = az
-        .command(
-            &["ingest", &input, "--summary", "json"],
-            &[("AZURITE_BLOB_STORAGE_URL", &url)],
-        )
-        .output()
-        .unwrap();
+    let (out, refused) = throttled(&az, 3, &["ingest", &input, "--summary", "json"]);
     assert_exit(&out, 0);
     let summary: sonic_rs::Value = sonic_rs::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["totals"]["accepted"].as_u64(), Some(3));
-    assert_eq!(
-        throttled.refused.load(std::sync::atomic::Ordering::Relaxed),
-        3
-    );
+    assert_eq!(refused, 3);
 
     // Throttled for longer than the retries allow: one clear error, exit 2.
-    let throttled = Throttler::start(az.port, 100);
-    let url = format!("http://127.0.0.1:{}", throttled.port);
-    let out = az
-        .command(
-            &["ingest", &input, "--blob-retries", "2"],
-            &[("AZURITE_BLOB_STORAGE_URL", &url)],
-        )
-        .output()
-        .unwrap();
+    let (out, refused) = throttled(&az, 100, &["ingest", &input, "--blob-retries", "2"]);
     assert_exit(&out, 2);
     let stderr = text(&out.stderr);
     assert!(stderr.contains("listing container"), "{stderr}");
     assert!(stderr.contains("503"), "{stderr}");
-    assert_eq!(
-        throttled.refused.load(std::sync::atomic::Ordering::Relaxed),
-        3
-    );
+    assert_eq!(refused, 3);
+}
+
+#[test]
+fn runs_killed_at_any_point_and_run_again_leave_every_blob_record_once() {
+    let Some(az) = Azurite::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let records = upload_big(&az, dir.path());
+    let store = dir.path().join("store");
+    let input = format!("az://{REPOSITORY}");
+    let args = ["ingest", &input, "--store", store.to_str().unwrap()];
+    // Killed as soon as it reads, then later and later: before, during and after its commit.
+    for delay in [0, 300, 900, 1800, 3000] {
+        let before = blob_reads(&az);
+        let mut run = az
+            .command(&args, &[])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Once a run has committed, the next finds nothing new and reads no blob.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while blob_reads(&az) <= before && run.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "acrlens read no blob");
+            thread::sleep(Duration::from_millis(5));
+        }
+        thread::sleep(Duration::from_millis(delay));
+        // It may have finished already; killing it then changes nothing.
+        let _ = run.kill();
+        run.wait().unwrap();
+    }
+    assert_exit(&az.acrlens(&args), 0);
+    let out = az.acrlens(&[
+        "query",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT count(*) AS n, count(DISTINCT correlation_id) AS d FROM events",
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), format!("n,d\n{records},{records}\n"));
 }

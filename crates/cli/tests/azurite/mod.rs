@@ -209,7 +209,7 @@ pub fn pull(n: usize, day: u32, hour: u32) -> String {
 /// It stops by itself after `LIFETIME`.
 pub struct Throttler {
     pub port: u16,
-    pub refused: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -244,6 +244,13 @@ impl Throttler {
             refused,
             stop,
         }
+    }
+}
+
+impl Throttler {
+    /// Connections answered with 503 so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
     }
 }
 
