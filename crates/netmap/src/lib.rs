@@ -16,6 +16,7 @@
 //! assert_eq!(index.lookup(IpKey::from(ip)), [2, 1]); // most specific first
 //! ```
 
+pub mod cidr;
 mod config;
 mod error;
 mod geo;
