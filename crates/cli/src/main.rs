@@ -11,6 +11,7 @@ mod query;
 mod report;
 mod sourceargs;
 mod summary;
+mod tags;
 mod timearg;
 mod topology;
 
@@ -38,6 +39,9 @@ enum Command {
     Query(query::QueryArgs),
     /// Every fact about one caller address and the verdict a request from it would get.
     Explain(explain::ExplainArgs),
+    /// Service tags for firewall changes: `lookup` an address, `diff` two snapshots, the
+    /// minimal IPv4 `rules` for tags within the rule limit.
+    Tags(tags::TagsArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Query(args) => query::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Tags(args) => tags::run(&args),
     };
     match result {
         Ok(code) => code,
