@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{DataType, SchemaRef};
+use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -38,18 +38,52 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A list of texts (`service_tags`) as one CSV cell: a JSON array, which keeps its items apart
+/// whatever they hold.
+fn list_cells(list: &ListArray) -> Option<StringArray> {
+    let values = list.values().as_any().downcast_ref::<StringArray>()?;
+    let offsets = list.value_offsets();
+    Some(
+        (0..list.len())
+            .map(|i| {
+                list.is_valid(i).then(|| {
+                    let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+                    let items: Vec<Option<&str>> = (start..end)
+                        .map(|j| values.is_valid(j).then(|| values.value(j)))
+                        .collect();
+                    sonic_rs::to_string(&items).unwrap_or_default()
+                })
+            })
+            .collect(),
+    )
+}
+
 fn defused(batch: &RecordBatch) -> Result<RecordBatch> {
-    let columns: Vec<ArrayRef> = batch
-        .columns()
-        .iter()
-        .map(|c| match c.as_any().downcast_ref::<StringArray>() {
-            Some(text) if c.data_type() == &DataType::Utf8 => {
-                Arc::new(text.iter().map(|v| v.map(defuse)).collect::<StringArray>()) as ArrayRef
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (field, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        let text = match c.data_type() {
+            DataType::Utf8 => c.as_any().downcast_ref::<StringArray>().cloned(),
+            DataType::List(_) => c.as_any().downcast_ref::<ListArray>().and_then(list_cells),
+            _ => None,
+        };
+        match text {
+            Some(text) => {
+                columns.push(Arc::new(
+                    text.iter().map(|v| v.map(defuse)).collect::<StringArray>(),
+                ));
+                fields.push(Field::new(field.name(), DataType::Utf8, true));
             }
-            _ => c.clone(),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+            None => {
+                columns.push(c.clone());
+                fields.push(field.as_ref().clone());
+            }
+        }
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Writes result batches as they arrive (the table format waits for all: it aligns columns).
@@ -122,5 +156,28 @@ mod tests {
         assert_eq!(defuse("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(defuse("@SUM(1)"), "'@SUM(1)");
         assert_eq!(defuse("docker/27.3.1"), "docker/27.3.1");
+    }
+
+    #[test]
+    fn a_list_column_is_one_csv_cell_holding_a_json_array() {
+        use arrow_array::builder::{ListBuilder, StringBuilder};
+        let mut tags = ListBuilder::new(StringBuilder::new());
+        tags.values().append_value("AzureCloud.eastus");
+        tags.values().append_value("a,\"b\"");
+        tags.append(true);
+        tags.append(false);
+        let batch =
+            RecordBatch::try_from_iter([("service_tags", Arc::new(tags.finish()) as ArrayRef)])
+                .unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        let mut writer = ResultWriter::new(OutputFormat::Csv, &batch.schema(), &mut out)
+            .unwrap_or_else(|e| panic!("{e}"));
+        writer.write(batch).unwrap_or_else(|e| panic!("{e}"));
+        writer.finish().unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(
+            text,
+            "service_tags\n\"[\"\"AzureCloud.eastus\"\",\"\"a,\\\"\"b\\\"\"\"\"]\"\n\"\"\n"
+        );
     }
 }
