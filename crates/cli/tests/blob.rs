@@ -122,6 +122,24 @@ fn the_samples_read_from_blobs_equal_the_samples_read_from_disk() {
         "SELECT access_path, count(*) AS n FROM events GROUP BY 1 ORDER BY 1",
     ]);
     assert_eq!(text(&out.stdout), text(&over_disk.stdout));
+
+    // The report, from blobs and local files mixed, is the report of the files.
+    let report = |logs: &[&str]| {
+        let mut args = vec!["report"];
+        for input in logs {
+            args.extend(["--logs", input]);
+        }
+        args.extend(["--config", "sample-logs/topology/acrlens.toml"]);
+        args.extend(["--policy", "sample-logs/policy.toml", "--format", "json"]);
+        let out = az.acrlens(&args);
+        assert_exit(&out, 1);
+        text(&out.stdout)
+    };
+    let local_repository = format!("sample-logs/exports/{REPOSITORY}");
+    assert_eq!(
+        report(&[&login, &local_repository]),
+        report(&["sample-logs/exports"])
+    );
 }
 
 #[test]
