@@ -10,23 +10,25 @@ pub fn parse_time_arg(text: &str) -> Result<i64, String> {
     if let Some(t) = parse_timestamp_micros(text) {
         return Ok(t);
     }
-    let unit = match text.chars().last() {
-        Some('m') => 60,
-        Some('h') => 3_600,
-        Some('d') => 86_400,
-        Some('w') => 7 * 86_400,
-        _ => 0,
+    let (amount, unit) = match text.char_indices().last() {
+        Some((at, 'm')) => (&text[..at], 60),
+        Some((at, 'h')) => (&text[..at], 3_600),
+        Some((at, 'd')) => (&text[..at], 86_400),
+        Some((at, 'w')) => (&text[..at], 7 * 86_400),
+        _ => ("", 0),
     };
-    let amount = text[..text.len().saturating_sub(1)]
+    // Checked: an amount too large to count back from now is an error, never a wrapped time.
+    let back = amount
         .parse::<i64>()
         .ok()
-        .filter(|n| *n >= 0);
-    match amount {
-        Some(n) if unit > 0 => {
+        .filter(|n| *n >= 0)
+        .and_then(|n| n.checked_mul(unit)?.checked_mul(1_000_000));
+    match back {
+        Some(back) if unit > 0 => {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_micros() as i64);
-            Ok(now - n * unit * 1_000_000)
+            Ok(now - back)
         }
         _ => Err(format!(
             "{text:?} is neither a time (2025-11-03, 2025-11-03T10:00:00Z) nor a duration (90m, 36h, 7d, 2w)"
@@ -46,5 +48,10 @@ mod tests {
         assert!((day_ago - hours_ago).abs() < 5_000_000);
         assert!(parse_time_arg("soon").is_err());
         assert!(parse_time_arg("-1d").is_err());
+        // Cut inside a character, or too far back to count: errors, not a panic or a wrap.
+        assert!(parse_time_arg("1é").is_err());
+        assert!(parse_time_arg("é").is_err());
+        assert!(parse_time_arg("200000000000d").is_err());
+        assert!(parse_time_arg("").is_err());
     }
 }
