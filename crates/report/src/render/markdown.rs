@@ -2,47 +2,12 @@
 
 use std::fmt::Write;
 
+use super::mdkit::{cell, opt, table};
 use super::{data_quality, headline, overview};
 use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
 };
-
-/// Escapes text for a Markdown table cell: no HTML, no table breaks, no emphasis or links.
-fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn opt(text: &Option<String>) -> String {
-    text.as_deref().map_or("–".to_owned(), cell)
-}
-
-fn table(out: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let _ = writeln!(
-        out,
-        "|{}|",
-        header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
-    );
-    for row in rows {
-        let _ = writeln!(out, "| {} |", row.join(" | "));
-    }
-    out.push('\n');
-}
 
 fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
     if callers.is_empty() {

@@ -2,7 +2,9 @@
 //! dashboards. Text from the logs is attacker-controlled: each renderer escapes it.
 
 mod html;
+pub mod htmlkit;
 mod markdown;
+pub mod mdkit;
 
 pub use html::html;
 pub use markdown::markdown;
