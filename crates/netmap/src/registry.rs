@@ -9,6 +9,17 @@ use crate::error::TopologyError;
 use crate::json::{Doc, Node};
 use crate::prefix::parse_prefix;
 
+/// The login server a registry is named by on the command line: `contoso` is
+/// `contoso.azurecr.io`; a name with a dot is a login server already (any case).
+pub fn login_server(name: &str) -> String {
+    let name = name.trim().to_ascii_lowercase();
+    if name.contains('.') {
+        name
+    } else {
+        format!("{name}.azurecr.io")
+    }
+}
+
 /// One configuration snapshot of one registry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryConfig {

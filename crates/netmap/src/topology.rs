@@ -295,6 +295,24 @@ impl Topology {
         config_at(&self.registry_timeline(registry), at)
     }
 
+    /// The VNets a subnet's traffic reaches: the subnet's own and every VNet peered with it
+    /// (a peering listed on either side). Empty when no loaded VNet holds the subnet.
+    pub fn vnets_reached_from(&self, subnet_id: &str) -> Vec<&Vnet> {
+        let Some(home) = self
+            .vnets
+            .iter()
+            .find(|v| v.subnets.iter().any(|s| s.id == subnet_id))
+        else {
+            return Vec::new();
+        };
+        self.vnets
+            .iter()
+            .filter(|o| {
+                o.id == home.id || home.peerings.contains(&o.id) || o.peerings.contains(&home.id)
+            })
+            .collect()
+    }
+
     /// The private endpoint that connects a registry to a subnet's VNet (or a VNet peered with
     /// it), if the topology holds one.
     pub fn endpoint_for(
@@ -302,18 +320,11 @@ impl Topology {
         subnet: &Subnet,
         registry: &RegistryConfig,
     ) -> Option<&PrivateEndpoint> {
-        let vnet = self
-            .vnets
-            .iter()
-            .find(|v| v.name == subnet.vnet && v.subnets.iter().any(|s| s.id == subnet.id))?;
+        let reached = self.vnets_reached_from(&subnet.id);
         let reachable = |subnet_id: &str| {
-            let owner = self
-                .vnets
+            reached
                 .iter()
-                .find(|v| v.subnets.iter().any(|s| s.id == subnet_id));
-            owner.is_some_and(|o| {
-                o.id == vnet.id || vnet.peerings.contains(&o.id) || o.peerings.contains(&vnet.id)
-            })
+                .any(|v| v.subnets.iter().any(|s| s.id == subnet_id))
         };
         let targets_registry = |pe: &&PrivateEndpoint| {
             pe.targets.contains(&registry.resource_id)

@@ -8,7 +8,7 @@ mod rules;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use acrlens_netmap::{RegistryConfig, ServiceTagSnapshot, Topology};
+use acrlens_netmap::{RegistryConfig, ServiceTagSnapshot, Topology, login_server};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::{IpNet, Ipv4Net};
@@ -106,12 +106,7 @@ impl Snapshots {
 
     /// The latest configuration of a registry, by login server or name.
     fn registry(&self, name: &str) -> Result<RegistryConfig> {
-        let login = if name.contains('.') {
-            name.to_ascii_lowercase()
-        } else {
-            format!("{}.azurecr.io", name.to_ascii_lowercase())
-        };
-        match self.topology.registry_timeline(&login).last() {
+        match self.topology.registry_timeline(&login_server(name)).last() {
             Some(config) => Ok((*config).clone()),
             None => bail!("the topology holds no configuration of registry {name}"),
         }
