@@ -19,10 +19,12 @@
 
 mod attribute;
 mod kind;
+mod replay;
 mod schema;
 pub mod verdict;
 
 pub use attribute::{AttribError, Attribution, Attributor, decode_columns};
 pub use kind::caller_kind;
+pub use replay::{is_trusted_kind, replay};
 pub use schema::{attributed_schema, attribution_fields, col};
 pub use verdict::{AccessPath, Request, Verdict, decide, decide_with};
