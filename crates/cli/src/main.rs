@@ -14,6 +14,7 @@ mod summary;
 mod tags;
 mod timearg;
 mod topology;
+mod whatif;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Service tags for firewall changes: `lookup` an address, `diff` two snapshots, the
     /// minimal IPv4 `rules` for tags within the rule limit.
     Tags(tags::TagsArgs),
+    /// Replay a registry's requests against a proposed firewall configuration: who would be
+    /// cut off (exit 1), who newly let in.
+    Whatif(whatif::WhatIfArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Tags(args) => tags::run(&args),
+        Command::Whatif(args) => whatif::run(&args),
     };
     match result {
         Ok(code) => code,
