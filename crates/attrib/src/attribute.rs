@@ -66,6 +66,12 @@ pub fn decode_columns(columns: ColumnSet) -> ColumnSet {
     direct.union(ColumnSet::of(inputs))
 }
 
+/// Whether a set of [`attributed_schema`] columns reads any attribution column: when it does
+/// not, attribution needs no topology and writes only placeholders.
+pub fn reads_attribution(columns: ColumnSet) -> bool {
+    !attribution_columns(columns).is_empty()
+}
+
 /// The part of a set of [`attributed_schema`] columns that falls on the attribution columns,
 /// numbered from the first of them.
 fn attribution_columns(columns: ColumnSet) -> ColumnSet {

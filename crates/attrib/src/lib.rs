@@ -23,7 +23,7 @@ mod replay;
 mod schema;
 pub mod verdict;
 
-pub use attribute::{AttribError, Attribution, Attributor, decode_columns};
+pub use attribute::{AttribError, Attribution, Attributor, decode_columns, reads_attribution};
 pub use kind::caller_kind;
 pub use replay::{is_trusted_kind, replay};
 pub use schema::{attributed_schema, attribution_fields, col};

@@ -72,7 +72,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
     if matches!(args.format, Format::Parquet) && args.out.is_none() {
         bail!("--format parquet needs --out FILE");
     }
-    let topology = Arc::new(args.topology.load()?);
+    let topology = args.topology.lazy();
     let source = args.source.source()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

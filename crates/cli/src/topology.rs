@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use acrlens_netmap::{Topology, TopologyParts};
+use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 use anyhow::{Context, Result};
 use clap::Args;
 
@@ -17,15 +17,27 @@ pub struct TopologyArgs {
 }
 
 impl TopologyArgs {
+    /// The project file: `--config`, else `acrlens.toml` here if there is one.
+    fn path(&self) -> Option<PathBuf> {
+        let default = Path::new("acrlens.toml");
+        match &self.config {
+            Some(path) => Some(path.clone()),
+            None if default.exists() => Some(default.to_path_buf()),
+            None => None,
+        }
+    }
+
     /// Loads and compiles the topology.
     pub fn load(&self) -> Result<Topology> {
-        let default = Path::new("acrlens.toml");
-        let path = match &self.config {
-            Some(path) => path.as_path(),
-            None if default.exists() => default,
-            None => return Ok(Topology::compile(TopologyParts::default())),
+        let Some(path) = self.path() else {
+            return Ok(Topology::compile(TopologyParts::default()));
         };
-        Topology::load(path)
+        Topology::load(&path)
             .with_context(|| format!("loading the topology named by {}", path.display()))
+    }
+
+    /// The topology, loaded when a query first needs it.
+    pub fn lazy(&self) -> LazyTopology {
+        LazyTopology::from_file(self.path())
     }
 }

@@ -141,3 +141,41 @@ fn bad_sql_exits_2_with_the_engine_message() {
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+#[test]
+fn the_topology_is_loaded_only_by_a_query_that_needs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = hostile_export(dir.path());
+    let broken = dir.path().join("acrlens.toml");
+    std::fs::write(&broken, "[[service_tags]]\npath = \"missing.json\"\n").unwrap();
+    let query = |sql: &str| {
+        acrlens(&[
+            "query",
+            "--logs",
+            &logs,
+            "--config",
+            broken.to_str().unwrap(),
+            "--format",
+            "csv",
+            sql,
+        ])
+    };
+    // Neither the decoded columns nor ip_scope need the topology: the broken file is not read.
+    let out = query("SELECT repository, ip_scope(caller_ip) AS scope FROM events");
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("repository,scope\n"));
+    // Attribution, the topology functions and tables do, and say which file is wrong.
+    for sql in [
+        "SELECT access_path FROM events",
+        "SELECT service_tag(caller_ip) FROM events",
+        "SELECT count(*) FROM registries",
+    ] {
+        let out = query(sql);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("loading the topology named by") && err.contains("missing.json"),
+            "{sql}: {err}"
+        );
+    }
+}

@@ -1,19 +1,27 @@
 //! The ingest pipeline: decode, attribute on the decoding threads, and (optionally) write into
 //! the store — one loop for the CLI and for tests.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use acrlens_attrib::Attributor;
+use acrlens_attrib::{Attributor, reads_attribution};
 use acrlens_events::{BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
-use acrlens_netmap::Topology;
+use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 
 use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 
 /// Attribution as a batch transform for the decoder, building `columns` of the attributed
 /// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them).
-pub fn attribution(topology: Arc<Topology>, columns: ColumnSet) -> BatchTransform {
+/// The topology is loaded by the first batch that reads an attribution column; a scan that
+/// reads none never loads it.
+pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform {
+    static NONE: OnceLock<Topology> = OnceLock::new();
     Arc::new(move |batch| {
-        Attributor::new(&topology)
+        let topology: &Topology = if reads_attribution(columns) {
+            topology.get()?
+        } else {
+            NONE.get_or_init(|| Topology::compile(TopologyParts::default()))
+        };
+        Attributor::new(topology)
             .attribute_columns(&batch, columns)
             .map_err(|e| e.to_string())
     })
@@ -62,7 +70,7 @@ pub fn ingest(
         None => (sources, None),
     };
     let decoder =
-        Decoder::new(sources, options).with_transform(attribution(topology, ColumnSet::ALL));
+        Decoder::new(sources, options).with_transform(attribution(topology.into(), ColumnSet::ALL));
     let mut step = |item: &Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
         if let Decoded::Failed(e) = item {
             return Err(IngestError::Attribution(e.clone()));

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use acrlens_attrib::{attributed_schema, decode_columns};
 use acrlens_events::{ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
-use acrlens_netmap::Topology;
+use acrlens_netmap::LazyTopology;
 use arrow_schema::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
@@ -27,13 +27,13 @@ pub struct RawExports {
     schema: SchemaRef,
     sources: Vec<InputSource>,
     options: DecodeOptions,
-    topology: Arc<Topology>,
+    topology: LazyTopology,
     quarantined: Arc<AtomicU64>,
 }
 
 impl RawExports {
     /// A table over `sources`, decoded with `options` and attributed against `topology`.
-    pub fn new(sources: Vec<InputSource>, options: DecodeOptions, topology: Arc<Topology>) -> Self {
+    pub fn new(sources: Vec<InputSource>, options: DecodeOptions, topology: LazyTopology) -> Self {
         RawExports {
             schema: attributed_schema(),
             sources,
@@ -97,7 +97,7 @@ struct Scan {
     sources: Vec<InputSource>,
     options: DecodeOptions,
     columns: ColumnSet,
-    topology: Arc<Topology>,
+    topology: LazyTopology,
     quarantined: Arc<AtomicU64>,
 }
 

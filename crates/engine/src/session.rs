@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use acrlens_events::{DecodeOptions, InputSource, category};
-use acrlens_netmap::Topology;
+use acrlens_netmap::LazyTopology;
 use arrow_schema::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -63,8 +63,10 @@ async fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
 }
 
 /// Builds a session: `events` over `source`, the `repository_events` and `login_events` views,
-/// the topology tables and the IP functions.
-pub async fn session(source: EventSource, topology: Arc<Topology>) -> Result<Session> {
+/// the topology tables and the IP functions. The topology is loaded when a scan, table or
+/// function first needs it (pass an `Arc<Topology>` when it is loaded already).
+pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> Result<Session> {
+    let topology: LazyTopology = topology.into();
     let config = SessionConfig::new().with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
     let quarantined = match source {
@@ -89,9 +91,12 @@ pub async fn session(source: EventSource, topology: Arc<Topology>) -> Result<Ses
         ))
         .await?;
     }
-    ctx.register_table("service_tags", Arc::new(tables::service_tags(&topology)?))?;
-    ctx.register_table("subnets", Arc::new(tables::subnets(&topology)?))?;
-    ctx.register_table("registries", Arc::new(tables::registries(&topology)?))?;
+    for table in tables::Table::ALL {
+        ctx.register_table(
+            table.name(),
+            Arc::new(tables::Lazy::new(table, topology.clone())?),
+        )?;
+    }
     for function in udf::functions(&topology) {
         ctx.register_udf(function);
     }

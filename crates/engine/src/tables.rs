@@ -1,16 +1,20 @@
 //! The topology as tables: `service_tags`, `subnets`, `registries`, so SQL can show and join
 //! the facts behind every verdict.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use acrlens_netmap::Topology;
+use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 use arrow_array::builder::{
     BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use datafusion::datasource::MemTable;
-use datafusion::error::Result;
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 
 fn list_of_text() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
@@ -27,7 +31,7 @@ fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<MemTable> {
 }
 
 /// One row per service-tag snapshot, tag and prefix.
-pub fn service_tags(topology: &Topology) -> Result<MemTable> {
+fn service_tags(topology: &Topology) -> Result<MemTable> {
     let (mut change, mut from, mut tag, mut region, mut service, mut prefix) = (
         Int64Builder::new(),
         TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -69,7 +73,7 @@ pub fn service_tags(topology: &Topology) -> Result<MemTable> {
 }
 
 /// One row per subnet prefix.
-pub fn subnets(topology: &Topology) -> Result<MemTable> {
+fn subnets(topology: &Topology) -> Result<MemTable> {
     let (mut vnet, mut subnet, mut prefix, mut delegations) = (
         StringBuilder::new(),
         StringBuilder::new(),
@@ -104,7 +108,7 @@ pub fn subnets(topology: &Topology) -> Result<MemTable> {
 }
 
 /// One row per registry configuration snapshot.
-pub fn registries(topology: &Topology) -> Result<MemTable> {
+fn registries(topology: &Topology) -> Result<MemTable> {
     let mut login = StringBuilder::new();
     let mut id = StringBuilder::new();
     let mut from = TimestampMicrosecondBuilder::new().with_timezone("UTC");
@@ -152,4 +156,93 @@ pub fn registries(topology: &Topology) -> Result<MemTable> {
             Arc::new(source.finish()),
         ],
     )
+}
+
+/// The topology tables.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    /// `service_tags`.
+    ServiceTags,
+    /// `subnets`.
+    Subnets,
+    /// `registries`.
+    Registries,
+}
+
+impl Table {
+    /// Every topology table.
+    pub const ALL: [Table; 3] = [Table::ServiceTags, Table::Subnets, Table::Registries];
+
+    /// Its name in SQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::ServiceTags => "service_tags",
+            Table::Subnets => "subnets",
+            Table::Registries => "registries",
+        }
+    }
+
+    fn build(self, topology: &Topology) -> Result<MemTable> {
+        match self {
+            Table::ServiceTags => service_tags(topology),
+            Table::Subnets => subnets(topology),
+            Table::Registries => registries(topology),
+        }
+    }
+}
+
+/// A topology table built from the topology when a query first scans it, so a query that
+/// reads none never loads the topology.
+#[derive(Debug)]
+pub struct Lazy {
+    table: Table,
+    topology: LazyTopology,
+    schema: SchemaRef,
+    built: OnceLock<Arc<MemTable>>,
+}
+
+impl Lazy {
+    /// The table over a topology that is not loaded yet.
+    pub fn new(table: Table, topology: LazyTopology) -> Result<Lazy> {
+        // The schema does not depend on the topology: take it from the empty one.
+        let schema = table
+            .build(&Topology::compile(TopologyParts::default()))?
+            .schema();
+        Ok(Lazy {
+            table,
+            topology,
+            schema,
+            built: OnceLock::new(),
+        })
+    }
+
+    fn built(&self) -> Result<Arc<MemTable>> {
+        if let Some(table) = self.built.get() {
+            return Ok(table.clone());
+        }
+        let topology = self.topology.get().map_err(DataFusionError::Execution)?;
+        let table = Arc::new(self.table.build(topology)?);
+        Ok(self.built.get_or_init(|| table).clone())
+    }
+}
+
+#[async_trait]
+impl TableProvider for Lazy {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.built()?.scan(state, projection, filters, limit).await
+    }
 }

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use acrlens_attrib::Attributor;
-use acrlens_netmap::{IpFacts, IpScope, Topology, parse_prefix};
+use acrlens_netmap::{IpFacts, IpScope, LazyTopology, Topology, parse_prefix};
 use acrlens_values::parse_caller_ip;
 use arrow_array::builder::{BooleanBuilder, Int64Builder, ListBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, StringArray, TimestampMicrosecondArray};
@@ -65,13 +65,13 @@ impl Function {
 #[derive(Debug)]
 struct IpFunction {
     function: Function,
-    topology: Arc<Topology>,
+    topology: LazyTopology,
     signature: Signature,
 }
 
 impl PartialEq for IpFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.function == other.function && Arc::ptr_eq(&self.topology, &other.topology)
+        self.function == other.function && self.topology.ptr_eq(&other.topology)
     }
 }
 
@@ -80,7 +80,7 @@ impl Eq for IpFunction {}
 impl Hash for IpFunction {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.function.hash(state);
-        (Arc::as_ptr(&self.topology) as usize).hash(state);
+        self.topology.id().hash(state);
     }
 }
 
@@ -153,6 +153,8 @@ impl ScalarUDFImpl for IpFunction {
                 self.function.arity()
             )));
         }
+        // `ip_scope` and `ip_in_cidr` need no topology: they do not load it.
+        let topology = || self.topology.get().map_err(DataFusionError::Execution);
         let ips_text = text_arg(&arrays[0], self.function.name())?;
         let ips = strings(&ips_text)?;
         // Each distinct address is parsed once per batch.
@@ -171,7 +173,7 @@ impl ScalarUDFImpl for IpFunction {
                 let mut facts = BatchFacts::default();
                 let mut b = ListBuilder::new(StringBuilder::new());
                 for i in 0..rows {
-                    match facts.get(&self.topology, text_at(ips, i)) {
+                    match facts.get(topology()?, text_at(ips, i)) {
                         Some(f) => {
                             for tag in &f.tags {
                                 b.values().append_value(&tag.name);
@@ -194,12 +196,13 @@ impl ScalarUDFImpl for IpFunction {
                 let mut facts = BatchFacts::default();
                 let mut b = StringBuilder::with_capacity(rows, rows * 8);
                 for i in 0..rows {
-                    let value = facts
-                        .get(&self.topology, text_at(ips, i))
-                        .and_then(|f| match self.function {
-                            Function::ServiceTag => f.service_tag().map(|t| t.name.as_str()),
-                            _ => f.geo.country.as_deref(),
-                        });
+                    let value =
+                        facts
+                            .get(topology()?, text_at(ips, i))
+                            .and_then(|f| match self.function {
+                                Function::ServiceTag => f.service_tag().map(|t| t.name.as_str()),
+                                _ => f.geo.country.as_deref(),
+                            });
                     b.append_option(value);
                 }
                 Arc::new(b.finish())
@@ -210,7 +213,7 @@ impl ScalarUDFImpl for IpFunction {
                 for i in 0..rows {
                     b.append_option(
                         facts
-                            .get(&self.topology, text_at(ips, i))
+                            .get(topology()?, text_at(ips, i))
                             .and_then(|f| f.geo.asn)
                             .map(i64::from),
                     );
@@ -246,7 +249,7 @@ impl ScalarUDFImpl for IpFunction {
                     .as_any()
                     .downcast_ref::<TimestampMicrosecondArray>()
                     .ok_or_else(|| DataFusionError::Internal("expected a timestamp".into()))?;
-                let attributor = Attributor::new(&self.topology);
+                let attributor = Attributor::new(topology()?);
                 let mut b = StringBuilder::with_capacity(rows, rows * 12);
                 for i in 0..rows {
                     let path = match (ip_at(i), times.is_valid(i)) {
@@ -274,8 +277,8 @@ impl ScalarUDFImpl for IpFunction {
     }
 }
 
-/// Every function, over one topology.
-pub fn functions(topology: &Arc<Topology>) -> Vec<ScalarUDF> {
+/// Every function, over one topology (loaded when a function that needs it first runs).
+pub fn functions(topology: &LazyTopology) -> Vec<ScalarUDF> {
     [
         Function::ServiceTags,
         Function::ServiceTag,
