@@ -8,6 +8,7 @@ use arrow_array::RecordBatch;
 use csv::ByteRecord;
 
 use crate::builder::{EventBatchBuilder, Outcome};
+use crate::fast::{FieldSet, scan_record};
 use crate::quarantine::Quarantined;
 use crate::reader::{End, Payload, SourceMeta, Span, Unit};
 use crate::record::{FieldName, RawRecord};
@@ -34,6 +35,8 @@ const BYTES_PER_RECORD_GUESS: usize = 600;
 
 struct Collector<'m> {
     meta: &'m SourceMeta,
+    /// The fields the builder reads: all the fast path decodes.
+    fields: FieldSet,
     builder: EventBatchBuilder,
     quarantined: Vec<Quarantined>,
     read: u64,
@@ -44,6 +47,7 @@ impl<'m> Collector<'m> {
     fn new(meta: &'m SourceMeta, rows: usize) -> Self {
         Collector {
             meta,
+            fields: FieldSet::for_columns(meta.columns),
             builder: EventBatchBuilder::with_columns(meta.name.clone(), rows, meta.columns),
             quarantined: Vec::new(),
             read: 0,
@@ -64,7 +68,7 @@ impl<'m> Collector<'m> {
         }
     }
 
-    /// One JSON text: parse, then offer.
+    /// One JSON text: parse (the fast path, else the strict decoder), then offer.
     fn json(&mut self, text: &[u8], line: u64, truncated: bool) {
         self.read += 1;
         if text.len() > self.meta.max_record_bytes {
@@ -72,7 +76,11 @@ impl<'m> Collector<'m> {
             self.quarantined.push(q);
             return;
         }
-        match RawRecord::from_json(text) {
+        let parsed = match scan_record(text, self.fields) {
+            Some(record) => Ok(record),
+            None => RawRecord::from_json(text),
+        };
+        match parsed {
             Ok(record) => self.offer(&record, line, &|| Cow::Borrowed(text)),
             Err(e) if truncated => self.quarantine(
                 line,

@@ -73,29 +73,34 @@ impl FieldName {
     /// The role of a key, in any of the spellings the exports use; `None` for keys acrlens does
     /// not need (`level`, `TenantId`, `RegionStamp`, …).
     pub fn from_key(key: &str) -> Option<KeyRole> {
+        Self::from_key_bytes(key.as_bytes())
+    }
+
+    /// [`FieldName::from_key`] on the key's bytes, for the fast path that never decodes a key.
+    pub fn from_key_bytes(key: &[u8]) -> Option<KeyRole> {
         use FieldName::*;
         let field = match key {
-            "time" | "TimeGenerated" | "timeGenerated" => Time,
-            "category" | "Category" | "Type" => Category,
-            "operationName" | "OperationName" => Operation,
-            "loginServer" | "LoginServer" => LoginServer,
-            "resourceId" | "ResourceId" | "_ResourceId" => ResourceId,
-            "location" | "Location" | "Region" | "region" => Region,
-            "repository" | "Repository" => Repository,
-            "tag" | "Tag" => Tag,
-            "digest" | "Digest" => Digest,
-            "mediaType" | "MediaType" => MediaType,
-            "artifactType" | "ArtifactType" => ArtifactType,
-            "size" | "Size" => Size,
-            "durationMs" | "DurationMs" => DurationMs,
-            "resultType" | "ResultType" => ResultType,
-            "resultDescription" | "ResultDescription" => ResultDescription,
-            "identity" | "Identity" => Identity,
-            "userAgent" | "UserAgent" => UserAgent,
-            "correlationId" | "CorrelationId" => CorrelationId,
-            "jwtId" | "JwtId" => JwtId,
-            "callerIpAddress" | "CallerIpAddress" => CallerIp,
-            "properties" | "Properties" => return Some(KeyRole::Properties),
+            b"time" | b"TimeGenerated" | b"timeGenerated" => Time,
+            b"category" | b"Category" | b"Type" => Category,
+            b"operationName" | b"OperationName" => Operation,
+            b"loginServer" | b"LoginServer" => LoginServer,
+            b"resourceId" | b"ResourceId" | b"_ResourceId" => ResourceId,
+            b"location" | b"Location" | b"Region" | b"region" => Region,
+            b"repository" | b"Repository" => Repository,
+            b"tag" | b"Tag" => Tag,
+            b"digest" | b"Digest" => Digest,
+            b"mediaType" | b"MediaType" => MediaType,
+            b"artifactType" | b"ArtifactType" => ArtifactType,
+            b"size" | b"Size" => Size,
+            b"durationMs" | b"DurationMs" => DurationMs,
+            b"resultType" | b"ResultType" => ResultType,
+            b"resultDescription" | b"ResultDescription" => ResultDescription,
+            b"identity" | b"Identity" => Identity,
+            b"userAgent" | b"UserAgent" => UserAgent,
+            b"correlationId" | b"CorrelationId" => CorrelationId,
+            b"jwtId" | b"JwtId" => JwtId,
+            b"callerIpAddress" | b"CallerIpAddress" => CallerIp,
+            b"properties" | b"Properties" => return Some(KeyRole::Properties),
             _ => return None,
         };
         Some(KeyRole::Field(field))

@@ -1,0 +1,492 @@
+//! The fast path of record decoding: one pass over a JSON object that reads only the fields a
+//! scan needs and steps over everything else without building it.
+//!
+//! The strict decoder ([`RawRecord::from_json`]) tokenizes every value of every record through
+//! serde. Most queries read a handful of columns, and the export lines are plain: ASCII, no
+//! flat but for `properties`, few escapes. For such a line this scanner finds each key with a
+//! byte search, matches it against the one table of spellings ([`FieldName::from_key_bytes`]),
+//! keeps the value of a wanted field (borrowed) and validates the rest structurally.
+//!
+//! It never decides what the strict decoder would decide differently: anything it cannot prove
+//! well-formed and plain — invalid UTF-8, a control character, an escaped key, a `\u` escape of
+//! a surrogate half, a number with an exponent or too many digits, nesting deeper than
+//! [`MAX_DEPTH`], any syntax error — makes it return `None`, and the caller hands the record to
+//! the strict decoder, which quarantines it or reads it with every quirk. On what it accepts,
+//! its fields equal the strict decoder's.
+
+use std::borrow::Cow;
+
+use crate::columns::ColumnSet;
+use crate::record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
+use crate::schema::{col, event_schema};
+use crate::value::Loose;
+
+/// Nesting the fast path follows; deeper records go to the strict decoder.
+pub const MAX_DEPTH: usize = 32;
+
+/// A set of [`FieldName`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSet(u32);
+
+impl FieldSet {
+    /// Every field.
+    pub const ALL: FieldSet = FieldSet((1 << FIELD_COUNT) - 1);
+
+    /// The fields in `names`.
+    pub fn of(names: impl IntoIterator<Item = FieldName>) -> FieldSet {
+        FieldSet(names.into_iter().fold(0, |set, f| set | 1 << f as u32))
+    }
+
+    /// Whether `name` is in the set.
+    pub fn contains(self, name: FieldName) -> bool {
+        self.0 & (1 << name as u32) != 0
+    }
+
+    /// The fields the builder reads to build `columns` of the event schema: each column's
+    /// sources, and always those of the time and the de-duplication key (time, correlation
+    /// id, operation, caller).
+    pub fn for_columns(columns: ColumnSet) -> FieldSet {
+        use FieldName as F;
+        let schema = event_schema();
+        let read = |name: &str| schema.index_of(name).is_ok_and(|i| columns.contains(i));
+        let sources: [(&str, &[FieldName]); 19] = [
+            (col::CATEGORY, &[F::Category, F::Operation]),
+            (col::OPERATION, &[F::Operation]),
+            (col::REGISTRY, &[F::LoginServer]),
+            (col::RESOURCE_ID, &[F::ResourceId]),
+            (col::REGION, &[F::Region]),
+            (col::REPOSITORY, &[F::Repository]),
+            (col::TAG, &[F::Tag, F::Digest]),
+            (col::DIGEST, &[F::Tag, F::Digest]),
+            (col::MEDIA_TYPE, &[F::MediaType]),
+            (col::ARTIFACT_TYPE, &[F::ArtifactType]),
+            (col::SIZE_BYTES, &[F::Size]),
+            (col::DURATION_MS, &[F::DurationMs]),
+            (col::STATUS, &[F::ResultDescription, F::ResultType]),
+            (col::IDENTITY, &[F::Identity]),
+            (col::USER_AGENT, &[F::UserAgent]),
+            (col::CORRELATION_ID, &[F::CorrelationId]),
+            (col::JWT_ID, &[F::JwtId]),
+            (col::CALLER_IP, &[F::CallerIp]),
+            (col::CALLER_IP_RAW, &[F::CallerIp]),
+        ];
+        let always = [F::Time, F::CorrelationId, F::Operation, F::CallerIp];
+        FieldSet::of(
+            sources
+                .iter()
+                .filter(|(column, _)| read(column))
+                .flat_map(|(_, fields)| fields.iter().copied())
+                .chain(always),
+        )
+    }
+}
+
+/// Reads the `wanted` fields of one JSON object, or `None` when the record is not one the fast
+/// path can prove well-formed and plain (the strict decoder then reads it).
+pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
+    // Valid UTF-8 (checked once for the whole line) and no control character, which JSON
+    // allows only escaped: every string slice below is then valid text. The check runs over
+    // every byte without an early exit, so the compiler vectorizes it.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let control = bytes.iter().fold(false, |seen, &b| seen | (b < 0x20));
+    if control {
+        return None;
+    }
+    let mut s = Scanner {
+        text,
+        bytes,
+        at: 0,
+        wanted,
+    };
+    let mut record = RawRecord::default();
+    s.skip_space();
+    s.object(&mut record, 0)?;
+    s.skip_space();
+    (s.at == bytes.len()).then_some(record)
+}
+
+/// A word with the high bit set in each byte that is a quote or a backslash (and only those:
+/// the exact zero-byte test, not the one with false positives above a match).
+fn quote_or_backslash_in(word: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let zero_byte = |x: u64| !(((x & LOW) + LOW) | x | LOW);
+    zero_byte(word ^ (u64::from(b'"') * 0x0101_0101_0101_0101))
+        | zero_byte(word ^ (u64::from(b'\\') * 0x0101_0101_0101_0101))
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    wanted: FieldSet,
+}
+
+/// A string as it stands between its quotes: `escaped` when it holds a backslash.
+struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.skip_space();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// The next quote or backslash at or after `from`: eight bytes at a time through the
+    /// first 64 (most keys and values are shorter; a call into a vectorized search costs more
+    /// than it saves on them), a vectorized search past them.
+    fn quote_or_backslash(&self, from: usize) -> Option<usize> {
+        let rest = self.bytes.get(from..)?;
+        let mut words = rest.chunks_exact(8);
+        for (n, word) in words.by_ref().take(8).enumerate() {
+            let mut eight = [0; 8];
+            eight.copy_from_slice(word);
+            let found = quote_or_backslash_in(u64::from_le_bytes(eight));
+            if found != 0 {
+                return Some(from + n * 8 + found.trailing_zeros() as usize / 8);
+            }
+        }
+        let done = rest.len() - words.remainder().len() - words.len() * 8;
+        memchr::memchr2(b'"', b'\\', &rest[done..]).map(|i| from + done + i)
+    }
+
+    /// A string (the opening quote is next), its escapes checked but not decoded.
+    fn string(&mut self) -> Option<Span> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let mut escaped = false;
+        let mut at = start;
+        loop {
+            let found = self.quote_or_backslash(at)?;
+            if self.bytes[found] == b'"' {
+                self.at = found + 1;
+                return Some(Span {
+                    start,
+                    end: found,
+                    escaped,
+                });
+            }
+            escaped = true;
+            at = found + 2;
+            match *self.bytes.get(found + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                b'u' => {
+                    let hex = self.bytes.get(found + 2..found + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    at = found + 6;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string's text: borrowed, or decoded when it holds escapes. A `\u` escape of a
+    /// surrogate half is left to the strict decoder.
+    fn text_of(&self, span: &Span) -> Option<Cow<'a, str>> {
+        let raw = self.text.get(span.start..span.end)?;
+        if !span.escaped {
+            return Some(Cow::Borrowed(raw));
+        }
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            out.push(match chars.next()? {
+                'b' => '\u{8}',
+                'f' => '\u{c}',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+                }
+                other => other,
+            });
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// An object merged into `record` (the opening brace is next): `properties` objects merge
+    /// too, as in the strict decoder.
+    fn object(&mut self, record: &mut RawRecord<'a>, depth: usize) -> Option<()> {
+        self.eat(b'{')?;
+        self.skip_space();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            self.skip_space();
+            let key = if key.escaped {
+                // An escaped key may spell one acrlens reads (`tim\u0065`): the strict
+                // decoder decodes it.
+                return None;
+            } else {
+                &self.bytes[key.start..key.end]
+            };
+            match FieldName::from_key_bytes(key) {
+                Some(KeyRole::Field(name)) if self.wanted.contains(name) => {
+                    let value = self.value(depth)?;
+                    record.offer(name, value);
+                }
+                Some(KeyRole::Properties) if self.peek()? == b'{' => {
+                    if depth >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.object(record, depth + 1)?;
+                }
+                _ => self.skip_value(depth)?,
+            }
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+            self.skip_space();
+        }
+    }
+
+    /// A wanted field's value, as the strict decoder reads it.
+    fn value(&mut self, depth: usize) -> Option<Loose<'a>> {
+        match self.peek()? {
+            b'"' => {
+                let span = self.string()?;
+                Some(Loose::Str(self.text_of(&span)?))
+            }
+            b'{' | b'[' => {
+                self.skip_value(depth)?;
+                Some(Loose::Nested)
+            }
+            b't' => self.literal(b"true", Loose::Bool(true)),
+            b'f' => self.literal(b"false", Loose::Bool(false)),
+            b'n' => self.literal(b"null", Loose::Null),
+            _ => {
+                let text = self.number()?;
+                // An integer that fits: anything else (fractions, huge values, `-0`, which
+                // JSON parsers read as a float) is the strict decoder's to convert.
+                if text.starts_with(b"-0") {
+                    return None;
+                }
+                std::str::from_utf8(text)
+                    .ok()?
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|_| text.len() <= 18)
+                    .map(Loose::Int)
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Loose<'a>) -> Option<Loose<'a>> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word).then(|| {
+            self.at = end;
+            value
+        })
+    }
+
+    /// A JSON number: `-?(0|[1-9][0-9]*)(.[0-9]+)?`, at most 18 integer digits and no exponent
+    /// (the strict decoder may reject what would overflow).
+    fn number(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        let digits = |s: &mut Self| {
+            let from = s.at;
+            while s.peek().is_some_and(|b| b.is_ascii_digit()) {
+                s.at += 1;
+            }
+            s.at - from
+        };
+        let first = self.peek()?;
+        let int = digits(self);
+        if int == 0 || int > 18 || (first == b'0' && int > 1) {
+            return None;
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            return None;
+        }
+        Some(&self.bytes[start..self.at])
+    }
+
+    /// Steps over any value, checking its syntax.
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                let (open, close) = if self.peek()? == b'{' {
+                    (b'{', b'}')
+                } else {
+                    (b'[', b']')
+                };
+                self.eat(open)?;
+                self.skip_space();
+                if self.peek()? == close {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.string()?;
+                        self.eat(b':')?;
+                        self.skip_space();
+                    }
+                    self.skip_value(depth + 1)?;
+                    self.skip_space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b if b == close => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                    self.skip_space();
+                }
+            }
+            b't' => self.literal(b"true", Loose::Null).map(drop),
+            b'f' => self.literal(b"false", Loose::Null).map(drop),
+            b'n' => self.literal(b"null", Loose::Null).map(drop),
+            _ => self.number().map(drop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(line: &str) -> RawRecord<'_> {
+        RawRecord::from_json(line.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_plain_line_reads_as_the_strict_decoder_reads_it() {
+        let line = r#"{"time":"2025-11-03T10:00:00.1234567Z","resourceId":"/SUBSCRIPTIONS/X","operationName":"Pull","level":"Informational","RegionStamp":{"a":[1,2.5,true,null,{"b":"c"}]},"durationMs":"38.2","callerIpAddress":"10.0.2.4:51234","properties":{"loginServer":"contoso.azurecr.io","repository":"app/web","size":1234,"tag":null,"tenantId":"t"}}"#;
+        let fast = scan_record(line.as_bytes(), FieldSet::ALL).unwrap();
+        assert_eq!(fast, strict(line));
+    }
+
+    #[test]
+    fn escapes_and_text_beyond_ascii_read_as_in_the_strict_decoder() {
+        let line = r#"{"identity":"Zo\u00eb Caf\u00e9","userAgent":"Docker-Client/27.3.1 \\(linux\\) \"q\" \/ \b\f\n\r\t","properties":{"repository":"café/ünïcode"}}"#;
+        let fast = scan_record(line.as_bytes(), FieldSet::ALL).unwrap();
+        assert_eq!(fast, strict(line));
+        assert_eq!(
+            fast.get(FieldName::UserAgent),
+            &Loose::Str("Docker-Client/27.3.1 \\(linux\\) \"q\" / \u{8}\u{c}\n\r\t".into())
+        );
+    }
+
+    #[test]
+    fn strings_of_every_length_end_at_their_quote() {
+        for len in 0..200 {
+            for escape_at in [None, Some(len / 2)] {
+                let mut value = "a".repeat(len);
+                if let Some(at) = escape_at.filter(|_| len > 0) {
+                    value.replace_range(at..at + 1, "\\\"");
+                }
+                let line = format!("{{\"userAgent\":\"{value}\",\"tag\":\"t\"}}");
+                let fast = scan_record(line.as_bytes(), FieldSet::ALL).unwrap();
+                assert_eq!(fast, strict(&line), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_wanted_fields_are_read() {
+        let line = r#"{"time":"t","operationName":"Pull","properties":{"repository":"r","userAgent":"u"}}"#;
+        let fast = scan_record(line.as_bytes(), FieldSet::of([FieldName::Repository])).unwrap();
+        assert_eq!(fast.get(FieldName::Repository), &Loose::Str("r".into()));
+        assert_eq!(fast.get(FieldName::UserAgent), &Loose::Missing);
+        assert_eq!(fast.get(FieldName::Time), &Loose::Missing);
+    }
+
+    #[test]
+    fn what_it_cannot_prove_plain_goes_to_the_strict_decoder() {
+        for line in [
+            r#"{"userAgent":"\ud83d\ude00"}"#,    // a surrogate pair
+            r#"{"tim\u0065":"t"}"#,               // an escaped key
+            r#"{"userAgent":"\q"}"#,              // no such escape
+            "{\"userAgent\":\"a\tb\"}",           // a control character
+            r#"{"size":1e400}"#,                  // an exponent
+            r#"{"size":1234567890123456789012}"#, // too many digits
+            r#"{"time":"t",}"#,                   // a trailing comma
+            r#"{"time":"t"} x"#,                  // trailing text
+            r#"{"time":"t""#,                     // cut
+            r#"{"time":tru}"#,                    // a bad literal
+            r#"{"time":01}"#,                     // a leading zero
+            r#"[1]"#,                             // not an object
+        ] {
+            assert!(
+                scan_record(line.as_bytes(), FieldSet::ALL).is_none(),
+                "{line}"
+            );
+        }
+        assert!(
+            scan_record(b"{\"time\":\"\xff\"}", FieldSet::ALL).is_none(),
+            "not UTF-8"
+        );
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(40), "]".repeat(40));
+        assert!(scan_record(deep.as_bytes(), FieldSet::ALL).is_none());
+    }
+
+    #[test]
+    fn the_first_real_value_wins_as_in_the_strict_decoder() {
+        let line = r#"{"tag":null,"properties":{"tag":"v1","properties":{"tag":"v2","digest":"d"}},"Tag":"v3"}"#;
+        assert_eq!(
+            scan_record(line.as_bytes(), FieldSet::ALL).unwrap(),
+            strict(line)
+        );
+    }
+
+    #[test]
+    fn columns_name_their_source_fields_and_the_dedup_key() {
+        let schema = event_schema();
+        let repo = ColumnSet::of([schema.index_of(col::REPOSITORY).unwrap()]);
+        let set = FieldSet::for_columns(repo);
+        for f in [
+            FieldName::Repository,
+            FieldName::Time,
+            FieldName::CorrelationId,
+        ] {
+            assert!(set.contains(f), "{f:?}");
+        }
+        assert!(!set.contains(FieldName::UserAgent));
+        assert_eq!(FieldSet::for_columns(ColumnSet::ALL), FieldSet::ALL);
+    }
+}
