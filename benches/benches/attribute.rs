@@ -13,20 +13,13 @@ use std::time::Duration;
 use acrlens_attrib::Attributor;
 use acrlens_bench::callers::AzurePrefixes;
 use acrlens_bench::generate::{GenSpec, lines_of};
+use acrlens_bench::input_megabytes;
 use acrlens_bench::topology::write_generated_topology;
 use acrlens_engine::store::{Plan, Store, StoreOptions};
 use acrlens_events::{DecodeOptions, Decoder, InputSource};
 use acrlens_netmap::{ServiceTagSnapshot, Topology};
 use arrow_array::RecordBatch;
 use criterion::{Criterion, Throughput};
-
-fn input_megabytes() -> usize {
-    if std::env::args().any(|a| a == "--bench") {
-        64
-    } else {
-        1
-    }
-}
 
 /// Decoded batches of generated events, and the topology they were generated against.
 fn input(dir: &Path) -> (Vec<RecordBatch>, Topology) {
@@ -37,11 +30,11 @@ fn input(dir: &Path) -> (Vec<RecordBatch>, Topology) {
     write_generated_topology(dir, 4, &tags_file).expect("topology");
     let topology = Topology::load(&dir.join("acrlens.toml")).expect("generated topology loads");
     let spec = GenSpec {
-        events: (input_megabytes() << 20) as u64 / 900,
+        events: (input_megabytes(64) << 20) as u64 / 900,
         azure: AzurePrefixes::from_snapshot(&tags),
         ..GenSpec::default()
     };
-    let bytes: Arc<[u8]> = lines_of(&spec, input_megabytes() << 20).into();
+    let bytes: Arc<[u8]> = lines_of(&spec, input_megabytes(64) << 20).into();
     let source = InputSource::Memory {
         name: "bench/PT1H.json".into(),
         bytes,

@@ -9,17 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use acrlens_bench::generate::lines_in_memory;
+use acrlens_bench::input_megabytes;
 use acrlens_events::{DecodeOptions, Decoder, InputSource};
 use criterion::{Criterion, Throughput};
-
-fn input_megabytes() -> usize {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
-    let default = if benchmarking { 128 } else { 1 };
-    std::env::var("ACRLENS_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn decode_all(bytes: &Arc<[u8]>, threads: usize) -> usize {
     let source = InputSource::Memory {
@@ -36,7 +28,7 @@ fn decode_all(bytes: &Arc<[u8]>, threads: usize) -> usize {
 }
 
 fn bench_decode(c: &mut Criterion) {
-    let bytes: Arc<[u8]> = lines_in_memory(input_megabytes() << 20, 42).into();
+    let bytes: Arc<[u8]> = lines_in_memory(input_megabytes(128) << 20, 42).into();
     let records = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut group = c.benchmark_group("decode_resource_log");

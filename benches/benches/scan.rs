@@ -12,17 +12,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use acrlens_bench::generate::lines_in_memory;
+use acrlens_bench::input_megabytes;
 use acrlens_events::{ColumnSet, FieldSet, RawRecord, col, event_schema, scan_record};
 use criterion::{Criterion, Throughput};
-
-fn input_megabytes() -> usize {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
-    let default = if benchmarking { 64 } else { 1 };
-    std::env::var("ACRLENS_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The sample exports' lines, repeated to `size` bytes.
 fn quirky_lines(size: usize) -> Vec<u8> {
@@ -62,7 +54,7 @@ fn parse_lines(bytes: &[u8], parse: &Parser) -> usize {
 }
 
 fn bench_scan(c: &mut Criterion) {
-    let size = input_megabytes() << 20;
+    let size = input_megabytes(64) << 20;
     let schema = event_schema();
     let job = ColumnSet::of(
         [

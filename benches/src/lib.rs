@@ -15,3 +15,13 @@ pub mod generate;
 pub mod render;
 pub mod samples;
 pub mod topology;
+
+/// How many MiB of input a bench generates: `ACRLENS_BENCH_MB` if set, else `benchmarking`
+/// under `cargo bench` and 1 under `cargo test` (where each case runs once, as a check).
+pub fn input_megabytes(benchmarking: usize) -> usize {
+    let bench = std::env::args().any(|a| a == "--bench");
+    std::env::var("ACRLENS_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { benchmarking } else { 1 })
+}

@@ -6,6 +6,7 @@ mod decodeargs;
 mod explain;
 mod ingest;
 mod inputs;
+mod output;
 mod progress;
 mod query;
 mod report;

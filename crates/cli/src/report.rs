@@ -1,6 +1,5 @@
 //! `acrlens report`: judge a period of requests against a policy; exit 1 on violations.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tempfile::TempDir;
 
+use crate::output::write_document;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
@@ -100,11 +100,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         ReportFormat::Html => render::html(&report),
         ReportFormat::Json => render::json(&report),
     };
-    match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
+    write_document(args.out.as_deref(), &text)?;
     Ok(if report.violations.is_empty() {
         ExitCode::SUCCESS
     } else {

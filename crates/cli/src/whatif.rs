@@ -1,7 +1,6 @@
 //! `acrlens whatif`: replay a period of a registry's requests against a proposed network
 //! configuration; exit 1 when somebody let in today would be cut off.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use acrlens_whatif::{Target, Window, render, whatif};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::output::write_document;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
@@ -99,11 +99,7 @@ pub fn run(args: &WhatIfArgs) -> Result<ExitCode> {
         WhatIfFormat::Html => render::html(&outcome),
         WhatIfFormat::Json => render::json(&outcome),
     };
-    match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
+    write_document(args.out.as_deref(), &text)?;
     Ok(if outcome.cuts_off_anyone() {
         ExitCode::from(1)
     } else {

@@ -30,6 +30,7 @@ use acrlens_netmap::Topology;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
+pub use acrlens_report::Window;
 pub use model::*;
 pub use replayer::{Replayer, Row, Target};
 
@@ -68,15 +69,6 @@ pub enum WhatIfError {
     /// The query failed.
     #[error(transparent)]
     Query(#[from] DataFusionError),
-}
-
-/// The window replayed (µs): inclusive start, exclusive end.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    /// Start.
-    pub since: Option<i64>,
-    /// End.
-    pub until: Option<i64>,
 }
 
 /// Replays the registry's requests in the window (from the session's `events`) against the

@@ -1,6 +1,7 @@
 //! What a replay found, independent of how it is rendered; serialized as the JSON output
 //! (schema `acrlens.whatif/v1`: fields are only ever added within v1).
 
+pub use acrlens_report::Period;
 use serde::Serialize;
 
 /// The version of the JSON output's shape.
@@ -33,15 +34,6 @@ pub struct WhatIf {
     pub paths: Vec<PathChange>,
     /// The totals.
     pub summary: Summary,
-}
-
-/// First and last time (RFC 3339).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Period {
-    /// Start.
-    pub from: Option<String>,
-    /// End.
-    pub to: Option<String>,
 }
 
 /// The proposal as replayed.

@@ -77,6 +77,22 @@ fn shown_note(shown: usize, total: u64) -> Option<String> {
     (total > shown as u64).then(|| format!("The {TOP_CALLERS} busiest of {total} callers."))
 }
 
+/// The two lists of callers, titled, with how many callers each holds in all.
+fn caller_lists(w: &WhatIf) -> [(&'static str, &[CallerChange], u64); 2] {
+    [
+        (
+            "Cut off: let in today, denied under the proposal",
+            &w.cut_off,
+            w.summary.callers_cut_off,
+        ),
+        (
+            "Newly let in: denied today, let in under the proposal",
+            &w.newly_allowed,
+            w.summary.callers_newly_allowed,
+        ),
+    ]
+}
+
 fn caller_cells(c: &CallerChange) -> [Option<String>; 6] {
     [
         Some(c.caller_ip.clone()),
@@ -119,19 +135,7 @@ pub fn markdown(w: &WhatIf) -> String {
         &["in force from", "source", "today", "proposed", "requests"],
         rows,
     );
-    let lists = [
-        (
-            "Cut off: let in today, denied under the proposal",
-            &w.cut_off,
-            w.summary.callers_cut_off,
-        ),
-        (
-            "Newly let in: denied today, let in under the proposal",
-            &w.newly_allowed,
-            w.summary.callers_newly_allowed,
-        ),
-    ];
-    for (title, callers, total) in lists {
+    for (title, callers, total) in caller_lists(w) {
         let _ = writeln!(out, "## {title}\n");
         if callers.is_empty() {
             out.push_str("Nobody.\n\n");
@@ -276,19 +280,7 @@ pub fn html(w: &WhatIf) -> String {
     }
     out.push_str("</ul>\n");
     out.push_str(&bars(w));
-    let lists = [
-        (
-            "Cut off: let in today, denied under the proposal",
-            &w.cut_off,
-            w.summary.callers_cut_off,
-        ),
-        (
-            "Newly let in: denied today, let in under the proposal",
-            &w.newly_allowed,
-            w.summary.callers_newly_allowed,
-        ),
-    ];
-    for (title, callers, total) in lists {
+    for (title, callers, total) in caller_lists(w) {
         let _ = write!(out, "<h2>{}</h2>", esc(title));
         if callers.is_empty() {
             out.push_str("<p>Nobody.</p>\n");
