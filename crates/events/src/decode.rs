@@ -107,33 +107,104 @@ impl<'m> Collector<'m> {
     }
 }
 
-/// Decodes one unit.
+/// Decodes one unit. A panic while decoding its records — a bug, never an input's fault —
+/// costs only that unit: its records are quarantined with the panic's message and the run goes
+/// on, the counts still reconciling.
 pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
+    guarded(unit, decode_records)
+}
+
+/// Runs `decode` on a unit's records, quarantining them all if it panics.
+fn guarded(
+    unit: Unit,
+    decode: impl FnOnce(&Arc<SourceMeta>, &Payload) -> UnitOutput,
+) -> UnitOutput {
     let meta = unit.meta;
-    let rows = match &unit.payload {
+    match unit.payload {
+        Payload::Quarantine(q) => {
+            let mut c = Collector::new(&meta, 0);
+            c.read += q.len() as u64;
+            c.quarantined = q;
+            c.finish(None, meta.clone())
+        }
+        Payload::End(how) => Collector::new(&meta, 0).finish(Some(how), meta.clone()),
+        payload => {
+            let run =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(&meta, &payload)));
+            run.unwrap_or_else(|panic| {
+                let reason = format!(
+                    "the decoder failed on this part of the input (a bug; please report it): {}",
+                    panic_message(&*panic)
+                );
+                quarantine_all(&meta, &payload, &reason)
+            })
+        }
+    }
+}
+
+/// The text of a panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic")
+}
+
+/// Every record of a unit, quarantined for one reason.
+fn quarantine_all(meta: &Arc<SourceMeta>, payload: &Payload, reason: &str) -> UnitOutput {
+    let mut c = Collector::new(meta, 0);
+    let mut take = |line: u64, raw: &[u8]| {
+        c.read += 1;
+        c.quarantine(line, reason.to_owned(), raw);
+    };
+    match payload {
+        Payload::Lines {
+            buf, first_line, ..
+        } => {
+            for (i, segment) in buf.split(|&b| b == b'\n').enumerate() {
+                let segment = segment.strip_suffix(b"\r").unwrap_or(segment);
+                if !segment.iter().all(u8::is_ascii_whitespace) {
+                    take(first_line + i as u64, segment);
+                }
+            }
+        }
+        Payload::Elements { buf, spans } => {
+            for span in spans {
+                take(span.line, &buf[span.start..span.end]);
+            }
+        }
+        Payload::Csv { rows, .. } => {
+            for (row, line) in rows {
+                take(*line, &csv_line(row));
+            }
+        }
+        Payload::Quarantine(_) | Payload::End(_) => {}
+    }
+    c.finish(None, meta.clone())
+}
+
+/// Decodes the records of a unit of lines, elements or CSV rows.
+fn decode_records(meta: &Arc<SourceMeta>, payload: &Payload) -> UnitOutput {
+    let rows = match payload {
         Payload::Lines { buf, .. } | Payload::Elements { buf, .. } => {
             buf.len() / BYTES_PER_RECORD_GUESS
         }
         Payload::Csv { rows, .. } => rows.len(),
         Payload::Quarantine(_) | Payload::End(_) => 0,
     };
-    let mut c = Collector::new(&meta, rows);
-    let mut end = None;
-    match unit.payload {
+    let mut c = Collector::new(meta, rows);
+    match payload {
         Payload::Lines {
             buf,
             first_line,
             unterminated,
-        } => lines(&mut c, &buf, first_line, unterminated),
-        Payload::Elements { buf, spans } => elements(&mut c, &buf, &spans),
-        Payload::Csv { header, rows } => csv_rows(&mut c, &header, &rows),
-        Payload::Quarantine(q) => {
-            c.read += q.len() as u64;
-            c.quarantined = q;
-        }
-        Payload::End(how) => end = Some(how),
+        } => lines(&mut c, buf, *first_line, *unterminated),
+        Payload::Elements { buf, spans } => elements(&mut c, buf, spans),
+        Payload::Csv { header, rows } => csv_rows(&mut c, header, rows),
+        Payload::Quarantine(_) | Payload::End(_) => {}
     }
-    c.finish(end, meta.clone())
+    c.finish(None, meta.clone())
 }
 
 fn lines(c: &mut Collector<'_>, buf: &[u8], first_line: u64, unterminated: bool) {
@@ -201,4 +272,56 @@ fn csv_line(row: &ByteRecord) -> Vec<u8> {
         bytes.pop();
     }
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{RecordContext, TimeWindow};
+    use crate::columns::ColumnSet;
+    use crate::format::InputFormat;
+    use crate::value::NullSpelling;
+
+    fn unit(text: &str) -> Unit {
+        Unit {
+            meta: Arc::new(SourceMeta {
+                index: 0,
+                name: Arc::from("PT1H.json"),
+                format: InputFormat::ResourceLog,
+                ctx: RecordContext {
+                    nulls: NullSpelling::Nil,
+                    category_hint: None,
+                    window: TimeWindow::default(),
+                },
+                max_record_bytes: 1 << 20,
+                columns: ColumnSet::ALL,
+            }),
+            payload: Payload::Lines {
+                buf: text.as_bytes().to_vec(),
+                first_line: 7,
+                unterminated: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_panic_while_decoding_quarantines_the_unit_and_the_counts_reconcile() {
+        let text = "{\"time\":\"2025-11-03T10:00:00Z\"}\n\n{\"time\":\"x\"}\r\n";
+        let out = guarded(unit(text), |_, _| panic!("index out of bounds"));
+        assert_eq!(out.read, 2);
+        assert!(out.batch.is_none());
+        let lines: Vec<u64> = out.quarantined.iter().map(|q| q.line).collect();
+        assert_eq!(lines, [7, 9]);
+        assert_eq!(out.quarantined[1].raw, "{\"time\":\"x\"}");
+        assert!(
+            out.quarantined[0]
+                .reason
+                .ends_with("(a bug; please report it): index out of bounds"),
+            "{}",
+            out.quarantined[0].reason
+        );
+        // Without the panic the same unit decodes: one row, one bad time.
+        let out = decode_unit(unit(text));
+        assert_eq!((out.read, out.quarantined.len()), (2, 1));
+    }
 }

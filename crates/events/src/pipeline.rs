@@ -3,6 +3,7 @@
 //! units in flight (about `2 × parallelism` of `chunk_bytes` each), whatever the input size.
 
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread;
@@ -12,7 +13,7 @@ use arrow_select::filter::filter_record_batch;
 
 use crate::builder::TimeWindow;
 use crate::columns::ColumnSet;
-use crate::decode::{UnitOutput, decode_unit};
+use crate::decode::{UnitOutput, decode_unit, panic_message};
 use crate::dedup::Dedup;
 use crate::format::InputFormat;
 use crate::quarantine::Quarantined;
@@ -228,9 +229,16 @@ impl Decoder {
                 if let Some(transform) = transform
                     && let Some((batch, keys)) = out.batch.take()
                 {
-                    match transform(batch) {
-                        Ok(batch) => out.batch = Some((batch, keys)),
-                        Err(e) => out.failure = Some(e),
+                    // A panic in the transform (attribution) is a failure of the run, reported
+                    // as one, not an abort of the process.
+                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| transform(batch)));
+                    match run {
+                        Ok(Ok(batch)) => out.batch = Some((batch, keys)),
+                        Ok(Err(e)) => out.failure = Some(e),
+                        Err(panic) => {
+                            out.failure =
+                                Some(format!("attribution panicked: {}", panic_message(&*panic)));
+                        }
                     }
                 }
                 // The receiver is gone only if the decoder was dropped; nothing to report then.

@@ -301,6 +301,18 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
         .collect_all();
     assert_eq!(failed.rows(), 0);
     assert!(failed.failures.iter().all(|f| f == "no") && !failed.failures.is_empty());
+    // A transform that panics fails the run with the message instead of aborting it.
+    let panicked = Decoder::new(source(), options)
+        .with_transform(Arc::new(|_| panic!("attribution bug")))
+        .collect_all();
+    assert_eq!(panicked.rows(), 0);
+    assert!(!panicked.failures.is_empty());
+    assert!(
+        panicked
+            .failures
+            .iter()
+            .all(|f| f == "attribution panicked: attribution bug")
+    );
 }
 
 #[test]
