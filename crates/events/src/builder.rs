@@ -59,9 +59,11 @@ pub struct RecordContext {
 /// Accumulates canonical rows of one input and finishes them into a [`RecordBatch`].
 ///
 /// A column outside the builder's [`ColumnSet`] has no builder (`None`): nothing is appended to
-/// it and the batch carries a [`placeholder`]. Time, source and line are always built.
+/// it and the batch carries a [`placeholder`]. Time and line are always built; the source, the
+/// same text in every row of an input, only when it is read (a copy of a long blob URL per row
+/// is otherwise the largest column of the batch).
 pub struct EventBatchBuilder {
-    source: Arc<str>,
+    source: Option<Arc<str>>,
     time: Vec<i64>,
     category: Option<StringBuilder>,
     operation: Option<StringBuilder>,
@@ -101,7 +103,7 @@ impl EventBatchBuilder {
             wanted(name).then(|| StringBuilder::with_capacity(capacity, capacity * 16))
         };
         EventBatchBuilder {
-            source,
+            source: wanted(col::SOURCE).then_some(source),
             time: Vec::with_capacity(capacity),
             category: text(col::CATEGORY),
             operation: text(col::OPERATION),
@@ -239,7 +241,11 @@ impl EventBatchBuilder {
         let rows = self.time.len();
         let time =
             TimestampMicrosecondArray::from(std::mem::take(&mut self.time)).with_timezone("UTC");
-        let source = StringArray::from_iter_values(std::iter::repeat_n(&*self.source, rows));
+        let source = self.source.as_ref().map(|source| {
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                &**source, rows,
+            ))) as ArrayRef
+        });
         fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
             b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
         }
@@ -266,7 +272,7 @@ impl EventBatchBuilder {
             text(self.jwt_id),
             text(self.caller_ip),
             text(self.caller_ip_raw),
-            Some(Arc::new(source)),
+            source,
             Some(Arc::new(Int64Array::from(std::mem::take(
                 &mut self.source_line,
             )))),
