@@ -11,7 +11,7 @@ use acrlens_events::col;
 use acrlens_values::{MICROS_PER_DAY, format_day};
 use arrow_array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
 use arrow_schema::{Schema, SchemaRef};
-use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{interleave_record_batch, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
@@ -25,7 +25,7 @@ use crate::store::StoreError;
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Rows buffered across all partitions before the largest buffer is written early: one row
-/// group's worth, since a flush makes two more copies of it (concatenated, then sorted).
+/// group's worth, since a flush makes one more copy of it (sorted).
 const BUFFERED_ROWS: usize = ROW_GROUP_ROWS;
 
 /// The hive value of a partition: characters other than `[A-Za-z0-9_-]` percent-encoded, so a
@@ -43,6 +43,24 @@ pub fn hive_value(value: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// The rows of `batches` in one batch, in time order (ties in the order given), gathered
+/// straight from the buffered batches without concatenating them first.
+fn sorted_by_time(batches: &[RecordBatch]) -> Result<RecordBatch, StoreError> {
+    let mut order: Vec<(i64, usize, usize)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let times = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?;
+        order.extend(times.values().iter().enumerate().map(|(r, &t)| (t, b, r)));
+    }
+    order.sort_by_key(|&(t, _, _)| t);
+    let indices: Vec<(usize, usize)> = order.into_iter().map(|(_, b, r)| (b, r)).collect();
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    Ok(interleave_record_batch(&refs, &indices)?)
 }
 
 /// The schema of the part files: the attributed schema without `category`, which the path holds.
@@ -213,13 +231,11 @@ impl PartitionWriters {
         if partition.rows == 0 {
             return Ok(());
         }
-        let batch = concat_batches(&self.file_schema, &partition.buffered)?;
         self.buffered -= partition.rows.min(self.buffered);
-        partition.buffered.clear();
         partition.rows = 0;
-        let order = sort_to_indices(batch.column(0), None, None)?;
-        let sorted = take_record_batch(&batch, &order)?;
-        drop(batch);
+        let buffered = std::mem::take(&mut partition.buffered);
+        let sorted = sorted_by_time(&buffered)?;
+        drop(buffered);
         if partition.part.is_none() {
             let dir = self
                 .events_dir
