@@ -161,14 +161,7 @@ fn quarantine_all(meta: &Arc<SourceMeta>, payload: &Payload, reason: &str) -> Un
     match payload {
         Payload::Lines {
             buf, first_line, ..
-        } => {
-            for (i, segment) in buf.split(|&b| b == b'\n').enumerate() {
-                let segment = segment.strip_suffix(b"\r").unwrap_or(segment);
-                if !segment.iter().all(u8::is_ascii_whitespace) {
-                    take(first_line + i as u64, segment);
-                }
-            }
-        }
+        } => each_line(buf, *first_line, |segment, line, _| take(line, segment)),
         Payload::Elements { buf, spans } => {
             for span in spans {
                 take(span.line, &buf[span.start..span.end]);
@@ -208,21 +201,29 @@ fn decode_records(meta: &Arc<SourceMeta>, payload: &Payload) -> UnitOutput {
 }
 
 fn lines(c: &mut Collector<'_>, buf: &[u8], first_line: u64, unterminated: bool) {
+    each_line(buf, first_line, |segment, line, last| {
+        c.json(segment, line, last && unterminated);
+    });
+}
+
+/// Every non-blank line of a unit (without its `\r`), with its number and whether it is the
+/// last, unterminated, piece of the buffer.
+fn each_line(buf: &[u8], first_line: u64, mut take: impl FnMut(&[u8], u64, bool)) {
     let mut line = first_line;
     let mut start = 0;
-    let take = |c: &mut Collector<'_>, segment: &[u8], line: u64, last: bool| {
+    let mut offer = |segment: &[u8], line: u64, last: bool| {
         let segment = segment.strip_suffix(b"\r").unwrap_or(segment);
         if !segment.iter().all(u8::is_ascii_whitespace) {
-            c.json(segment, line, last && unterminated);
+            take(segment, line, last);
         }
     };
     for newline in memchr::memchr_iter(b'\n', buf) {
-        take(c, &buf[start..newline], line, false);
+        offer(&buf[start..newline], line, false);
         line += 1;
         start = newline + 1;
     }
     if start < buf.len() {
-        take(c, &buf[start..], line, true);
+        offer(&buf[start..], line, true);
     }
 }
 

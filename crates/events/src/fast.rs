@@ -94,7 +94,6 @@ pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
     }
     let mut s = Scanner {
         text,
-        bytes,
         at: 0,
         wanted,
     };
@@ -116,7 +115,6 @@ fn quote_or_backslash_in(word: u64) -> u64 {
 
 struct Scanner<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     wanted: FieldSet,
 }
@@ -129,8 +127,12 @@ struct Span {
 }
 
 impl<'a> Scanner<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.bytes().get(self.at).copied()
     }
 
     fn skip_space(&mut self) {
@@ -148,7 +150,7 @@ impl<'a> Scanner<'a> {
     /// first 64 (most keys and values are shorter; a call into a vectorized search costs more
     /// than it saves on them), a vectorized search past them.
     fn quote_or_backslash(&self, from: usize) -> Option<usize> {
-        let rest = self.bytes.get(from..)?;
+        let rest = self.bytes().get(from..)?;
         let mut words = rest.chunks_exact(8);
         for (n, word) in words.by_ref().take(8).enumerate() {
             let mut eight = [0; 8];
@@ -170,7 +172,7 @@ impl<'a> Scanner<'a> {
         let mut at = start;
         loop {
             let found = self.quote_or_backslash(at)?;
-            if self.bytes[found] == b'"' {
+            if self.bytes()[found] == b'"' {
                 self.at = found + 1;
                 return Some(Span {
                     start,
@@ -180,10 +182,10 @@ impl<'a> Scanner<'a> {
             }
             escaped = true;
             at = found + 2;
-            match *self.bytes.get(found + 1)? {
+            match *self.bytes().get(found + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                 b'u' => {
-                    let hex = self.bytes.get(found + 2..found + 6)?;
+                    let hex = self.bytes().get(found + 2..found + 6)?;
                     if !hex.iter().all(u8::is_ascii_hexdigit) {
                         return None;
                     }
@@ -242,7 +244,7 @@ impl<'a> Scanner<'a> {
                 // decoder decodes it.
                 return None;
             } else {
-                &self.bytes[key.start..key.end]
+                &self.bytes()[key.start..key.end]
             };
             match FieldName::from_key_bytes(key) {
                 Some(KeyRole::Field(name)) if self.wanted.contains(name) => {
@@ -303,7 +305,7 @@ impl<'a> Scanner<'a> {
 
     fn literal(&mut self, word: &[u8], value: Loose<'a>) -> Option<Loose<'a>> {
         let end = self.at + word.len();
-        (self.bytes.get(self.at..end)? == word).then(|| {
+        (self.bytes().get(self.at..end)? == word).then(|| {
             self.at = end;
             value
         })
@@ -337,7 +339,7 @@ impl<'a> Scanner<'a> {
         if matches!(self.peek(), Some(b'e' | b'E')) {
             return None;
         }
-        Some(&self.bytes[start..self.at])
+        Some(&self.bytes()[start..self.at])
     }
 
     /// Steps over any value, checking its syntax.

@@ -59,6 +59,7 @@ fn value() -> impl Strategy<Value = (String, bool)> {
         Just(("\"caf\u{e9}\"".to_owned(), true)),
         Just(("\"tab\\there\"".to_owned(), true)),
         Just(("\"\\ud83d\\ude00\"".to_owned(), false)),
+        Just(("\"lone \\ud800 half\"".to_owned(), false)),
         Just(("\"bad \\q escape\"".to_owned(), false)),
         Just(("\"\u{1}\"".to_owned(), false)),
         any::<i32>().prop_map(|n| (n.to_string(), true)),
