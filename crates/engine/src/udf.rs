@@ -170,10 +170,11 @@ impl ScalarUDFImpl for IpFunction {
         let rows = ips.len();
         let out: ArrayRef = match self.function {
             Function::ServiceTags => {
+                let topology = topology()?;
                 let mut facts = BatchFacts::default();
                 let mut b = ListBuilder::new(StringBuilder::new());
                 for i in 0..rows {
-                    match facts.get(topology()?, text_at(ips, i)) {
+                    match facts.get(topology, text_at(ips, i)) {
                         Some(f) => {
                             for tag in &f.tags {
                                 b.values().append_value(&tag.name);
@@ -193,12 +194,13 @@ impl ScalarUDFImpl for IpFunction {
                 Arc::new(b.finish())
             }
             Function::ServiceTag | Function::Country => {
+                let topology = topology()?;
                 let mut facts = BatchFacts::default();
                 let mut b = StringBuilder::with_capacity(rows, rows * 8);
                 for i in 0..rows {
                     let value =
                         facts
-                            .get(topology()?, text_at(ips, i))
+                            .get(topology, text_at(ips, i))
                             .and_then(|f| match self.function {
                                 Function::ServiceTag => f.service_tag().map(|t| t.name.as_str()),
                                 _ => f.geo.country.as_deref(),
@@ -208,12 +210,13 @@ impl ScalarUDFImpl for IpFunction {
                 Arc::new(b.finish())
             }
             Function::Asn => {
+                let topology = topology()?;
                 let mut facts = BatchFacts::default();
                 let mut b = Int64Builder::with_capacity(rows);
                 for i in 0..rows {
                     b.append_option(
                         facts
-                            .get(topology()?, text_at(ips, i))
+                            .get(topology, text_at(ips, i))
                             .and_then(|f| f.geo.asn)
                             .map(i64::from),
                     );
