@@ -107,12 +107,18 @@ pub enum ConfigAt<'t> {
 /// The configuration in force at a time in a timeline (oldest first): the latest snapshot at or
 /// before it, else the earliest, flagged as not yet in force.
 pub fn config_at<'t>(timeline: &[&'t RegistryConfig], at: i64) -> ConfigAt<'t> {
-    let in_force = timeline.partition_point(|r| r.effective_from.is_none_or(|t| t <= at));
-    match (in_force, timeline.first()) {
-        (0, Some(first)) => ConfigAt::NotYet(first),
-        (0, None) => ConfigAt::Unknown,
-        (n, _) => ConfigAt::InForce(timeline[n - 1]),
+    match (in_force_index(timeline, at), timeline.first()) {
+        (Some(i), _) => ConfigAt::InForce(timeline[i]),
+        (None, Some(first)) => ConfigAt::NotYet(first),
+        (None, None) => ConfigAt::Unknown,
     }
+}
+
+/// The position in a timeline (oldest first) of the snapshot in force at a time, if one is.
+pub fn in_force_index(timeline: &[&RegistryConfig], at: i64) -> Option<usize> {
+    timeline
+        .partition_point(|r| r.effective_from.is_none_or(|t| t <= at))
+        .checked_sub(1)
 }
 
 impl Topology {

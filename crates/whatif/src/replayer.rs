@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use acrlens_attrib::{AccessPath, Request, decide_with, replay};
-use acrlens_netmap::{ConfigAt, IpFacts, Proposal, RegistryConfig, Topology, config_at};
+use acrlens_netmap::{ConfigAt, IpFacts, Proposal, RegistryConfig, Topology, in_force_index};
 use acrlens_values::format_timestamp_micros;
 
 use crate::WhatIfError;
@@ -20,8 +20,8 @@ pub struct Target {
     pub registry: String,
     /// `--set` changes (applied after `registry_config`, if any).
     pub proposal: Proposal,
-    /// A whole configuration that replaces every one in force (`--registry-config`), and the
-    /// file it came from.
+    /// A whole configuration that replaces every one in force (`--registry-config`; its
+    /// `source` names the file).
     pub registry_config: Option<RegistryConfig>,
 }
 
@@ -39,8 +39,6 @@ pub struct Row<'a> {
     pub identity: Option<&'a str>,
     /// Caller kind.
     pub caller_kind: &'a str,
-    /// Most specific service tag.
-    pub service_tag: Option<&'a str>,
 }
 
 #[derive(PartialEq, Eq, Hash)]
@@ -170,16 +168,12 @@ impl<'t> Replayer<'t> {
         self.requests += 1;
         self.first = Some(self.first.map_or(row.time, |t| t.min(row.time)));
         self.last = Some(self.last.map_or(row.time, |t| t.max(row.time)));
-        let config = config_at(&self.timeline, row.time);
-        let ConfigAt::InForce(met) = config else {
+        let Some(at) = in_force_index(&self.timeline, row.time) else {
             self.not_judged += 1;
             return;
         };
-        let at = self
-            .timeline
-            .iter()
-            .position(|c| std::ptr::eq(*c, met))
-            .unwrap_or_default();
+        let met = self.timeline[at];
+        let config = ConfigAt::InForce(met);
         self.per_config[at] += 1;
         let topology = self.topology;
         let facts = row
@@ -224,7 +218,7 @@ impl<'t> Replayer<'t> {
         };
         let tally = self.callers.entry(key).or_insert_with(|| CallerTally {
             today: BTreeSet::new(),
-            service_tag: row.service_tag.map(str::to_owned),
+            service_tag: facts.and_then(|f| f.service_tag()).map(|t| t.name.clone()),
             requests: 0,
             first: row.time,
             last: row.time,

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use acrlens_attrib::col as at;
 use acrlens_events::col as ev;
 use arrow_array::{Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow_schema::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -15,14 +14,13 @@ use crate::WhatIfError;
 use crate::replayer::{Replayer, Row};
 
 /// The columns read, in the order of the SELECT.
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 6] = [
     ev::TIME,
     ev::CALLER_IP,
     ev::CALLER_IP_RAW,
     ev::STATUS,
     ev::IDENTITY,
     at::CALLER_KIND,
-    at::SERVICE_TAG,
 ];
 
 /// Streams the registry's requests in `[since, until)` through `replayer`.
@@ -83,27 +81,21 @@ fn value(a: &StringArray, i: usize) -> Option<&str> {
 fn read(batch: &RecordBatch, replayer: &mut Replayer<'_>) -> Result<(), WhatIfError> {
     let times = typed::<TimestampMicrosecondArray>(batch, ev::TIME)?;
     let statuses = typed::<Int32Array>(batch, ev::STATUS)?;
-    let [ips, raws, identities, kinds, tags] = [
-        ev::CALLER_IP,
-        ev::CALLER_IP_RAW,
-        ev::IDENTITY,
-        at::CALLER_KIND,
-        at::SERVICE_TAG,
-    ]
-    .map(|name| text(batch, name));
-    let (ips, raws, identities, kinds, tags) = (ips?, raws?, identities?, kinds?, tags?);
+    let ips = typed::<StringArray>(batch, ev::CALLER_IP)?;
+    let raws = typed::<StringArray>(batch, ev::CALLER_IP_RAW)?;
+    let identities = typed::<StringArray>(batch, ev::IDENTITY)?;
+    let kinds = typed::<StringArray>(batch, at::CALLER_KIND)?;
     for i in 0..batch.num_rows() {
         if times.is_null(i) {
             continue;
         }
         replayer.push(&Row {
             time: times.value(i),
-            caller_ip: value(&ips, i),
-            caller_raw: value(&raws, i),
+            caller_ip: value(ips, i),
+            caller_raw: value(raws, i),
             status: statuses.is_valid(i).then(|| statuses.value(i)),
-            identity: value(&identities, i),
-            caller_kind: value(&kinds, i).unwrap_or("unknown"),
-            service_tag: value(&tags, i),
+            identity: value(identities, i),
+            caller_kind: value(kinds, i).unwrap_or("unknown"),
         });
     }
     Ok(())
@@ -118,24 +110,4 @@ fn typed<'b, A: Array + 'static>(batch: &'b RecordBatch, name: &str) -> Result<&
         .as_any()
         .downcast_ref::<A>()
         .ok_or_else(|| WhatIfError::Column(name.to_owned(), column.data_type().to_string()))
-}
-
-/// A text column, whichever string type the table delivers it as (a store read as Parquet's
-/// own schema may give views).
-fn text(batch: &RecordBatch, name: &str) -> Result<StringArray, WhatIfError> {
-    let column = batch
-        .column_by_name(name)
-        .ok_or_else(|| WhatIfError::Column(name.to_owned(), "missing".to_owned()))?;
-    let utf8 = match column.data_type() {
-        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Dictionary(..) => {
-            arrow_cast::cast(column, &DataType::Utf8)
-                .map_err(|e| WhatIfError::Column(name.to_owned(), e.to_string()))?
-        }
-        other => return Err(WhatIfError::Column(name.to_owned(), other.to_string())),
-    };
-    Ok(utf8
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .unwrap_or_else(|| StringArray::new_null(batch.num_rows())))
 }
