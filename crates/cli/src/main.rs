@@ -10,6 +10,7 @@ mod output;
 mod progress;
 mod query;
 mod report;
+mod runtime;
 mod sourceargs;
 mod summary;
 mod tags;

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
 
+use crate::runtime::query_runtime;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
@@ -74,10 +75,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
     }
     let topology = args.topology.lazy();
     let source = args.source.source()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the query runtime")?;
+    let runtime = query_runtime()?;
     runtime.block_on(async {
         let s = session(source, topology).await?;
         let mut df = s.ctx.sql(&sql).await?;

@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use tempfile::TempDir;
 
 use crate::output::write_document;
+use crate::runtime::query_runtime;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
@@ -83,10 +84,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let topology = Arc::new(args.topology.load()?);
     let (source, quarantined, _scratch) = staged(args.source.source()?, &topology)?;
     let window = args.source.decode.window();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the query runtime")?;
+    let runtime = query_runtime()?;
     let report = runtime.block_on(async {
         let s = session(source, topology).await?;
         let window = Window {

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::output::write_document;
+use crate::runtime::query_runtime;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
 
@@ -82,10 +83,7 @@ pub fn run(args: &WhatIfArgs) -> Result<ExitCode> {
     };
     let window = args.source.decode.window();
     let source = args.source.source()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the query runtime")?;
+    let runtime = query_runtime()?;
     let outcome = runtime.block_on(async {
         let s = session(source, topology.clone()).await?;
         let window = Window {
