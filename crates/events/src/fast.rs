@@ -9,10 +9,10 @@
 //!
 //! It never decides what the strict decoder would decide differently: anything it cannot prove
 //! well-formed and plain — invalid UTF-8, a control character, an escaped key, a `\u` escape of
-//! a surrogate half, a number with an exponent or too many digits, nesting deeper than
-//! [`MAX_DEPTH`], any syntax error — makes it return `None`, and the caller hands the record to
-//! the strict decoder, which quarantines it or reads it with every quirk. On what it accepts,
-//! its fields equal the strict decoder's.
+//! a surrogate half anywhere in the record, a number with an exponent or too many digits,
+//! nesting deeper than [`MAX_DEPTH`], any syntax error — makes it return `None`, and the caller
+//! hands the record to the strict decoder, which quarantines it or reads it with every quirk.
+//! On what it accepts, its fields equal the strict decoder's.
 
 use std::borrow::Cow;
 
@@ -185,8 +185,14 @@ impl<'a> Scanner<'a> {
             match *self.bytes().get(found + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                 b'u' => {
-                    let hex = self.bytes().get(found + 2..found + 6)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    // A surrogate half, paired or not, goes to the strict decoder wherever it
+                    // stands: it rejects a lone one in any field it reads, even one the scan
+                    // does not want.
+                    let hex = self.text.get(found + 2..found + 6)?;
+                    let unit = u32::from_str_radix(hex, 16).ok()?;
+                    if !hex.bytes().all(|b| b.is_ascii_hexdigit())
+                        || (0xd800..0xe000).contains(&unit)
+                    {
                         return None;
                     }
                     at = found + 6;
@@ -196,8 +202,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A string's text: borrowed, or decoded when it holds escapes. A `\u` escape of a
-    /// surrogate half is left to the strict decoder.
+    /// A string's text: borrowed, or decoded when it holds escapes (`string` has refused
+    /// surrogate halves).
     fn text_of(&self, span: &Span) -> Option<Cow<'a, str>> {
         let raw = self.text.get(span.start..span.end)?;
         if !span.escaped {
@@ -218,6 +224,7 @@ impl<'a> Scanner<'a> {
                 't' => '\t',
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
+                    // Checked by `string`: four hex digits, not a surrogate half.
                     char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
                 }
                 other => other,
