@@ -65,6 +65,21 @@ impl AzurePrefixes {
         AzurePrefixes { v4, v6 }
     }
 
+    /// Every prefix as (network, length) in one 128-bit space, IPv4 mapped into IPv6.
+    pub fn prefixes(&self) -> impl Iterator<Item = (u128, u32)> + '_ {
+        let v4 = self.v4.iter().map(|&(base, host_bits)| {
+            (
+                u128::from(Ipv4Addr::from(base).to_ipv6_mapped()),
+                128 - host_bits,
+            )
+        });
+        let v6 = self
+            .v6
+            .iter()
+            .map(|&(base, host_bits)| (base, 128 - host_bits));
+        v4.chain(v6)
+    }
+
     fn v4(&self, rng: &mut Rng) -> Option<Ipv4Addr> {
         let &(base, host_bits) = self.v4.get(rng.below(self.v4.len() as u64) as usize)?;
         let host = rng.next_u64() as u32 & mask32(host_bits);

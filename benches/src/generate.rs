@@ -10,6 +10,7 @@ use acrlens_events::format_timestamp_micros;
 use crate::callers::{AzurePrefixes, Callers};
 use crate::event::{Category, LogEvent};
 use crate::render::resource_log_line;
+use crate::truth::Truth;
 
 /// A small, fast, seeded PRNG (SplitMix64).
 #[derive(Debug, Clone)]
@@ -228,9 +229,13 @@ pub fn lines_of(spec: &GenSpec, bytes: usize) -> Vec<u8> {
     out
 }
 
-/// Writes `spec.events` records in the Storage export layout under `out`; returns the files
-/// written and the bytes in all.
-pub fn write_storage_layout(spec: &GenSpec, out: &Path) -> io::Result<(Vec<PathBuf>, u64)> {
+/// Writes `spec.events` records in the Storage export layout under `out`, counting each record
+/// written whole into `truth` when there is one; returns the files written and the bytes in all.
+pub fn write_storage_layout(
+    spec: &GenSpec,
+    out: &Path,
+    mut truth: Option<&mut Truth>,
+) -> io::Result<(Vec<PathBuf>, u64)> {
     let callers = spec.callers();
     let mut rng = Rng::new(spec.seed);
     let mut current: Option<(PathBuf, BufWriter<File>)> = None;
@@ -260,6 +265,9 @@ pub fn write_storage_layout(spec: &GenSpec, out: &Path) -> io::Result<(Vec<PathB
             malformed_line(&mut rng, &mut line);
         } else {
             resource_log_line(&event, &mut line);
+            if let Some(truth) = truth.as_deref_mut() {
+                truth.count(&event);
+            }
         }
         total += line.len() as u64;
         if let Some((_, w)) = current.as_mut() {

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod render;
 pub mod samples;
 pub mod topology;
+pub mod truth;
 
 /// How many MiB of input a bench generates: `ACRLENS_BENCH_MB` if set, else `benchmarking`
 /// under `cargo bench` and 1 under `cargo test` (where each case runs once, as a check).

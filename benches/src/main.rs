@@ -9,6 +9,7 @@ use acrlens_bench::callers::AzurePrefixes;
 use acrlens_bench::generate::{GenSpec, write_storage_layout};
 use acrlens_bench::samples::write_samples;
 use acrlens_bench::topology::write_generated_topology;
+use acrlens_bench::truth::Truth;
 use acrlens_netmap::ServiceTagSnapshot;
 
 #[derive(Parser)]
@@ -46,6 +47,10 @@ enum Command {
         /// Where to write the matching topology (`acrlens.toml` and the files it names).
         #[arg(long)]
         topology: Option<PathBuf>,
+        /// Where to write the peer benchmark's answer for this data (CSV: events and bytes by
+        /// day, repository and access path), worked out by the generator itself.
+        #[arg(long)]
+        truth: Option<PathBuf>,
     },
     /// Rewrite the bundled `sample-logs/`.
     Samples {
@@ -66,6 +71,7 @@ fn main() -> Result<()> {
             service_tags,
             out,
             topology,
+            truth,
         } => {
             let snapshot = ServiceTagSnapshot::load(&service_tags, None)
                 .with_context(|| "Azure callers are drawn from a real service-tag file")?;
@@ -81,7 +87,11 @@ fn main() -> Result<()> {
             if let Some(dir) = &topology {
                 write_generated_topology(dir, registries, &service_tags)?;
             }
-            let (files, bytes) = write_storage_layout(&spec, &out)?;
+            let mut answer = truth.as_ref().map(|_| Truth::new(&spec.azure));
+            let (files, bytes) = write_storage_layout(&spec, &out, answer.as_mut())?;
+            if let (Some(path), Some(answer)) = (&truth, &answer) {
+                answer.write_csv(path)?;
+            }
             println!(
                 "wrote {events} records, {bytes} bytes in {} files under {}",
                 files.len(),

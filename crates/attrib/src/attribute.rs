@@ -1,23 +1,22 @@
 //! Batch in, batch out: the canonical columns plus the attribution columns. Facts are looked up
-//! once per distinct (caller, service-tag snapshot) in a batch, configurations once per distinct
-//! registry, and verdicts once per distinct combination of the inputs they depend on.
+//! once per distinct (caller, service-tag snapshot) in a batch and only when a column of them
+//! is read, configurations once per distinct registry, and verdicts once per distinct
+//! combination of the inputs they depend on, remembered across batches in a [`VerdictMemo`].
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder, put};
+use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder};
 use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at};
 use acrlens_values::format_timestamp_micros;
-use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 use arrow_array::{
     Array, ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 
+use crate::columns::Columns;
 use crate::kind::{agent_kind, caller_kind, with_identity};
-use crate::schema::{attributed_schema, attribution_fields, col};
-use crate::verdict::{
-    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with,
-};
+use crate::memo::{Remembered, VerdictMemo, address_key};
+use crate::schema::{attributed_schema, attribution_fields};
+use crate::verdict::{Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -102,15 +101,6 @@ pub struct Attribution<'t> {
     pub verdict: Verdict,
 }
 
-/// What a row is, for the `ip_scope` column when there are no facts.
-fn scope_name(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> &'static str {
-    match (facts, raw) {
-        (Some(f), _) => f.scope.name(),
-        (None, Some(_)) => "invalid",
-        (None, None) => "missing",
-    }
-}
-
 /// The `config_version` column: the effective time of the configuration in force, `initial`
 /// for one in force from the beginning.
 fn config_version(config: ConfigAt<'_>) -> Option<String> {
@@ -132,16 +122,57 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
     }
 }
 
-/// The request-independent inputs of a verdict: the same key always gives the same verdict.
-type VerdictKey<'b> = (
-    Option<usize>,
-    Option<&'b str>,
-    Option<&'b str>,
-    (u8, usize),
-    Option<i32>,
-    bool,
-    bool,
-);
+/// What a batch has looked up so far: each registry's timeline, each caller text's address,
+/// facts and agent kinds, and the verdicts of callers that are not addresses.
+#[derive(Default)]
+struct Seen<'b, 't> {
+    timelines: HashMap<&'b str, (u32, Vec<&'t RegistryConfig>)>,
+    addresses: HashMap<&'b str, Option<IpAddr>>,
+    fact_ids: HashMap<(u128, usize, bool), usize>,
+    facts: Vec<IpFacts<'t>>,
+    agent_kinds: HashMap<(Option<usize>, Option<&'b str>), &'static str>,
+    unknown: HashMap<Option<&'b str>, usize>,
+    verdicts: Vec<Verdict>,
+    config_versions: HashMap<(u8, usize), Option<String>>,
+}
+
+/// A caller's address, its number, and the service-tag snapshot (and lateness) of a request.
+type At = Option<(IpAddr, u128, usize, bool)>;
+
+impl<'b, 't> Seen<'b, 't> {
+    /// The position in `facts` of a caller's facts, looked up once per batch.
+    fn fact(&mut self, topology: &'t Topology, at: At, time: i64) -> Option<usize> {
+        let (addr, key, snapshot, later) = at?;
+        let facts = &mut self.facts;
+        Some(
+            *self
+                .fact_ids
+                .entry((key, snapshot, later))
+                .or_insert_with(|| {
+                    facts.push(topology.facts(addr, time));
+                    facts.len() - 1
+                }),
+        )
+    }
+
+    /// The caller kind, the address and agent part looked up once per batch.
+    fn kind(
+        &mut self,
+        topology: &'t Topology,
+        at: At,
+        time: i64,
+        agent: Option<&'b str>,
+        identity: Option<&str>,
+    ) -> &'static str {
+        let fact = self.fact(topology, at, time);
+        let facts = &self.facts;
+        let kind = *self
+            .agent_kinds
+            .entry((fact, agent))
+            .or_insert_with(|| agent_kind(fact.map(|i| &facts[i]), agent));
+        with_identity(kind, identity)
+    }
+}
 
 impl<'t> Attributor<'t> {
     /// An attributor over a compiled topology.
@@ -187,6 +218,29 @@ impl<'t> Attributor<'t> {
         }
     }
 
+    /// The decision for a request as a caller of any kind would get it, and as ACR Tasks would
+    /// where that differs.
+    fn remember(&self, request: &Request<'_, 't>, explain: bool) -> Remembered {
+        let plain = decide_with(request, explain);
+        let as_task = decide_with(
+            &Request {
+                is_task: true,
+                ..*request
+            },
+            explain,
+        );
+        Remembered {
+            as_task: (as_task != plain).then_some(as_task),
+            plain,
+            endpoint: request.endpoint.and_then(|pe| {
+                self.topology
+                    .endpoints()
+                    .iter()
+                    .position(|e| std::ptr::eq(e, pe))
+            }),
+        }
+    }
+
     fn endpoint(
         &self,
         facts: Option<&IpFacts<'t>>,
@@ -202,16 +256,18 @@ impl<'t> Attributor<'t> {
 
     /// The batch with the attribution columns appended.
     pub fn attribute(&self, batch: &RecordBatch) -> Result<RecordBatch, AttribError> {
-        self.attribute_columns(batch, ColumnSet::ALL)
+        self.attribute_columns(batch, ColumnSet::ALL, &mut VerdictMemo::new())
     }
 
     /// The batch with the attribution columns appended, building only those of `columns`
     /// (positions in [`attributed_schema`]); the others are placeholders. The batch needs the
-    /// columns [`decode_columns`] names for the same set.
+    /// columns [`decode_columns`] names for the same set. `memo` carries decisions from one
+    /// batch to the next (a decoding thread keeps one).
     pub fn attribute_columns(
         &self,
         batch: &RecordBatch,
         columns: ColumnSet,
+        memo: &mut VerdictMemo,
     ) -> Result<RecordBatch, AttribError> {
         let wanted = attribution_columns(columns);
         if wanted.is_empty() {
@@ -230,224 +286,111 @@ impl<'t> Attributor<'t> {
         let agents = column::<StringArray>(batch, ev::USER_AGENT)?;
         let identities = column::<StringArray>(batch, ev::IDENTITY)?;
 
-        // Everything below is computed once per distinct input in the batch.
-        let mut timelines: HashMap<&str, Vec<&'t RegistryConfig>> = HashMap::default();
-        let mut fact_ids: HashMap<(&str, usize, bool), Option<usize>> = HashMap::default();
-        let mut facts: Vec<IpFacts<'t>> = Vec::new();
-        let mut verdict_ids: HashMap<VerdictKey<'_>, usize> = HashMap::default();
-        let mut agent_kinds: HashMap<(Option<usize>, Option<&str>), &'static str> =
-            HashMap::default();
-        let mut config_versions: HashMap<(u8, usize), Option<String>> = HashMap::default();
-        let mut verdicts: Vec<(Verdict, Option<&'t PrivateEndpoint>)> = Vec::new();
         let mut out = Columns::new(batch.num_rows(), wanted);
-        let explain = out.access_reason.is_some();
+        let explain = out.explains();
+        memo.serve(self.topology, explain);
+        let mut seen = Seen::default();
         for row in 0..batch.num_rows() {
             let time = times.value(row);
             let raw = text_at(raws, row);
             let registry = text_at(registries, row).or_else(|| text_at(resource_ids, row));
-            let timeline = timelines
+            let (registry_id, timeline) = seen
+                .timelines
                 .entry(registry.unwrap_or(""))
-                .or_insert_with(|| self.topology.registry_timeline(registry.unwrap_or("")));
+                .or_insert_with(|| {
+                    let name = registry.unwrap_or("");
+                    (memo.registry(name), self.topology.registry_timeline(name))
+                });
+            let registry_id = *registry_id;
             let config = config_at(timeline, time);
-            let fact = text_at(ips, row).and_then(|ip| {
-                let (snapshot, later) = self.topology.snapshot_at(time);
-                *fact_ids.entry((ip, snapshot, later)).or_insert_with(|| {
-                    let addr = ip.parse::<IpAddr>().ok()?;
-                    facts.push(self.topology.facts(addr, time));
-                    Some(facts.len() - 1)
-                })
+            let (snapshot, later) = self.topology.snapshot_at(time);
+            let addr = text_at(ips, row).and_then(|ip| {
+                *seen
+                    .addresses
+                    .entry(ip)
+                    .or_insert_with(|| ip.parse::<IpAddr>().ok())
             });
-            let f = fact.map(|i| &facts[i]);
+            let at = addr.map(|a| (a, address_key(a), snapshot, later));
             let agent = text_at(agents, row);
-            let kind = *agent_kinds
-                .entry((fact, agent))
-                .or_insert_with(|| agent_kind(f, agent));
-            let kind = with_identity(kind, text_at(identities, row));
+            let identity = text_at(identities, row);
             let status = statuses.is_valid(row).then(|| statuses.value(row));
             let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
-            let key = (
-                fact,
-                raw.filter(|_| fact.is_none()),
-                registry,
-                config_key(config),
-                status,
-                kind == "acr_tasks",
-                before_tasks_change,
-            );
-            let v = *verdict_ids.entry(key).or_insert_with(|| {
-                let endpoint = self.endpoint(f, config);
-                let verdict = decide_with(
-                    &Request {
-                        caller_raw: raw,
-                        facts: f,
-                        registry,
-                        config,
-                        endpoint,
+            let fact = if out.reads_facts() {
+                seen.fact(self.topology, at, time)
+            } else {
+                None
+            };
+            let mut kind = None;
+            if out.reads_kind() {
+                kind = Some(seen.kind(self.topology, at, time, agent, identity));
+            }
+            let (verdict, endpoint) = match at {
+                None => {
+                    let i = *seen.unknown.entry(raw).or_insert_with(|| {
+                        let request = Request {
+                            caller_raw: raw,
+                            facts: None,
+                            registry,
+                            config,
+                            endpoint: None,
+                            status,
+                            time,
+                            is_task: false,
+                        };
+                        seen.verdicts.push(decide_with(&request, explain));
+                        seen.verdicts.len() - 1
+                    });
+                    (&seen.verdicts[i], None)
+                }
+                Some((_, key, snapshot, later)) => {
+                    let memo_key = (
+                        key,
+                        snapshot,
+                        later,
+                        registry_id,
+                        config_key(config),
                         status,
-                        time,
-                        is_task: kind == "acr_tasks",
-                    },
-                    explain,
-                );
-                verdicts.push((verdict, endpoint));
-                verdicts.len() - 1
-            });
-            let (verdict, endpoint) = &verdicts[v];
-            let version = config_versions
+                        before_tasks_change,
+                    );
+                    let remembered = memo.decision(memo_key, || {
+                        let f = seen.fact(self.topology, at, time).map(|i| &seen.facts[i]);
+                        self.remember(
+                            &Request {
+                                caller_raw: raw,
+                                facts: f,
+                                registry,
+                                config,
+                                endpoint: self.endpoint(f, config),
+                                status,
+                                time,
+                                is_task: false,
+                            },
+                            explain,
+                        )
+                    });
+                    let verdict = match &remembered.as_task {
+                        Some(as_task)
+                            if *kind.get_or_insert_with(|| {
+                                seen.kind(self.topology, at, time, agent, identity)
+                            }) == "acr_tasks" =>
+                        {
+                            as_task
+                        }
+                        _ => &remembered.plain,
+                    };
+                    let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
+                    (verdict, endpoint)
+                }
+            };
+            let version = seen
+                .config_versions
                 .entry(config_key(config))
                 .or_insert_with(|| config_version(config));
-            out.push(f, raw, version.as_deref(), *endpoint, kind, verdict);
+            let f = fact.map(|i| &seen.facts[i]);
+            out.push(f, raw, version.as_deref(), endpoint, kind, verdict);
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();
         all.extend(out.finish(batch.num_rows()));
         Ok(RecordBatch::try_new(attributed_schema(), all)?)
-    }
-}
-
-/// The attribution columns under construction; `None` for a column nobody reads (the batch
-/// then carries a placeholder). Scope, caller kind and path are cheap and always built.
-struct Columns {
-    ip_scope: StringBuilder,
-    vnet: Option<StringBuilder>,
-    subnet: Option<StringBuilder>,
-    private_endpoint: Option<StringBuilder>,
-    named_range: Option<StringBuilder>,
-    service_tag: Option<StringBuilder>,
-    service_tags: Option<ListBuilder<StringBuilder>>,
-    azure_service: Option<StringBuilder>,
-    azure_region: Option<StringBuilder>,
-    tags_version: Option<Int64Builder>,
-    config_version: Option<StringBuilder>,
-    country: Option<StringBuilder>,
-    asn: Option<Int64Builder>,
-    as_org: Option<StringBuilder>,
-    caller_kind: StringBuilder,
-    access_path: StringBuilder,
-    access_reason: Option<StringBuilder>,
-}
-
-impl Columns {
-    /// Builders for `columns` (positions among the attribution columns).
-    fn new(rows: usize, columns: ColumnSet) -> Self {
-        let fields = attribution_fields();
-        let wanted = |name: &str| {
-            fields
-                .iter()
-                .position(|f| f.name() == name)
-                .is_some_and(|i| columns.contains(i))
-        };
-        let text = |name: &str| wanted(name).then(|| StringBuilder::with_capacity(rows, rows * 8));
-        let number = |name: &str| wanted(name).then(|| Int64Builder::with_capacity(rows));
-        Columns {
-            ip_scope: StringBuilder::with_capacity(rows, rows * 8),
-            vnet: text(col::VNET),
-            subnet: text(col::SUBNET),
-            private_endpoint: text(col::PRIVATE_ENDPOINT),
-            named_range: text(col::NAMED_RANGE),
-            service_tag: text(col::SERVICE_TAG),
-            service_tags: wanted(col::SERVICE_TAGS)
-                .then(|| ListBuilder::with_capacity(StringBuilder::new(), rows)),
-            azure_service: text(col::AZURE_SERVICE),
-            azure_region: text(col::AZURE_REGION),
-            tags_version: number(col::TAGS_VERSION),
-            config_version: text(col::CONFIG_VERSION),
-            country: text(col::COUNTRY),
-            asn: number(col::ASN),
-            as_org: text(col::AS_ORG),
-            caller_kind: StringBuilder::with_capacity(rows, rows * 8),
-            access_path: StringBuilder::with_capacity(rows, rows * 8),
-            access_reason: wanted(col::ACCESS_REASON)
-                .then(|| StringBuilder::with_capacity(rows, rows * 120)),
-        }
-    }
-
-    fn push(
-        &mut self,
-        f: Option<&IpFacts<'_>>,
-        raw: Option<&str>,
-        config_version: Option<&str>,
-        endpoint: Option<&PrivateEndpoint>,
-        caller_kind: &str,
-        verdict: &Verdict,
-    ) {
-        self.ip_scope.append_value(scope_name(f, raw));
-        let subnet = f.and_then(|f| f.subnet);
-        put(&mut self.vnet, subnet.map(|s| s.vnet.as_str()));
-        put(&mut self.subnet, subnet.map(|s| s.name.as_str()));
-        put(
-            &mut self.private_endpoint,
-            endpoint
-                .filter(|_| verdict.path == AccessPath::PrivateEndpoint)
-                .map(|pe| pe.name.as_str()),
-        );
-        put(
-            &mut self.named_range,
-            f.and_then(|f| f.range).map(|r| r.name.as_str()),
-        );
-        put(
-            &mut self.service_tag,
-            f.and_then(|f| f.service_tag()).map(|t| t.name.as_str()),
-        );
-        if let Some(list) = &mut self.service_tags {
-            for tag in f.map(|f| f.tags.as_slice()).unwrap_or_default() {
-                list.values().append_value(&tag.name);
-            }
-            list.append(true);
-        }
-        put(
-            &mut self.azure_service,
-            f.and_then(|f| f.service())
-                .map(|t| t.system_service.as_str()),
-        );
-        put(
-            &mut self.azure_region,
-            f.and_then(|f| f.tags.iter().find(|t| !t.region.is_empty()))
-                .map(|t| t.region.as_str()),
-        );
-        put(
-            &mut self.tags_version,
-            f.and_then(|f| f.snapshot).map(|s| s.change_number as i64),
-        );
-        put(&mut self.config_version, config_version);
-        put(&mut self.country, f.and_then(|f| f.geo.country.as_deref()));
-        put(&mut self.asn, f.and_then(|f| f.geo.asn).map(i64::from));
-        put(&mut self.as_org, f.and_then(|f| f.geo.as_org.as_deref()));
-        self.caller_kind.append_value(caller_kind);
-        self.access_path.append_value(verdict.path.name());
-        put(&mut self.access_reason, Some(&verdict.reason));
-    }
-
-    fn finish(mut self, rows: usize) -> Vec<ArrayRef> {
-        fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
-            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
-        }
-        fn number(b: Option<Int64Builder>) -> Option<ArrayRef> {
-            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
-        }
-        let built = [
-            Some(Arc::new(self.ip_scope.finish()) as ArrayRef),
-            text(self.vnet),
-            text(self.subnet),
-            text(self.private_endpoint),
-            text(self.named_range),
-            text(self.service_tag),
-            self.service_tags
-                .map(|mut b| Arc::new(b.finish()) as ArrayRef),
-            text(self.azure_service),
-            text(self.azure_region),
-            number(self.tags_version),
-            text(self.config_version),
-            text(self.country),
-            number(self.asn),
-            text(self.as_org),
-            Some(Arc::new(self.caller_kind.finish())),
-            Some(Arc::new(self.access_path.finish())),
-            text(self.access_reason),
-        ];
-        built
-            .into_iter()
-            .zip(attribution_fields())
-            .map(|(column, field)| column.unwrap_or_else(|| placeholder(field, rows)))
-            .collect()
     }
 }

@@ -18,13 +18,16 @@
 //! ```
 
 mod attribute;
+mod columns;
 mod kind;
+mod memo;
 mod replay;
 mod schema;
 pub mod verdict;
 
 pub use attribute::{AttribError, Attribution, Attributor, decode_columns, reads_attribution};
 pub use kind::caller_kind;
+pub use memo::VerdictMemo;
 pub use replay::{is_trusted_kind, replay};
 pub use schema::{attributed_schema, attribution_fields, col};
 pub use verdict::{AccessPath, Request, Verdict, decide, decide_with};

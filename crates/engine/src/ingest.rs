@@ -1,9 +1,9 @@
 //! The ingest pipeline: decode, attribute on the decoding threads, and (optionally) write into
 //! the store — one loop for the CLI and for tests.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use acrlens_attrib::{Attributor, reads_attribution};
+use acrlens_attrib::{Attributor, VerdictMemo, reads_attribution};
 use acrlens_events::{BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
 use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 
@@ -15,16 +15,27 @@ use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 /// reads none never loads it.
 pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform {
     static NONE: OnceLock<Topology> = OnceLock::new();
+    // One memo per decoding thread at a time, handed back after each batch: decisions outlive
+    // the batch that made them.
+    let memos: Mutex<Vec<VerdictMemo>> = Mutex::new(Vec::new());
     Arc::new(move |batch| {
         let topology: &Topology = if reads_attribution(columns) {
             topology.get()?
         } else {
             NONE.get_or_init(|| Topology::compile(TopologyParts::default()))
         };
-        Attributor::new(topology)
-            .attribute_columns(&batch, columns)
-            .map_err(|e| e.to_string())
+        let mut memo = lock(&memos).pop().unwrap_or_default();
+        let attributed = Attributor::new(topology).attribute_columns(&batch, columns, &mut memo);
+        lock(&memos).push(memo);
+        attributed.map_err(|e| e.to_string())
     })
+}
+
+/// The pool of memos, whatever a panicking batch left it as (a memo is only a cache).
+fn lock(memos: &Mutex<Vec<VerdictMemo>>) -> std::sync::MutexGuard<'_, Vec<VerdictMemo>> {
+    memos
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Why an ingest failed.

@@ -231,6 +231,11 @@ impl Topology {
         &self.vnets
     }
 
+    /// The private endpoints.
+    pub fn endpoints(&self) -> &[PrivateEndpoint] {
+        &self.endpoints
+    }
+
     /// The compiled indexes, one per service-tag snapshot (for benchmarks and sizing).
     pub fn indexes(&self) -> &[CompiledIndex] {
         &self.indexes
