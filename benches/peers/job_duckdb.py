@@ -1,12 +1,15 @@
 """The benchmark job in DuckDB, written the way a competent DuckDB user would.
 
-raw:   read the JSON lines (only the fields the job needs), number each distinct caller in one
-       128-bit space, tag it with an integer range join against the prefix table (service tag,
-       subnet, IP rule, internal range: the facts the path needs), decide its access path,
-       count events and bytes by day, repository and path.
-store: the same counts over the Parquet store acrlens wrote (its rows already carry the path).
+raw:    read the JSON lines (only the fields the job needs), strip the port from IPv4 callers,
+        number each distinct caller in one 128-bit space, tag it with an integer range join
+        against the prefix table (service tag, subnet, IP rule, internal range: the facts the
+        path needs), decide its access path, count events and bytes by day, repository and path.
+store:  the same counts over the Parquet store acrlens wrote (its rows already carry the path).
+ingest: the JSON lines into hive-partitioned zstd Parquet (by category and date), no
+        attribution: the conversion acrlens's `ingest --store` is measured against.
 
 usage: job_duckdb.py raw LOGS_DIR RANGES_CSV OUT_CSV | store STORE_DIR OUT_CSV
+       | ingest LOGS_DIR OUT_DIR
 """
 
 import sys
@@ -35,7 +38,7 @@ def raw(con, logs, ranges, out):
         """
     )
     octet = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-    v4 = rf"^{octet}\.{octet}\.{octet}\.{octet}(:\d+)?$"
+    v4 = rf"^{octet}\.{octet}\.{octet}\.{octet}$"
     # Step by step, into temporary tables: given the range join inside one big query, the
     # planner picks a piecewise merge join (seconds); on a table of keys it picks an IEJoin.
     con.execute(
@@ -43,8 +46,11 @@ def raw(con, logs, ranges, out):
         CREATE TEMP TABLE ev AS
         SELECT substr(time, 1, 10) AS day, properties.repository AS repository,
                properties.size AS size, TRY_CAST(resultDescription AS INTEGER) AS status,
-               callerIpAddress AS caller
+               -- the port of an IPv4 caller (a.b.c.d:port) stripped before callers are numbered
+               CASE WHEN callerIpAddress LIKE '%.%:%' THEN split_part(callerIpAddress, ':', 1)
+                    ELSE callerIpAddress END AS caller
         FROM read_json('{logs}/**/*.json', format = 'newline_delimited', ignore_errors = true,
+            hive_partitioning = false,
             columns = {{time: 'VARCHAR', callerIpAddress: 'VARCHAR', resultDescription: 'VARCHAR',
                        properties: 'STRUCT(repository VARCHAR, size BIGINT)'}})
         WHERE time IS NOT NULL
@@ -86,11 +92,39 @@ def store(con, directory, out):
     con.execute(
         f"""
         COPY (
-        SELECT strftime(time, '%Y-%m-%d') AS day, repository, access_path, count(*) AS events,
+        SELECT time::DATE AS day, repository, access_path, count(*) AS events,
                sum(size_bytes) AS bytes
-        FROM read_parquet('{directory}/events/**/*.parquet', hive_partitioning = true)
+        FROM read_parquet('{directory}/events/**/*.parquet', hive_partitioning = false)
         GROUP BY ALL ORDER BY ALL
         ) TO '{out}' (HEADER)
+        """
+    )
+
+
+def ingest(con, logs, out):
+    con.execute(
+        f"""
+        COPY (
+        SELECT time, category, operationName AS operation, resourceId AS resource_id,
+               properties.loginServer AS login_server, location, properties.repository AS repository,
+               properties.tag AS tag, properties.digest AS digest,
+               properties.mediaType AS media_type, properties.size AS size_bytes,
+               TRY_CAST(durationMs AS DOUBLE) AS duration_ms,
+               TRY_CAST(resultDescription AS INTEGER) AS status, identity,
+               properties.userAgent AS user_agent, callerIpAddress AS caller_ip,
+               correlationId AS correlation_id, properties.jwtId AS jwt_id,
+               properties.tenantId AS tenant_id, time::DATE AS date
+        FROM read_json('{logs}/**/*.json', format = 'newline_delimited', ignore_errors = true,
+            hive_partitioning = false,
+            columns = {{time: 'TIMESTAMPTZ', category: 'VARCHAR', operationName: 'VARCHAR',
+                       resourceId: 'VARCHAR', location: 'VARCHAR', durationMs: 'VARCHAR',
+                       resultDescription: 'VARCHAR', identity: 'VARCHAR',
+                       callerIpAddress: 'VARCHAR', correlationId: 'VARCHAR',
+                       properties: 'STRUCT(loginServer VARCHAR, repository VARCHAR, tag VARCHAR,
+                           digest VARCHAR, mediaType VARCHAR, size BIGINT, userAgent VARCHAR,
+                           jwtId VARCHAR, tenantId VARCHAR)'}})
+        WHERE time IS NOT NULL
+        ) TO '{out}' (FORMAT parquet, PARTITION_BY (category, date), COMPRESSION zstd)
         """
     )
 
@@ -101,6 +135,8 @@ if __name__ == "__main__":
     con.execute("SET TimeZone = 'UTC'")
     if sys.argv[1] == "raw":
         raw(con, *sys.argv[2:5])
+    elif sys.argv[1] == "ingest":
+        ingest(con, *sys.argv[2:4])
     else:
         store(con, *sys.argv[2:4])
     print(f"elapsed_s={time.perf_counter() - started:.4f}")

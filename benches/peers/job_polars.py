@@ -1,5 +1,6 @@
 """The benchmark job in Polars, written the way a competent Polars user would: a lazy scan of
-the JSON lines, each distinct caller numbered in one 128-bit space, and `join_asof` against the
+the JSON lines, the port stripped from IPv4 callers, each distinct caller numbered in one
+128-bit space (IPv4 by expressions, IPv6 by Python's `ipaddress`), and `join_asof` against the
 prefix table, one prefix length at a time (prefixes of one length never overlap, so the nearest
 start at or below an address is the only one that can hold it).
 
@@ -11,7 +12,7 @@ import time
 
 import polars as pl
 
-from decide import number
+from decide import V4_BASE, number
 
 KINDS = ("internal", "subnet", "rule", "tag")
 FLAGS = {"tag": "azure"}
@@ -39,14 +40,24 @@ def raw(logs, ranges, out):
             pl.col("properties").struct.field("repository"),
             pl.col("properties").struct.field("size"),
             pl.col("resultDescription").cast(pl.Int32, strict=False).alias("status"),
-            pl.col("callerIpAddress").alias("caller"),
+            pl.col("callerIpAddress").str.replace(r"^(\d+\.\d+\.\d+\.\d+):\d+$", "$1")
+            .alias("caller"),
         )
         .collect()
     )
     callers = events.select(pl.col("caller").drop_nulls().unique())
-    callers = callers.with_columns(
-        pl.col("caller").map_elements(number, return_dtype=pl.UInt128).alias("k")
-    )
+    octets = pl.col("caller").str.extract_groups(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+    octet = [octets.struct.field(str(i)).cast(pl.UInt128) for i in range(1, 5)]
+    v4 = pl.lit(V4_BASE, pl.UInt128) + octet[0] * (1 << 24) + octet[1] * (1 << 16) \
+        + octet[2] * (1 << 8) + octet[3]
+    valid_v4 = pl.all_horizontal([o <= 255 for o in octet])
+    v6 = pl.col("caller").map_elements(number, return_dtype=pl.UInt128)
+    callers = pl.concat([
+        callers.filter(pl.col("caller").str.contains(":"))
+        .with_columns(v6.alias("k")),
+        callers.filter(~pl.col("caller").str.contains(":"))
+        .with_columns(pl.when(valid_v4).then(v4).alias("k")),
+    ])
     keyed = callers.filter(pl.col("k").is_not_null()).sort("k")
     table = pl.read_csv(ranges, infer_schema=False).with_columns(
         pl.col("lo").cast(pl.UInt128),
@@ -99,7 +110,7 @@ def store(directory, out):
     (
         pl.scan_parquet(f"{directory}/events/**/*.parquet", hive_partitioning=False)
         .group_by(
-            pl.col("time").dt.strftime("%Y-%m-%d").alias("day"), "repository", "access_path"
+            pl.col("time").dt.date().alias("day"), "repository", "access_path"
         )
         .agg(pl.len().alias("events"), pl.col("size_bytes").sum().alias("bytes"),
              pl.col("size_bytes").is_not_null().any().alias("any_size"))

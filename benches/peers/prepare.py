@@ -6,6 +6,11 @@ and link-local blocks). Addresses are numbered in one 128-bit space (IPv4 as IPv
 so that one integer range join covers both families. This is set-up, not timed: a user of
 these engines would keep such a table.
 
+Beside it, the same prefixes flattened for a longest-prefix-match dictionary (`OUT_CSV` with
+`-flat` before the suffix): one row per distinct prefix, with a bit for each kind of range that
+holds it (its own kinds and those of every shorter prefix around it), so that the most specific
+match alone answers every question about an address.
+
 usage: prepare.py TOPOLOGY_DIR OUT_CSV
 """
 
@@ -36,6 +41,27 @@ def specificity(tag):
     return 2 * bool(props.get("systemService")) + ("." in tag["name"])
 
 
+KIND_BITS = {"internal": 1, "subnet": 2, "rule": 4, "tag": 8}
+
+
+def flattened(cidrs_and_kinds):
+    """(cidr, bits) for every distinct prefix, each with the bits of the prefixes around it."""
+    own = {}
+    for cidr, kind in cidrs_and_kinds:
+        net = ipaddress.ip_network(cidr, strict=False)
+        own[net] = own.get(net, 0) | KIND_BITS[kind]
+    by_key = {(n.version, n.prefixlen, int(n.network_address)): bits for n, bits in own.items()}
+    rows = []
+    for net, bits in own.items():
+        width = net.max_prefixlen
+        address = int(net.network_address)
+        for length in range(net.prefixlen):
+            mask = ((1 << length) - 1) << (width - length) if length else 0
+            bits |= by_key.get((net.version, length, address & mask), 0)
+        rows.append((str(net), bits))
+    return sorted(rows)
+
+
 def main(topology_dir, out_csv):
     topology_dir = Path(topology_dir)
     project = tomllib.loads((topology_dir / "acrlens.toml").read_text())
@@ -64,6 +90,11 @@ def main(topology_dir, out_csv):
         for cidr, kind, name, spec in rows:
             family, plen, lo, hi = key_range(cidr)
             w.writerow([cidr, family, plen, lo, hi, kind, name, spec])
+    out = Path(out_csv)
+    with open(out.with_name(f"{out.stem}-flat{out.suffix}"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["cidr", "bits"])
+        w.writerows(flattened((cidr, kind) for cidr, kind, _, _ in rows))
 
 
 if __name__ == "__main__":
