@@ -6,7 +6,9 @@
 use std::net::IpAddr;
 
 use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder};
-use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at};
+use acrlens_netmap::{
+    ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at, in_force_index,
+};
 use acrlens_values::format_timestamp_micros;
 use arrow_array::{
     Array, ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
@@ -14,9 +16,11 @@ use arrow_array::{
 
 use crate::columns::Columns;
 use crate::kind::{agent_kind, caller_kind, with_identity};
-use crate::memo::{Remembered, VerdictMemo, address_key};
+use crate::memo::{Inputs, MemoKey, Remembered, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
-use crate::verdict::{Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with};
+use crate::verdict::{
+    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
+};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -127,13 +131,21 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
 #[derive(Default)]
 struct Seen<'b, 't> {
     timelines: HashMap<&'b str, (u32, Vec<&'t RegistryConfig>)>,
-    addresses: HashMap<&'b str, Option<IpAddr>>,
+    addresses: HashMap<&'b str, Address>,
     fact_ids: HashMap<(u128, usize, bool), usize>,
     facts: Vec<IpFacts<'t>>,
     agent_kinds: HashMap<(Option<usize>, Option<&'b str>), &'static str>,
     unknown: HashMap<Option<&'b str>, usize>,
     verdicts: Vec<Verdict>,
     config_versions: HashMap<(u8, usize), Option<String>>,
+}
+
+/// A caller text's address, and the memo's key and position of its last decision: a caller's
+/// next request mostly has the same registry and status, and then skips the memo's look-up.
+#[derive(Clone, Copy)]
+struct Address {
+    ip: Option<IpAddr>,
+    last: Option<(MemoKey, u32)>,
 }
 
 /// A caller's address, its number, and the service-tag snapshot (and lateness) of a request.
@@ -219,18 +231,24 @@ impl<'t> Attributor<'t> {
     }
 
     /// The decision for a request as a caller of any kind would get it, and as ACR Tasks would
-    /// where that differs.
+    /// where that differs: only a request the trusted-service bypass let in can be decided
+    /// otherwise for ACR Tasks (the decision table asks about Tasks last, just before that
+    /// verdict), so only then is the second decision made.
     fn remember(&self, request: &Request<'_, 't>, explain: bool) -> Remembered {
         let plain = decide_with(request, explain);
-        let as_task = decide_with(
-            &Request {
-                is_task: true,
-                ..*request
-            },
-            explain,
-        );
+        let as_task = (plain.path == AccessPath::TrustedService)
+            .then(|| {
+                decide_with(
+                    &Request {
+                        is_task: true,
+                        ..*request
+                    },
+                    explain,
+                )
+            })
+            .filter(|as_task| *as_task != plain);
         Remembered {
-            as_task: (as_task != plain).then_some(as_task),
+            as_task,
             plain,
             endpoint: request.endpoint.and_then(|pe| {
                 self.topology
@@ -303,13 +321,16 @@ impl<'t> Attributor<'t> {
                 });
             let registry_id = *registry_id;
             let config = config_at(timeline, time);
+            let slot = in_force_index(timeline, time);
             let (snapshot, later) = self.topology.snapshot_at(time);
-            let addr = text_at(ips, row).and_then(|ip| {
-                *seen
-                    .addresses
-                    .entry(ip)
-                    .or_insert_with(|| ip.parse::<IpAddr>().ok())
+            let ip_text = text_at(ips, row);
+            let caller = ip_text.map(|ip| {
+                *seen.addresses.entry(ip).or_insert_with(|| Address {
+                    ip: ip.parse::<IpAddr>().ok(),
+                    last: None,
+                })
             });
+            let addr = caller.and_then(|a| a.ip);
             let at = addr.map(|a| (a, address_key(a), snapshot, later));
             let agent = text_at(agents, row);
             let identity = text_at(identities, row);
@@ -324,6 +345,7 @@ impl<'t> Attributor<'t> {
             if out.reads_kind() {
                 kind = Some(seen.kind(self.topology, at, time, agent, identity));
             }
+            let unmemoized: Remembered;
             let (verdict, endpoint) = match at {
                 None => {
                     let i = *seen.unknown.entry(raw).or_insert_with(|| {
@@ -342,17 +364,17 @@ impl<'t> Attributor<'t> {
                     });
                     (&seen.verdicts[i], None)
                 }
-                Some((_, key, snapshot, later)) => {
-                    let memo_key = (
-                        key,
+                Some((_, address, snapshot, later)) => {
+                    let inputs = Inputs {
+                        address,
                         snapshot,
                         later,
-                        registry_id,
-                        config_key(config),
-                        status,
+                        registry: registry_id,
+                        slot,
+                        status: status_class(status, explain),
                         before_tasks_change,
-                    );
-                    let remembered = memo.decision(memo_key, || {
+                    };
+                    let mut decide = || {
                         let f = seen.fact(self.topology, at, time).map(|i| &seen.facts[i]);
                         self.remember(
                             &Request {
@@ -367,7 +389,22 @@ impl<'t> Attributor<'t> {
                             },
                             explain,
                         )
-                    });
+                    };
+                    let key = inputs.key();
+                    let remembered = match (key, caller.and_then(|a| a.last)) {
+                        (Some(key), Some((last, i))) if key == last => memo.get(i),
+                        (Some(key), _) => {
+                            let i = memo.index(key, decide);
+                            if let Some(a) = ip_text.and_then(|ip| seen.addresses.get_mut(ip)) {
+                                a.last = Some((key, i));
+                            }
+                            memo.get(i)
+                        }
+                        (None, _) => {
+                            unmemoized = decide();
+                            &unmemoized
+                        }
+                    };
                     let verdict = match &remembered.as_task {
                         Some(as_task)
                             if *kind.get_or_insert_with(|| {
@@ -382,12 +419,16 @@ impl<'t> Attributor<'t> {
                     (verdict, endpoint)
                 }
             };
-            let version = seen
-                .config_versions
-                .entry(config_key(config))
-                .or_insert_with(|| config_version(config));
+            let version = if out.reads_config_version() {
+                seen.config_versions
+                    .entry(config_key(config))
+                    .or_insert_with(|| config_version(config))
+                    .as_deref()
+            } else {
+                None
+            };
             let f = fact.map(|i| &seen.facts[i]);
-            out.push(f, raw, version.as_deref(), endpoint, kind, verdict);
+            out.push(f, raw, version, endpoint, kind, verdict);
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();
         all.extend(out.finish(batch.num_rows()));

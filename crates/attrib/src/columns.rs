@@ -82,6 +82,11 @@ impl Columns {
         self.caller_kind.is_some()
     }
 
+    /// Whether the configuration version is built.
+    pub(crate) fn reads_config_version(&self) -> bool {
+        self.config_version.is_some()
+    }
+
     /// Whether the reason sentence is built.
     pub(crate) fn explains(&self) -> bool {
         self.access_reason.is_some()

@@ -17,11 +17,50 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 /// above the distinct callers × configurations × statuses a day of one estate's logs holds.
 const CAPACITY: usize = 1 << 16;
 
-/// What a verdict depends on besides the caller kind: the caller's address (IPv4 mapped into
-/// IPv6), the service-tag snapshot and whether it took effect after the request, the registry,
-/// the configuration in force (its address in the topology; 0 when none), the status, and
-/// whether the request came before ACR Tasks left the trusted services.
-pub(crate) type MemoKey = (u128, usize, bool, u32, (u8, usize), Option<i32>, bool);
+/// Registry spellings numbered before the memo starts afresh: a number must fit its 24 bits in
+/// a key.
+const REGISTRIES: usize = 1 << 24;
+
+/// What a verdict depends on besides the caller kind, packed into numbers: the caller's address
+/// (IPv4 mapped into IPv6); the service-tag snapshot, whether it took effect after the request,
+/// the registry, the position of the configuration in force in the registry's timeline, whether
+/// the request came before ACR Tasks left the trusted services, and whether it has a status;
+/// the status. Small keys keep the memo's table compact, so a look-up stays in the cache.
+pub(crate) type MemoKey = (u128, u64, u32);
+
+/// The inputs of a verdict, to be packed into a [`MemoKey`].
+pub(crate) struct Inputs {
+    pub address: u128,
+    pub snapshot: usize,
+    pub later: bool,
+    pub registry: u32,
+    /// The configuration in force: its position in the registry's timeline.
+    pub slot: Option<usize>,
+    /// The status, or its [`status_class`](crate::verdict::status_class) when no reason is
+    /// written.
+    pub status: Option<i32>,
+    pub before_tasks_change: bool,
+}
+
+impl Inputs {
+    /// The key, or `None` for inputs beyond what a key holds (65,536 service-tag snapshots,
+    /// 2 million configurations of one registry): such a request is decided without the memo.
+    pub(crate) fn key(&self) -> Option<MemoKey> {
+        let snapshot = u64::try_from(self.snapshot).ok().filter(|s| *s < 1 << 16)?;
+        let slot = match self.slot {
+            None => 0,
+            Some(i) => u64::try_from(i).ok().filter(|i| *i < (1 << 21) - 1)? + 1,
+        };
+        let registry = u64::from(self.registry);
+        let packed = snapshot
+            | u64::from(self.later) << 16
+            | registry << 17
+            | slot << 41
+            | u64::from(self.before_tasks_change) << 62
+            | u64::from(self.status.is_some()) << 63;
+        Some((self.address, packed, self.status.map_or(0, |s| s as u32)))
+    }
+}
 
 /// A remembered decision.
 pub(crate) struct Remembered {
@@ -40,7 +79,8 @@ pub(crate) struct Remembered {
 pub struct VerdictMemo {
     owner: (usize, bool),
     registries: HashMap<Box<str>, u32>,
-    verdicts: HashMap<MemoKey, Remembered>,
+    keys: HashMap<MemoKey, u32>,
+    verdicts: Vec<Remembered>,
 }
 
 impl VerdictMemo {
@@ -52,7 +92,11 @@ impl VerdictMemo {
     /// Makes the memo one for `topology` and `explain`, forgetting what it knew of another.
     pub(crate) fn serve(&mut self, topology: &Topology, explain: bool) {
         let owner = (topology as *const Topology as usize, explain);
-        if self.owner != owner || self.verdicts.len() >= CAPACITY {
+        if self.owner != owner
+            || self.verdicts.len() >= CAPACITY
+            || self.registries.len() >= REGISTRIES
+        {
+            self.keys.clear();
             self.verdicts.clear();
             self.registries.clear();
             self.owner = owner;
@@ -69,13 +113,19 @@ impl VerdictMemo {
         id
     }
 
-    /// The decision for `key`, made by `decide` when the memo does not hold it.
-    pub(crate) fn decision(
-        &mut self,
-        key: MemoKey,
-        decide: impl FnOnce() -> Remembered,
-    ) -> &Remembered {
-        self.verdicts.entry(key).or_insert_with(decide)
+    /// The position of the decision for `key`, made by `decide` when the memo does not hold it.
+    /// Positions hold until the memo serves the next batch.
+    pub(crate) fn index(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> u32 {
+        let verdicts = &mut self.verdicts;
+        *self.keys.entry(key).or_insert_with(|| {
+            verdicts.push(decide());
+            (verdicts.len() - 1) as u32
+        })
+    }
+
+    /// The decision at a position [`VerdictMemo::index`] gave.
+    pub(crate) fn get(&self, index: u32) -> &Remembered {
+        &self.verdicts[index as usize]
     }
 }
 
@@ -84,5 +134,110 @@ pub(crate) fn address_key(ip: IpAddr) -> u128 {
     match ip.to_canonical() {
         IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
         IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> Inputs {
+        Inputs {
+            address: address_key("203.0.113.7".parse().unwrap_or(IpAddr::from([0; 4]))),
+            snapshot: 3,
+            later: false,
+            registry: 9,
+            slot: Some(0),
+            status: Some(200),
+            before_tasks_change: false,
+        }
+    }
+
+    #[test]
+    fn every_input_tells_keys_apart() {
+        let base = inputs().key();
+        let variants = [
+            Inputs {
+                snapshot: 4,
+                ..inputs()
+            },
+            Inputs {
+                later: true,
+                ..inputs()
+            },
+            Inputs {
+                registry: 10,
+                ..inputs()
+            },
+            Inputs {
+                registry: (1 << 24) - 1,
+                ..inputs()
+            },
+            Inputs {
+                slot: None,
+                ..inputs()
+            },
+            Inputs {
+                slot: Some(1),
+                ..inputs()
+            },
+            Inputs {
+                status: None,
+                ..inputs()
+            },
+            Inputs {
+                status: Some(0),
+                ..inputs()
+            },
+            Inputs {
+                status: Some(-200),
+                ..inputs()
+            },
+            Inputs {
+                before_tasks_change: true,
+                ..inputs()
+            },
+            Inputs {
+                address: address_key("::ffff:203.0.113.8".parse().unwrap_or(IpAddr::from([0; 4]))),
+                ..inputs()
+            },
+        ];
+        let mut keys: Vec<MemoKey> = variants.iter().filter_map(Inputs::key).collect();
+        keys.extend(base);
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(
+            (count, keys.len()),
+            (variants.len() + 1, variants.len() + 1)
+        );
+    }
+
+    #[test]
+    fn inputs_beyond_a_key_are_decided_without_the_memo() {
+        assert_eq!(
+            Inputs {
+                snapshot: 1 << 16,
+                ..inputs()
+            }
+            .key(),
+            None
+        );
+        assert_eq!(
+            Inputs {
+                slot: Some(1 << 21),
+                ..inputs()
+            }
+            .key(),
+            None
+        );
+        assert!(
+            Inputs {
+                slot: Some((1 << 21) - 2),
+                ..inputs()
+            }
+            .key()
+            .is_some()
+        );
     }
 }

@@ -129,6 +129,16 @@ pub fn decide(r: &Request<'_, '_>) -> Verdict {
     decide_with(r, true)
 }
 
+/// The status as far as [`decide_with`] reads it: the path asks only whether the firewall
+/// answered 403, so without the sentence (which names the status) every other status decides
+/// alike. Requests whose statuses share a class get the same verdict.
+pub fn status_class(status: Option<i32>, explain: bool) -> Option<i32> {
+    match status {
+        Some(s) if !explain && s != 403 => Some(0),
+        other => other,
+    }
+}
+
 /// Applies the decision table; with `explain` false the reason is left empty. The path is
 /// decided the same way either way: only the sentence, the costly part when most requests come
 /// from distinct callers, is skipped for readers that do not show it.
@@ -272,6 +282,20 @@ pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_share_a_class_only_without_the_sentence() {
+        assert_eq!(
+            status_class(Some(200), false),
+            status_class(Some(404), false)
+        );
+        assert_ne!(
+            status_class(Some(200), false),
+            status_class(Some(403), false)
+        );
+        assert_ne!(status_class(Some(200), false), status_class(None, false));
+        assert_ne!(status_class(Some(200), true), status_class(Some(404), true));
+    }
 
     #[test]
     fn the_tasks_change_is_the_start_of_2025_03_08_utc() {
