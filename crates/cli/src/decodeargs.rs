@@ -1,6 +1,7 @@
 //! The decoding options `ingest` and `query --logs` share.
 
-use acrlens_events::{DecodeOptions, InputFormat, TimeWindow};
+use acrlens_events::{DecodeOptions, InputFormat, TimeWindow, format_timestamp_micros};
+use anyhow::{Result, bail};
 use clap::Args;
 
 use crate::timearg::parse_time_arg;
@@ -20,9 +21,9 @@ pub struct DecodeArgs {
     /// is dropped and counted).
     #[arg(long)]
     keep_duplicates: bool,
-    /// Decoding threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Decoding threads, 1 to 1024 (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
 }
 
 fn parse_format(s: &str) -> Result<InputFormat, String> {
@@ -30,22 +31,32 @@ fn parse_format(s: &str) -> Result<InputFormat, String> {
 }
 
 impl DecodeArgs {
-    /// The time window.
-    pub fn window(&self) -> TimeWindow {
-        TimeWindow {
+    /// The time window; an error when it ends before it starts (it would hold nothing, which
+    /// is never what was meant).
+    pub fn window(&self) -> Result<TimeWindow> {
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && until <= since
+        {
+            bail!(
+                "--until {} is not after --since {}: the window holds nothing",
+                format_timestamp_micros(until),
+                format_timestamp_micros(since)
+            );
+        }
+        Ok(TimeWindow {
             since: self.since,
             until: self.until,
-        }
+        })
     }
 
     /// The decoder's options.
-    pub fn options(&self) -> DecodeOptions {
-        DecodeOptions {
+    pub fn options(&self) -> Result<DecodeOptions> {
+        Ok(DecodeOptions {
             format: self.input_format,
-            window: self.window(),
+            window: self.window()?,
             dedup: !self.keep_duplicates,
-            parallelism: self.threads.unwrap_or(0),
+            parallelism: self.threads.map_or(0, usize::from),
             ..DecodeOptions::default()
-        }
+        })
     }
 }

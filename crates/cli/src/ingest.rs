@@ -42,9 +42,6 @@ pub struct IngestArgs {
     /// run stopped.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
-    /// No progress line on stderr (it is shown only on a terminal anyway).
-    #[arg(long)]
-    quiet: bool,
     /// List every input in the summary table, not only those with quarantined records or errors.
     #[arg(long)]
     all_sources: bool,
@@ -55,9 +52,9 @@ pub struct IngestArgs {
     summary: OutputFormat,
 }
 
-pub fn run(args: &IngestArgs) -> Result<ExitCode> {
+pub fn run(args: &IngestArgs, quiet: bool) -> Result<ExitCode> {
     let topology = Arc::new(args.topology.load()?);
-    let discovery = discover(&args.inputs, args.decode.window(), &args.blob)?;
+    let discovery = discover(&args.inputs, args.decode.window()?, &args.blob)?;
     let mut sources = discovery.sources;
     if let Some(shard) = args.shard {
         sources.retain(|s| shard.holds(s));
@@ -77,10 +74,10 @@ pub fn run(args: &IngestArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut summary = Summary::default();
-    let mut progress = Progress::new(sources.len(), args.quiet);
+    let mut progress = Progress::new(sources.len(), quiet);
     let outcome = ingest(
         sources,
-        args.decode.options(),
+        args.decode.options()?,
         topology,
         store.as_ref().map(|s| (s, StoreOptions::default())),
         |item| {

@@ -22,40 +22,55 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The exit status, the same for every verb.
+const EXIT_STATUS: &str = "Exit status: 0 done, nothing to report; 1 done, with findings \
+(report: violations; whatif: someone would be cut off; ingest: an input stopped early or \
+changed in place); 2 nothing done: bad arguments, unreadable input or topology, or a failure \
+(one line on stderr says why).";
+
 #[derive(Parser)]
-#[command(name = "acrlens", version, about, long_about = None)]
+#[command(name = "acrlens", version, about, long_about = None, after_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Nothing on stderr but errors and warnings: no progress line, no notes.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Decode ACR diagnostic-log exports (any shape, files, folders, globs, .gz) and account for
     /// every record.
+    #[command(after_help = EXIT_STATUS)]
     Ingest(ingest::IngestArgs),
     /// Judge a period of requests against a policy (Markdown, HTML or JSON); exit 1 on
     /// violations, 2 when the report cannot be made.
+    #[command(after_help = EXIT_STATUS)]
     Report(report::ReportArgs),
     /// SQL over raw exports: tables events, repository_events, login_events, service_tags,
     /// subnets, registries; IP functions such as service_tags(ip) and ip_in_cidr(ip, cidr).
+    #[command(after_help = EXIT_STATUS)]
     Query(query::QueryArgs),
     /// Every fact about one caller address and the verdict a request from it would get.
+    #[command(after_help = EXIT_STATUS)]
     Explain(explain::ExplainArgs),
     /// Service tags for firewall changes: `lookup` an address, `diff` two snapshots, the
     /// minimal IPv4 `rules` for tags within the rule limit.
+    #[command(after_help = EXIT_STATUS)]
     Tags(tags::TagsArgs),
     /// Replay a registry's requests against a proposed firewall configuration: who would be
     /// cut off (exit 1), who newly let in.
+    #[command(after_help = EXIT_STATUS)]
     Whatif(whatif::WhatIfArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest(args) => ingest::run(&args),
+        Command::Ingest(args) => ingest::run(&args, cli.quiet),
         Command::Explain(args) => explain::run(&args),
-        Command::Query(args) => query::run(&args),
+        Command::Query(args) => query::run(&args, cli.quiet),
         Command::Report(args) => report::run(&args),
         Command::Tags(args) => tags::run(&args),
         Command::Whatif(args) => whatif::run(&args),
@@ -63,8 +78,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error message on one line: causes that span several (an engine's "caused by" chain) are
+/// joined with spaces.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

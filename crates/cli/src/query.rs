@@ -63,7 +63,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.to_owned()))
 }
 
-pub fn run(args: &QueryArgs) -> Result<ExitCode> {
+pub fn run(args: &QueryArgs, quiet: bool) -> Result<ExitCode> {
     let sql = match (&args.sql, &args.file) {
         (Some(sql), _) => sql.clone(),
         (None, Some(path)) => std::fs::read_to_string(path)
@@ -101,7 +101,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
         }
         writer.finish()?;
         let quarantined = s.quarantined.load(Ordering::Relaxed);
-        if quarantined > 0 {
+        if quarantined > 0 && !quiet {
             eprintln!("note: {quarantined} records could not be decoded and are not in the result (acrlens ingest --quarantine FILE lists them)");
         }
         Ok(ExitCode::SUCCESS)

@@ -83,7 +83,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     };
     let topology = Arc::new(args.topology.load()?);
     let (source, quarantined, _scratch) = staged(args.source.source()?, &topology)?;
-    let window = args.source.decode.window();
+    let window = args.source.decode.window()?;
     let runtime = query_runtime()?;
     let report = runtime.block_on(async {
         let s = session(source, topology).await?;

@@ -30,8 +30,8 @@ impl SourceArgs {
         Ok(match &self.store {
             Some(dir) => EventSource::Store(dir.clone()),
             None => EventSource::Logs {
-                sources: discover(&self.logs, self.decode.window(), &self.blob)?.sources,
-                options: self.decode.options(),
+                sources: discover(&self.logs, self.decode.window()?, &self.blob)?.sources,
+                options: self.decode.options()?,
             },
         })
     }

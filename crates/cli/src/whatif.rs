@@ -81,7 +81,7 @@ pub fn run(args: &WhatIfArgs) -> Result<ExitCode> {
             .map(registry_config)
             .transpose()?,
     };
-    let window = args.source.decode.window();
+    let window = args.source.decode.window()?;
     let source = args.source.source()?;
     let runtime = query_runtime()?;
     let outcome = runtime.block_on(async {

@@ -228,10 +228,12 @@ pub fn partition_span(path: &Path) -> Option<(i64, i64)> {
             let s = start_of(year, m, d)?;
             (s, s + 24 * HOUR)
         }
-        (Some(m), Some(d), Some(h)) => {
+        (Some(m), Some(d), Some(h)) if (0..24).contains(&h) => {
             let s = start_of(year, m, d)? + h * HOUR;
             (s, s + HOUR)
         }
+        // Not an hour: not a partition of the export layout, so nothing to prune it by.
+        (Some(_), Some(_), Some(_)) => return None,
     })
 }
 
@@ -270,6 +272,27 @@ mod tests {
             Some((t("2025-12-01"), t("2026-01-01")))
         );
         assert_eq!(partition_span(Path::new("plain/PT1H.json")), None);
+    }
+
+    #[test]
+    fn folders_that_name_no_real_time_prune_nothing() {
+        // Years, months, days and hours out of range: kept for their records to decide, never
+        // pruned by a wrapped time.
+        for p in [
+            "x/y=4000000000/m=01/d=01/h=00/m=00/PT1H.json",
+            "x/y=4000000000",
+            "x/y=2025/m=13",
+            "x/y=2025/m=11/d=31",
+            "x/y=2025/m=11/d=03/h=99/m=00/PT1H.json",
+            "x/y=2025/m=11/d=03/h=4294967295/m=00/PT1H.json",
+        ] {
+            assert_eq!(partition_span(Path::new(p)), None, "{p}");
+            let window = TimeWindow {
+                since: Some(t("2025-01-01T00:00:00Z")),
+                until: Some(t("2025-02-01T00:00:00Z")),
+            };
+            assert!(partition_may_overlap(Path::new(p), window), "{p}");
+        }
     }
 
     #[test]

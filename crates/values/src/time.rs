@@ -40,12 +40,21 @@ pub fn format_day(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Microseconds of midnight UTC on a calendar date, `None` for an impossible date.
+/// Years a log time may carry: four digits. Far beyond them the microseconds would not fit
+/// in 64 bits; a year outside is a bad time, never a wrapped one.
+const YEARS: std::ops::RangeInclusive<i64> = 0..=9999;
+
+/// Microseconds of midnight UTC on a calendar date, `None` for an impossible date or a year
+/// outside 0–9999.
 pub fn date_micros(year: i64, month: u32, day: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !YEARS.contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+    {
         return None;
     }
-    Some(days_from_civil(year, month, day) * MICROS_PER_DAY)
+    days_from_civil(year, month, day).checked_mul(MICROS_PER_DAY)
 }
 
 /// `YYYY-MM-DD[T| ]HH:MM[:SS[.f+]][Z|±HH[:]MM]`, or a bare date.
@@ -210,6 +219,20 @@ mod tests {
     use super::*;
 
     const T: i64 = 1_762_164_902_000_000; // 2025-11-03T10:15:02Z
+
+    #[test]
+    fn a_year_beyond_four_digits_is_no_date_rather_than_a_wrapped_one() {
+        assert_eq!(date_micros(4_000_000_000, 1, 1), None);
+        assert_eq!(date_micros(i64::MAX, 12, 31), None);
+        assert_eq!(date_micros(-1, 1, 1), None);
+        assert!(date_micros(9999, 12, 31).is_some());
+        assert!(date_micros(0, 1, 1).is_some());
+        assert_eq!(parse_timestamp_micros("1/1/4000000000, 1:00:00 AM"), None);
+        assert_eq!(
+            parse_timestamp_micros("1/1/9223372036854775807, 1:00:00 AM"),
+            None
+        );
+    }
 
     #[test]
     fn a_day_number_is_spelled_as_its_utc_date() {

@@ -22,9 +22,10 @@ pub struct RulesArgs {
     /// Service tags, merged (`AzureContainerRegistry.EastUS`); names are matched without case.
     #[arg(required = true)]
     tags: Vec<String>,
-    /// At most this many rules (default: the limit, 200, less the registry's rules that stay).
-    #[arg(long)]
-    max: Option<usize>,
+    /// At most this many rules, at least 1 (default: the limit, 200, less the registry's rules
+    /// that stay).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max: Option<u32>,
     /// The registry (login server or name) whose current rules to change.
     #[arg(long)]
     registry: Option<String>,
@@ -118,7 +119,9 @@ fn plan(args: &RulesArgs, snapshots: &Snapshots) -> Result<RuleList> {
     let (ours, keep): (Vec<Ipv4Net>, Vec<Ipv4Net>) = current.iter().partition(|r| {
         address_count(&exact_cover(&[set.as_slice(), &[**r]].concat())) == tag_addresses
     });
-    let max = args.max.unwrap_or(RULE_LIMIT.saturating_sub(keep.len()));
+    let max = args
+        .max
+        .map_or(RULE_LIMIT.saturating_sub(keep.len()), |m| m as usize);
     let result = fit(&set, max);
     // Rules that already allow exactly these addresses need no change, however they are cut.
     let same = exact_cover(&ours) == exact_cover(&result.rules);
