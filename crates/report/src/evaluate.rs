@@ -18,8 +18,8 @@ use datafusion::prelude::SessionContext;
 use crate::model::{
     Caller, DayCount, Inputs, PathCount, Period, Report, SCHEMA, Sample, Violation,
 };
-use crate::policy::{Check, Policy, Rule, glob_to_like};
 use crate::render::paths_in_order;
+use acrlens_policy::{Check, Policy, Rule, glob_to_like};
 
 /// How many callers the caller tables show (the busiest).
 pub const TOP_CALLERS: usize = 50;

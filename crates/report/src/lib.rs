@@ -21,9 +21,8 @@
 
 mod evaluate;
 mod model;
-mod policy;
 pub mod render;
 
+pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
 pub use evaluate::{TOP_CALLERS, TOP_PER_PATH, Window, build_report};
 pub use model::*;
-pub use policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::policy::Severity;
+use acrlens_policy::Severity;
 
 /// The version of the JSON report's shape.
 pub const SCHEMA: &str = "acrlens.report/v1";
@@ -215,9 +215,3 @@ pub const BY_PATH_COLUMNS: [&str; 6] = [
 pub const PUBLIC_COLUMNS: [&str; 7] = [
     "registry", "caller", "country", "AS", "kind", "path", "requests",
 ];
-
-impl serde::Serialize for Severity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}

@@ -32,7 +32,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a policy could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +52,8 @@ pub enum PolicyError {
     },
 }
 
-/// How bad a violation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Default)]
+/// How bad a violation is; read and written by its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth a look.
