@@ -3,37 +3,18 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acrlens_events::parse_timestamp_micros;
+use acrlens_values::parse_time_or_ago;
 
 /// Parses a time argument into µs since the epoch.
 pub fn parse_time_arg(text: &str) -> Result<i64, String> {
-    if let Some(t) = parse_timestamp_micros(text) {
-        return Ok(t);
-    }
-    let (amount, unit) = match text.char_indices().last() {
-        Some((at, 'm')) => (&text[..at], 60),
-        Some((at, 'h')) => (&text[..at], 3_600),
-        Some((at, 'd')) => (&text[..at], 86_400),
-        Some((at, 'w')) => (&text[..at], 7 * 86_400),
-        _ => ("", 0),
-    };
-    // Checked: an amount too large to count back from now is an error, never a wrapped time.
-    let back = amount
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .and_then(|n| n.checked_mul(unit)?.checked_mul(1_000_000));
-    match back {
-        Some(back) if unit > 0 => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as i64);
-            Ok(now - back)
-        }
-        _ => Err(format!(
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    parse_time_or_ago(text, now).ok_or_else(|| {
+        format!(
             "{text:?} is neither a time (2025-11-03, 2025-11-03T10:00:00Z) nor a duration (90m, 36h, 7d, 2w)"
-        )),
-    }
+        )
+    })
 }
 
 #[cfg(test)]

@@ -17,5 +17,6 @@ mod time;
 
 pub use ip::parse_caller_ip;
 pub use time::{
-    MICROS_PER_DAY, date_micros, format_day, format_timestamp_micros, parse_timestamp_micros,
+    MICROS_PER_DAY, date_micros, format_day, format_timestamp_micros, parse_time_or_ago,
+    parse_timestamp_micros,
 };

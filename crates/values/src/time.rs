@@ -40,6 +40,29 @@ pub fn format_day(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A time argument: a time [`parse_timestamp_micros`] reads, or a duration back from `now`
+/// (µs since the epoch) in minutes, hours, days or weeks (`90m`, `36h`, `7d`, `2w`); `None` for
+/// anything else, a negative amount, or one too large to count back (never a wrapped time).
+pub fn parse_time_or_ago(text: &str, now: i64) -> Option<i64> {
+    if let Some(t) = parse_timestamp_micros(text) {
+        return Some(t);
+    }
+    let (amount, unit) = match text.char_indices().last()? {
+        (at, 'm') => (&text[..at], 60),
+        (at, 'h') => (&text[..at], 3_600),
+        (at, 'd') => (&text[..at], 86_400),
+        (at, 'w') => (&text[..at], 7 * 86_400),
+        _ => return None,
+    };
+    let back = amount
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)?
+        .checked_mul(unit)?
+        .checked_mul(1_000_000)?;
+    now.checked_sub(back)
+}
+
 /// Years a log time may carry: four digits. Far beyond them the microseconds would not fit
 /// in 64 bits; a year outside is a bad time, never a wrapped one.
 const YEARS: std::ops::RangeInclusive<i64> = 0..=9999;
@@ -219,6 +242,34 @@ mod tests {
     use super::*;
 
     const T: i64 = 1_762_164_902_000_000; // 2025-11-03T10:15:02Z
+
+    #[test]
+    fn time_arguments_are_times_or_durations_back_from_now() {
+        let now = T;
+        assert_eq!(
+            parse_time_or_ago("2025-11-03", now),
+            date_micros(2025, 11, 3)
+        );
+        assert_eq!(parse_time_or_ago("1d", now), Some(now - MICROS_PER_DAY));
+        assert_eq!(parse_time_or_ago("24h", now), Some(now - MICROS_PER_DAY));
+        assert_eq!(
+            parse_time_or_ago("2w", now),
+            Some(now - 14 * MICROS_PER_DAY)
+        );
+        for bad in [
+            "soon",
+            "-1d",
+            "1é",
+            "é",
+            "",
+            "d",
+            "200000000000d",
+            "9223372036854775807m",
+        ] {
+            assert_eq!(parse_time_or_ago(bad, now), None, "{bad}");
+        }
+        assert_eq!(parse_time_or_ago("106751991d", i64::MIN + 1), None);
+    }
 
     #[test]
     fn a_year_beyond_four_digits_is_no_date_rather_than_a_wrapped_one() {
