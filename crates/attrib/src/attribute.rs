@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder};
 use acrlens_netmap::{
-    ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at, in_force_index,
+    ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, Topology, config_at, config_in,
+    in_force_index,
 };
 use acrlens_values::format_timestamp_micros;
 use arrow_array::{
@@ -320,8 +321,8 @@ impl<'t> Attributor<'t> {
                     (memo.registry(name), self.topology.registry_timeline(name))
                 });
             let registry_id = *registry_id;
-            let config = config_at(timeline, time);
             let slot = in_force_index(timeline, time);
+            let config = config_in(timeline, slot);
             let (snapshot, later) = self.topology.snapshot_at(time);
             let ip_text = text_at(ips, row);
             let caller = ip_text.map(|ip| {

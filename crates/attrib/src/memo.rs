@@ -19,7 +19,7 @@ const CAPACITY: usize = 1 << 16;
 
 /// Registry spellings numbered before the memo starts afresh: a number must fit its 24 bits in
 /// a key.
-const REGISTRIES: usize = 1 << 24;
+const REGISTRIES: u64 = 1 << 24;
 
 /// What a verdict depends on besides the caller kind, packed into numbers: the caller's address
 /// (IPv4 mapped into IPv6); the service-tag snapshot, whether it took effect after the request,
@@ -44,14 +44,15 @@ pub(crate) struct Inputs {
 
 impl Inputs {
     /// The key, or `None` for inputs beyond what a key holds (65,536 service-tag snapshots,
-    /// 2 million configurations of one registry): such a request is decided without the memo.
+    /// 16 million registry spellings, 2 million configurations of one registry): such a request
+    /// is decided without the memo.
     pub(crate) fn key(&self) -> Option<MemoKey> {
         let snapshot = u64::try_from(self.snapshot).ok().filter(|s| *s < 1 << 16)?;
+        let registry = Some(u64::from(self.registry)).filter(|r| *r < REGISTRIES)?;
         let slot = match self.slot {
             None => 0,
             Some(i) => u64::try_from(i).ok().filter(|i| *i < (1 << 21) - 1)? + 1,
         };
-        let registry = u64::from(self.registry);
         let packed = snapshot
             | u64::from(self.later) << 16
             | registry << 17
@@ -77,7 +78,7 @@ pub(crate) struct Remembered {
 /// and one kind of reason (with or without the sentence): used with another, it starts afresh.
 #[derive(Default)]
 pub struct VerdictMemo {
-    owner: (usize, bool),
+    owner: Option<(u64, bool)>,
     registries: HashMap<Box<str>, u32>,
     keys: HashMap<MemoKey, u32>,
     verdicts: Vec<Remembered>,
@@ -91,10 +92,10 @@ impl VerdictMemo {
 
     /// Makes the memo one for `topology` and `explain`, forgetting what it knew of another.
     pub(crate) fn serve(&mut self, topology: &Topology, explain: bool) {
-        let owner = (topology as *const Topology as usize, explain);
+        let owner = Some((topology.id(), explain));
         if self.owner != owner
             || self.verdicts.len() >= CAPACITY
-            || self.registries.len() >= REGISTRIES
+            || self.registries.len() as u64 >= REGISTRIES
         {
             self.keys.clear();
             self.verdicts.clear();
@@ -218,6 +219,14 @@ mod tests {
         assert_eq!(
             Inputs {
                 snapshot: 1 << 16,
+                ..inputs()
+            }
+            .key(),
+            None
+        );
+        assert_eq!(
+            Inputs {
+                registry: 1 << 24,
                 ..inputs()
             }
             .key(),

@@ -142,3 +142,21 @@ fn a_memo_used_with_another_topology_starts_afresh() {
     let want = Attributor::new(&sample).attribute(&events).unwrap();
     assert_same_columns(&got, &want, &names, "after a memo without reasons");
 }
+
+#[test]
+fn a_memo_outliving_its_topology_serves_the_next_one_afresh() {
+    // A topology compiled after another is dropped may take its address; the memo must tell
+    // them apart all the same.
+    let events = sample_events();
+    let names = [col::ACCESS_PATH, col::ACCESS_REASON];
+    let mut memo = VerdictMemo::new();
+    {
+        let sample = sample_topology();
+        in_slices(&sample, &events, 100, &names, &mut memo);
+    }
+    let empty = Topology::compile(TopologyParts::default());
+    let got = in_slices(&empty, &events, 100, &names, &mut memo);
+    let want = Attributor::new(&empty).attribute(&events).unwrap();
+    assert_same_columns(&got, &want, &names, "after the sample topology was dropped");
+}
+

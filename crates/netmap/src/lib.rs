@@ -43,5 +43,7 @@ pub use ranges::NamedRange;
 pub use registry::{RegistryConfig, login_server};
 pub use scope::IpScope;
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
-pub use topology::{ConfigAt, IpFacts, Topology, TopologyParts, config_at, in_force_index};
+pub use topology::{
+    ConfigAt, IpFacts, Topology, TopologyParts, config_at, config_in, in_force_index,
+};
 pub use vnet::{PrivateEndpoint, Subnet, Vnet};

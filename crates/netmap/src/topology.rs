@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::ProjectFile;
 use crate::error::TopologyError;
@@ -37,6 +38,9 @@ pub struct TopologyParts {
     pub geo: GeoDb,
 }
 
+/// The next [`Topology::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
 /// A compiled topology.
 #[derive(Debug)]
 pub struct Topology {
@@ -50,6 +54,8 @@ pub struct Topology {
     endpoints: Vec<PrivateEndpoint>,
     ranges: Vec<NamedRange>,
     geo: GeoDb,
+    /// Unique among the topologies of a process: what caches of lookups against it are tied to.
+    id: u64,
 }
 
 /// Everything known about one address at one time.
@@ -107,8 +113,14 @@ pub enum ConfigAt<'t> {
 /// The configuration in force at a time in a timeline (oldest first): the latest snapshot at or
 /// before it, else the earliest, flagged as not yet in force.
 pub fn config_at<'t>(timeline: &[&'t RegistryConfig], at: i64) -> ConfigAt<'t> {
-    match (in_force_index(timeline, at), timeline.first()) {
-        (Some(i), _) => ConfigAt::InForce(timeline[i]),
+    config_in(timeline, in_force_index(timeline, at))
+}
+
+/// The configuration at a position [`in_force_index`] gave, for callers that keep the position
+/// too: the snapshot at it, else the earliest, flagged as not yet in force.
+pub fn config_in<'t>(timeline: &[&'t RegistryConfig], slot: Option<usize>) -> ConfigAt<'t> {
+    match (slot.and_then(|i| timeline.get(i)), timeline.first()) {
+        (Some(c), _) => ConfigAt::InForce(c),
         (None, Some(first)) => ConfigAt::NotYet(first),
         (None, None) => ConfigAt::Unknown,
     }
@@ -208,6 +220,7 @@ impl Topology {
             endpoints: parts.endpoints,
             ranges: parts.ranges,
             geo: parts.geo,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -229,6 +242,12 @@ impl Topology {
     /// The VNets.
     pub fn vnets(&self) -> &[Vnet] {
         &self.vnets
+    }
+
+    /// A number no other topology of this process has (not even one compiled later at the same
+    /// address): caches of lookups against a topology key on it.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The private endpoints.
