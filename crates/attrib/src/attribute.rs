@@ -110,10 +110,15 @@ pub struct Attribution<'t> {
 /// for one in force from the beginning.
 fn config_version(config: ConfigAt<'_>) -> Option<String> {
     match config {
-        ConfigAt::InForce(c) => Some(
-            c.effective_from
-                .map_or("initial".to_owned(), format_timestamp_micros),
-        ),
+        ConfigAt::InForce(c) => {
+            let from = c
+                .effective_from
+                .map_or("initial".to_owned(), format_timestamp_micros);
+            Some(match &c.origin {
+                Some(origin) => format!("{from} from {origin}"),
+                None => from,
+            })
+        }
         _ => None,
     }
 }
@@ -123,6 +128,7 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
     match config {
         ConfigAt::InForce(c) => (1, c as *const RegistryConfig as usize),
         ConfigAt::NotYet(c) => (2, c as *const RegistryConfig as usize),
+        ConfigAt::NotKnown(c) => (3, c as *const RegistryConfig as usize),
         ConfigAt::Unknown => (0, 0),
     }
 }
@@ -266,7 +272,7 @@ impl<'t> Attributor<'t> {
         config: ConfigAt<'t>,
     ) -> Option<&'t PrivateEndpoint> {
         match (facts.and_then(|f| f.subnet), config) {
-            (Some(subnet), ConfigAt::InForce(c) | ConfigAt::NotYet(c)) => {
+            (Some(subnet), ConfigAt::InForce(c) | ConfigAt::NotYet(c) | ConfigAt::NotKnown(c)) => {
                 self.topology.endpoint_for(subnet, c)
             }
             _ => None,

@@ -111,9 +111,7 @@ fn tag_phrase(tag: Option<&ServiceTag>, facts: &IpFacts<'_>) -> String {
 }
 
 fn config_phrase(config: &RegistryConfig) -> String {
-    let file = std::path::Path::new(&config.source)
-        .file_name()
-        .map_or(config.source.clone(), |f| f.to_string_lossy().into_owned());
+    let file = config.provenance();
     let from = config
         .effective_from
         .map_or("the beginning".to_owned(), format_timestamp_micros);
@@ -204,6 +202,20 @@ pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
                     "{}; no configuration of {} in force yet (the first is from {from})",
                     tag_phrase(facts.service_tag(), facts),
                     c.login_server
+                )
+            });
+        }
+        ConfigAt::NotKnown(c) => {
+            return verdict(azure(), &|| {
+                let from = c
+                    .effective_from
+                    .map_or("the beginning".to_owned(), format_timestamp_micros);
+                format!(
+                    "{}; configuration of {} not known from {from} ({}): {}",
+                    tag_phrase(facts.service_tag(), facts),
+                    c.login_server,
+                    c.provenance(),
+                    c.unknown.as_deref().unwrap_or_default()
                 )
             });
         }

@@ -159,4 +159,3 @@ fn a_memo_outliving_its_topology_serves_the_next_one_afresh() {
     let want = Attributor::new(&empty).attribute(&events).unwrap();
     assert_same_columns(&got, &want, &names, "after the sample topology was dropped");
 }
-

@@ -18,6 +18,15 @@ pub struct Entry {
     pub effective_from: Option<String>,
 }
 
+/// Registry configuration history: Activity Log exports, `az monitor activity-log list`,
+/// `AzureActivity` query results, Resource Graph `resourcechanges` (the shape is found per file).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    /// A file, folder or glob, relative to `acrlens.toml`.
+    pub path: PathBuf,
+}
+
 /// MaxMind databases.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +47,9 @@ pub struct ProjectFile {
     /// Registry configuration snapshots.
     #[serde(default)]
     pub registry: Vec<Entry>,
+    /// Registry configuration history.
+    #[serde(default)]
+    pub registry_history: Vec<HistoryEntry>,
     /// VNet files.
     #[serde(default)]
     pub vnets: Vec<Entry>,
@@ -88,6 +100,9 @@ impl ProjectFile {
                     format!("effective_from {t:?} is not an RFC 3339 time or date"),
                 ));
             }
+        }
+        for entry in &mut project.registry_history {
+            resolve(&mut entry.path);
         }
         if let Some(p) = project.geoip.city.as_mut() {
             resolve(p);

@@ -20,6 +20,7 @@ pub mod cidr;
 mod config;
 mod error;
 mod geo;
+mod history;
 mod index;
 mod json;
 mod lazy;
@@ -29,12 +30,14 @@ mod ranges;
 mod registry;
 mod scope;
 mod servicetags;
+mod settings;
 mod topology;
 mod vnet;
 
-pub use config::{Entry, GeoEntry, ProjectFile};
+pub use config::{Entry, GeoEntry, HistoryEntry, ProjectFile};
 pub use error::TopologyError;
 pub use geo::{GeoDb, GeoFacts};
+pub use history::{HistoryReport, Problem};
 pub use index::{CompiledIndex, FactId, FactSets, IndexBuilder, IntervalIndex, Key};
 pub use lazy::LazyTopology;
 pub use prefix::{IpKey, parse_prefix};
@@ -43,6 +46,7 @@ pub use ranges::NamedRange;
 pub use registry::{RegistryConfig, login_server};
 pub use scope::IpScope;
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
+pub use settings::{SETTING_NAMES, Settings};
 pub use topology::{
     ConfigAt, IpFacts, Topology, TopologyParts, config_at, config_in, in_force_index,
 };

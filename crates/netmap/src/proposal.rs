@@ -252,6 +252,8 @@ mod tests {
             private_endpoints: vec![],
             effective_from: Some(7),
             source: "contoso.json".into(),
+            origin: None,
+            unknown: None,
         }
     }
 

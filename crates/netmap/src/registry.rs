@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use crate::error::TopologyError;
 use crate::json::{Doc, Node};
-use crate::prefix::parse_prefix;
+use crate::settings::Settings;
 
 /// The login server a registry is named by on the command line: `contoso` is
 /// `contoso.azurecr.io`; a name with a dot is a login server already (any case).
@@ -45,6 +45,12 @@ pub struct RegistryConfig {
     pub effective_from: Option<i64>,
     /// The file it was read from.
     pub source: String,
+    /// The history record it was rebuilt from (file, place, correlation id), when it does not
+    /// come from a snapshot file.
+    pub origin: Option<String>,
+    /// Why the configuration is not known in its period, when it is not: the settings above
+    /// then mean nothing and no verdict may rely on them.
+    pub unknown: Option<String>,
 }
 
 impl RegistryConfig {
@@ -64,6 +70,42 @@ impl RegistryConfig {
             return Err(root.error("holds no registry"));
         }
         Ok(configs)
+    }
+
+    /// Its network settings, every one known.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            public_network_access: Some(self.public_network_access),
+            default_allow: Some(self.default_allow),
+            ip_rules: Some(self.ip_rules.clone()),
+            bypass_azure_services: Some(self.bypass_azure_services),
+            bypass_for_tasks: Some(self.bypass_for_tasks),
+        }
+    }
+
+    /// Sets the settings `settings` knows.
+    pub fn set(&mut self, settings: &Settings) {
+        let s = settings.clone();
+        self.public_network_access = s
+            .public_network_access
+            .unwrap_or(self.public_network_access);
+        self.default_allow = s.default_allow.unwrap_or(self.default_allow);
+        self.ip_rules = s.ip_rules.unwrap_or(std::mem::take(&mut self.ip_rules));
+        self.bypass_azure_services = s
+            .bypass_azure_services
+            .unwrap_or(self.bypass_azure_services);
+        self.bypass_for_tasks = s.bypass_for_tasks.unwrap_or(self.bypass_for_tasks);
+    }
+
+    /// Where it came from, for reasons and `config_version`: the snapshot file's name, or the
+    /// history record.
+    pub fn provenance(&self) -> String {
+        match &self.origin {
+            Some(origin) => origin.clone(),
+            None => std::path::Path::new(&self.source)
+                .file_name()
+                .map_or(self.source.clone(), |f| f.to_string_lossy().into_owned()),
+        }
     }
 
     /// Whether the registry's rules let a public address in (no bypass considered).
@@ -104,7 +146,8 @@ impl RegistryConfig {
     }
 }
 
-fn from_node(
+/// A registry from its JSON object (`az acr show`, or ARM with `properties`).
+pub(crate) fn from_node(
     node: &Node<'_>,
     effective_from: Option<i64>,
     source: &str,
@@ -115,23 +158,6 @@ fn from_node(
     let login_server = props
         .opt_str("loginServer")?
         .ok_or_else(|| props.error("missing loginServer: not a container registry"))?;
-    let public_network_access = switch(&props, "publicNetworkAccess", ("Enabled", "Disabled"))?;
-    let mut default_allow = true;
-    let mut ip_rules = Vec::new();
-    if let Some(rules) = props.get("networkRuleSet") {
-        default_allow = switch(&rules, "defaultAction", ("Allow", "Deny"))?;
-        for rule in rules.array("ipRules")? {
-            let value = rule
-                .get_any(&["ipAddressOrRange", "value"])
-                .ok_or_else(|| rule.error("an IP rule without ipAddressOrRange or value"))?;
-            ip_rules.push(parse_prefix(value.as_str()?).map_err(|e| value.error(e))?);
-        }
-    }
-    let bypass_azure_services = switch(
-        &props,
-        "networkRuleBypassOptions",
-        ("AzureServices", "None"),
-    )?;
     let mut private_endpoints = Vec::new();
     for connection in props.array("privateEndpointConnections")? {
         let inner = connection
@@ -141,28 +167,21 @@ fn from_node(
             private_endpoints.push(pe.req_str("id")?.to_ascii_lowercase());
         }
     }
-    Ok(RegistryConfig {
+    let mut config = RegistryConfig {
         name: name.to_owned(),
         login_server: login_server.to_ascii_lowercase(),
         resource_id: node.opt_str("id")?.unwrap_or_default().to_ascii_lowercase(),
-        public_network_access,
-        default_allow,
-        ip_rules,
-        bypass_azure_services,
-        bypass_for_tasks: props.opt_bool("networkRuleBypassAllowedForTasks")?,
+        public_network_access: true,
+        default_allow: true,
+        ip_rules: Vec::new(),
+        bypass_azure_services: true,
+        bypass_for_tasks: None,
         private_endpoints,
         effective_from,
         source: source.to_owned(),
-    })
-}
-
-/// A two-valued setting (any case): `true` for the first spelling or when absent (the ARM
-/// default of every setting read this way), `false` for the second.
-fn switch(node: &Node<'_>, key: &str, (on, off): (&str, &str)) -> Result<bool, TopologyError> {
-    match node.opt_str(key)? {
-        None => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case(on) => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case(off) => Ok(false),
-        Some(v) => Err(node.error(format!("{key} {v:?} is neither {on} nor {off}"))),
-    }
+        origin: None,
+        unknown: None,
+    };
+    config.set(&Settings::of_resource(&props)?);
+    Ok(config)
 }

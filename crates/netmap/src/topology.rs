@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::ProjectFile;
 use crate::error::TopologyError;
 use crate::geo::{GeoDb, GeoFacts};
+use crate::history::{self, HistoryReport};
 use crate::index::{CompiledIndex, FactId, IndexBuilder};
 use crate::prefix::IpKey;
 use crate::ranges::NamedRange;
@@ -36,6 +37,8 @@ pub struct TopologyParts {
     pub ranges: Vec<NamedRange>,
     /// MaxMind databases.
     pub geo: GeoDb,
+    /// What the registry history held and could not use.
+    pub history: HistoryReport,
 }
 
 /// The next [`Topology::id`].
@@ -54,6 +57,7 @@ pub struct Topology {
     endpoints: Vec<PrivateEndpoint>,
     ranges: Vec<NamedRange>,
     geo: GeoDb,
+    history: HistoryReport,
     /// Unique among the topologies of a process: what caches of lookups against it are tied to.
     id: u64,
 }
@@ -104,6 +108,9 @@ impl IpFacts<'_> {
 pub enum ConfigAt<'t> {
     /// The latest snapshot at or before the time.
     InForce(&'t RegistryConfig),
+    /// The history says a configuration took effect but not what it was
+    /// ([`RegistryConfig::unknown`] says why).
+    NotKnown(&'t RegistryConfig),
     /// The registry has snapshots, all later than the time.
     NotYet(&'t RegistryConfig),
     /// No snapshot of this registry was supplied.
@@ -120,6 +127,7 @@ pub fn config_at<'t>(timeline: &[&'t RegistryConfig], at: i64) -> ConfigAt<'t> {
 /// too: the snapshot at it, else the earliest, flagged as not yet in force.
 pub fn config_in<'t>(timeline: &[&'t RegistryConfig], slot: Option<usize>) -> ConfigAt<'t> {
     match (slot.and_then(|i| timeline.get(i)), timeline.first()) {
+        (Some(c), _) if c.unknown.is_some() => ConfigAt::NotKnown(c),
         (Some(c), _) => ConfigAt::InForce(c),
         (None, Some(first)) => ConfigAt::NotYet(first),
         (None, None) => ConfigAt::Unknown,
@@ -143,11 +151,18 @@ impl Topology {
                 .service_tags
                 .push(ServiceTagSnapshot::load(&e.path, e.effective_micros())?);
         }
+        let mut snapshots = Vec::new();
         for e in &project.registry {
-            parts
-                .registries
-                .extend(RegistryConfig::load(&e.path, e.effective_micros())?);
+            snapshots.extend(RegistryConfig::load(&e.path, e.effective_micros())?);
         }
+        let patterns: Vec<_> = project
+            .registry_history
+            .iter()
+            .map(|e| e.path.clone())
+            .collect();
+        let (changes, mut report) = history::load(&patterns)?;
+        parts.registries = history::rebuild(snapshots, changes, &mut report);
+        parts.history = report;
         for e in &project.vnets {
             parts.vnets.extend(Vnet::load(&e.path)?);
         }
@@ -220,6 +235,7 @@ impl Topology {
             endpoints: parts.endpoints,
             ranges: parts.ranges,
             geo: parts.geo,
+            history: parts.history,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -232,6 +248,11 @@ impl Topology {
     /// Registry configuration snapshots.
     pub fn registries(&self) -> &[RegistryConfig] {
         &self.registries
+    }
+
+    /// What the registry history held and could not use.
+    pub fn history(&self) -> &HistoryReport {
+        &self.history
     }
 
     /// Subnets of every VNet.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use acrlens_attrib::{AccessPath, Request, decide_with, replay};
-use acrlens_netmap::{ConfigAt, IpFacts, Proposal, RegistryConfig, Topology, in_force_index};
+use acrlens_netmap::{IpFacts, Proposal, RegistryConfig, Topology, config_in, in_force_index};
 use acrlens_values::format_timestamp_micros;
 
 use crate::WhatIfError;
@@ -172,8 +172,13 @@ impl<'t> Replayer<'t> {
             self.not_judged += 1;
             return;
         };
+        if self.proposed[at].unknown.is_some() {
+            // The history does not say what the configuration was: nothing to compare with.
+            self.not_judged += 1;
+            return;
+        }
         let met = self.timeline[at];
-        let config = ConfigAt::InForce(met);
+        let config = config_in(&self.timeline, Some(at));
         self.per_config[at] += 1;
         let topology = self.topology;
         let facts = row
