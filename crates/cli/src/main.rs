@@ -15,6 +15,7 @@ mod sourceargs;
 mod summary;
 mod tags;
 mod timearg;
+mod timeline;
 mod topology;
 mod whatif;
 
@@ -25,7 +26,7 @@ use clap::{Parser, Subcommand};
 /// The exit status, the same for every verb.
 const EXIT_STATUS: &str = "Exit status: 0 done, nothing to report; 1 done, with findings \
 (report: violations; whatif: someone would be cut off; ingest: an input stopped early or \
-changed in place); 2 nothing done: bad arguments, unreadable input or topology, or a failure \
+changed in place; topology: warnings); 2 nothing done: bad arguments, unreadable input or topology, or a failure \
 (one line on stderr says why).";
 
 #[derive(Parser)]
@@ -59,6 +60,11 @@ enum Command {
     /// minimal IPv4 `rules` for tags within the rule limit.
     #[command(after_help = EXIT_STATUS)]
     Tags(tags::TagsArgs),
+    /// What the topology holds: each registry's configurations over time and where each came
+    /// from (snapshots, Activity Log, Resource Graph), service tags, VNets, private endpoints;
+    /// exit 1 on warnings (unreadable history, sources that disagree, periods not known).
+    #[command(after_help = EXIT_STATUS)]
+    Topology(timeline::TimelineArgs),
     /// Replay a registry's requests against a proposed firewall configuration: who would be
     /// cut off (exit 1), who newly let in.
     #[command(after_help = EXIT_STATUS)]
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query::run(&args, cli.quiet),
         Command::Report(args) => report::run(&args),
         Command::Tags(args) => tags::run(&args),
+        Command::Topology(args) => timeline::run(&args),
         Command::Whatif(args) => whatif::run(&args),
     };
     match result {

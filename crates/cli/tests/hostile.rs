@@ -27,8 +27,30 @@ fn cases() -> Vec<(Vec<&'static str>, Option<i32>)> {
         ]
         .concat()
     };
+    let topology = |extra: &[&'static str]| [&["topology"][..], extra].concat();
     let bad = Some(2);
     vec![
+        (topology(&["--config", "/nonexistent/acrlens.toml"]), bad),
+        (topology(&["--config", "sample-logs"]), bad),
+        (topology(&["--config", TOPOLOGY, "--since", "1é"]), bad),
+        (
+            topology(&[
+                "--config",
+                TOPOLOGY,
+                "--since",
+                "2025-11-05",
+                "--until",
+                "2025-11-03",
+            ]),
+            bad,
+        ),
+        (topology(&["--config", TOPOLOGY, "--registry", "é"]), bad),
+        (topology(&["--config", TOPOLOGY, "--registry", ""]), bad),
+        (topology(&["--config", TOPOLOGY, "--format", "é"]), bad),
+        (
+            topology(&["--config", TOPOLOGY, "--since", "200000000000d"]),
+            bad,
+        ),
         (ingest(&["--since", "1é"]), bad),
         (ingest(&["--until", "é"]), bad),
         (
@@ -207,6 +229,7 @@ fn every_verb_lists_the_exit_status_in_its_help() {
         &["explain", "--help"],
         &["tags", "--help"],
         &["whatif", "--help"],
+        &["topology", "--help"],
     ] {
         let out = acrlens(verb);
         let help = String::from_utf8_lossy(&out.stdout);

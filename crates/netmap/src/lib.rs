@@ -31,6 +31,7 @@ mod registry;
 mod scope;
 mod servicetags;
 mod settings;
+mod timeline;
 mod topology;
 mod vnet;
 
@@ -47,6 +48,7 @@ pub use registry::{RegistryConfig, login_server};
 pub use scope::IpScope;
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
 pub use settings::{SETTING_NAMES, Settings};
+pub use timeline::{Period, RegistryTimeline, timelines};
 pub use topology::{
     ConfigAt, IpFacts, Topology, TopologyParts, config_at, config_in, in_force_index,
 };

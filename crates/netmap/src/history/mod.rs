@@ -260,9 +260,13 @@ fn changes(records: Vec<Record>, report: &mut HistoryReport) -> Vec<Change> {
 }
 
 fn origin(kind: &str, file: &str, at: &str, correlation: Option<&str>) -> String {
-    let name = Path::new(file)
-        .file_name()
-        .map_or(file.to_owned(), |n| n.to_string_lossy().into_owned());
+    // Every hour of a storage export is a `PT1H.json`: its folders say which.
+    let name = match file.find("/y=") {
+        Some(i) => file[i + 1..].to_owned(),
+        None => Path::new(file)
+            .file_name()
+            .map_or(file.to_owned(), |n| n.to_string_lossy().into_owned()),
+    };
     match correlation {
         Some(c) => format!("{kind} {name} {at}, correlation {c}"),
         None => format!("{kind} {name} {at}"),
@@ -312,9 +316,10 @@ fn from_writes(group: Vec<Write>, report: &mut HistoryReport) -> Change {
                     .join(", ")
             ),
         };
+        let place = failed.unwrap_or(first);
         report.notes.push(Problem {
-            file: first.file.clone(),
-            at: first.at.clone(),
+            file: place.file.clone(),
+            at: place.at.clone(),
             message: why.clone(),
         });
         change.ignored = Some(why);

@@ -41,10 +41,12 @@ pub(crate) fn read(path: &Path) -> Result<FileRecords, TopologyError> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut out = FileRecords::default();
     if let Ok(root) = sonic_rs::from_slice::<Value>(text) {
+        // One record alone is the first line of a JSON-lines file (an hour with one write).
+        let lone = elements_of(&root).is_none();
         let node = Node {
             value: &root,
             file: &file,
-            path: "$".to_owned(),
+            path: if lone { "line 1" } else { "$" }.to_owned(),
         };
         for record in elements(&node) {
             take(&record, &mut out);
@@ -92,12 +94,23 @@ fn elements<'v>(node: &Node<'v>) -> Vec<Node<'v>> {
     if node.value.is_array() {
         return node.items().unwrap_or_default();
     }
-    for key in ["records", "data", "value"] {
-        if let Some(inner) = node.get(key).filter(|n| n.value.is_array()) {
-            return inner.items().unwrap_or_default();
-        }
+    match elements_of(node.value) {
+        Some(key) => node
+            .get(key)
+            .and_then(|n| n.items().ok())
+            .unwrap_or_default(),
+        None => vec![node.clone()],
     }
-    vec![node.clone()]
+}
+
+/// The member holding an object's records (`records`, `data`, `value`), if it is an envelope.
+fn elements_of(value: &Value) -> Option<&'static str> {
+    if value.is_array() {
+        return Some("");
+    }
+    ["records", "data", "value"]
+        .into_iter()
+        .find(|key| value.get(key).is_some_and(JsonValueTrait::is_array))
 }
 
 /// Reads one record into `out`.

@@ -119,7 +119,12 @@ fn timeline(
             }
             None => {
                 config.source = changes[0].file.clone();
-                config.origin = Some(format!("the previous values of {}", label(&changes[0])));
+                let before = if forward[0].merge(&backward[0]).0.is_complete() {
+                    "the previous values of"
+                } else {
+                    "nothing before"
+                };
+                config.origin = Some(format!("{before} {}", label(&changes[0])));
             }
         }
         config.set(&settings);
