@@ -113,3 +113,58 @@ fn html_and_markdown_keep_hostile_log_text_inert() {
         "no table break, no image: {md}"
     );
 }
+
+#[test]
+fn periods_judged_without_a_known_configuration_are_listed() {
+    // contoso's history holds only the write that disabled public access: before it, nothing
+    // says what the configuration was.
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs");
+    let last_write = root.join(
+        "history/activity-log/insights-activity-logs/resourceId=/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/y=2025/m=11/d=05/h=12/m=00/PT1H.json",
+    );
+    let text = std::fs::read_to_string(root.join("history/acrlens.toml"))
+        .unwrap()
+        .replace("\"../topology/", &format!("\"{}/topology/", root.display()))
+        .replace(
+            "path = \"activity-log\"",
+            &format!("path = {:?}", last_write.display().to_string()),
+        );
+    let config = dir.path().join("acrlens.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = acrlens(&[
+        "report",
+        "--logs",
+        "sample-logs/exports",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_exit(&out, 1);
+    let report: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
+    use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+    let periods = report["inputs"]["unconfigured_periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 1, "{periods:?}");
+    let p = &periods[0];
+    assert_eq!(p["registry"].as_str(), Some("contoso.azurecr.io"));
+    assert!(p["to"].as_str().unwrap() < "2025-11-05T12:00:00Z", "{p:?}");
+    assert_eq!(
+        p["events"].as_u64(),
+        report["inputs"]["events_without_configuration"].as_u64()
+    );
+    assert!(p["events"].as_u64().unwrap() > 0);
+    let md = acrlens(&[
+        "report",
+        "--logs",
+        "sample-logs/exports",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&md)
+            .contains("Judged without a known configuration: contoso.azurecr.io from 2025-11-0"),
+        "{}",
+        stdout(&md)
+    );
+}

@@ -124,7 +124,8 @@ fn the_schema_check_catches_an_undocumented_field_and_a_wrong_type() {
     let bad: Value = sonic_rs::from_str(
         r#"{"schema":"acrlens.report/v1","period":{"from":null,"to":null,"extra":1},
             "inputs":{"events":"many","quarantined":0,"events_without_configuration":0,
-            "events_without_caller":0,"service_tag_versions":[],"configurations":[]},
+            "events_without_caller":0,"service_tag_versions":[],"configurations":[],
+            "unconfigured_periods":[]},
             "paths_by_registry":[{"registry":"r","access_path":"sideways","requests":1}],
             "paths_by_day":[],"callers_by_path":[],"trusted_callers":[],"public_callers":[]}"#,
     )

@@ -107,7 +107,8 @@ fn subnets(topology: &Topology) -> Result<MemTable> {
     )
 }
 
-/// One row per registry configuration snapshot.
+/// One row per registry configuration (a snapshot file, or a period rebuilt from the history;
+/// a period whose configuration is not known has its settings NULL and says why in `unknown`).
 fn registries(topology: &Topology) -> Result<MemTable> {
     let mut login = StringBuilder::new();
     let mut id = StringBuilder::new();
@@ -118,31 +119,40 @@ fn registries(topology: &Topology) -> Result<MemTable> {
     let mut bypass = BooleanBuilder::new();
     let mut tasks = BooleanBuilder::new();
     let mut source = StringBuilder::new();
+    let mut origin = StringBuilder::new();
+    let mut unknown = StringBuilder::new();
     for r in topology.registries() {
+        let known = r.unknown.is_none();
         login.append_value(&r.login_server);
         id.append_value(&r.resource_id);
         from.append_option(r.effective_from);
-        public.append_value(r.public_network_access);
-        allow.append_value(r.default_allow);
-        for rule in &r.ip_rules {
-            rules.values().append_value(rule.to_string());
+        public.append_option(known.then_some(r.public_network_access));
+        allow.append_option(known.then_some(r.default_allow));
+        if known {
+            for rule in &r.ip_rules {
+                rules.values().append_value(rule.to_string());
+            }
         }
-        rules.append(true);
-        bypass.append_value(r.bypass_azure_services);
-        tasks.append_option(r.bypass_for_tasks);
+        rules.append(known);
+        bypass.append_option(known.then_some(r.bypass_azure_services));
+        tasks.append_option(r.bypass_for_tasks.filter(|_| known));
         source.append_value(&r.source);
+        origin.append_option(r.origin.as_deref());
+        unknown.append_option(r.unknown.as_deref());
     }
     table(
         vec![
             Field::new("login_server", DataType::Utf8, false),
             Field::new("resource_id", DataType::Utf8, false),
             Field::new("effective_from", time_utc(), true),
-            Field::new("public_network_access", DataType::Boolean, false),
-            Field::new("default_allow", DataType::Boolean, false),
-            Field::new("ip_rules", list_of_text(), false),
-            Field::new("bypass_azure_services", DataType::Boolean, false),
+            Field::new("public_network_access", DataType::Boolean, true),
+            Field::new("default_allow", DataType::Boolean, true),
+            Field::new("ip_rules", list_of_text(), true),
+            Field::new("bypass_azure_services", DataType::Boolean, true),
             Field::new("bypass_for_tasks", DataType::Boolean, true),
             Field::new("source", DataType::Utf8, false),
+            Field::new("origin", DataType::Utf8, true),
+            Field::new("unknown", DataType::Utf8, true),
         ],
         vec![
             Arc::new(login.finish()),
@@ -154,6 +164,8 @@ fn registries(topology: &Topology) -> Result<MemTable> {
             Arc::new(bypass.finish()),
             Arc::new(tasks.finish()),
             Arc::new(source.finish()),
+            Arc::new(origin.finish()),
+            Arc::new(unknown.finish()),
         ],
     )
 }

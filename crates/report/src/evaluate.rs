@@ -19,6 +19,7 @@ use crate::model::{
     Caller, DayCount, Inputs, PathCount, Period, Report, SCHEMA, Sample, Violation,
 };
 use crate::render::paths_in_order;
+use crate::unconfigured::Unconfigured;
 use acrlens_policy::{Check, Policy, Rule, glob_to_like};
 
 /// How many callers the caller tables show (the busiest).
@@ -244,6 +245,7 @@ async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
     let mut by_day: BTreeMap<(i64, String), u64> = BTreeMap::new();
     let mut versions = BTreeSet::new();
     let mut configs = BTreeSet::new();
+    let mut unconfigured = Unconfigured::default();
     let mut o = Overview {
         inputs: Inputs::default(),
         first: None,
@@ -261,8 +263,18 @@ async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
         o.first = o.first.into_iter().chain(r.int("first", i)).min();
         o.last = o.last.into_iter().chain(r.int("last", i)).max();
         versions.extend(r.int("tags_version", i));
-        if let Some(config) = r.text("config_version", i) {
-            configs.insert((key(registry.clone()), config));
+        match r.text("config_version", i) {
+            Some(config) => {
+                configs.insert((key(registry.clone()), config));
+            }
+            None => {
+                // Grouped by config_version: this row's events are all without one.
+                if let (Some(day), Some(first), Some(last)) =
+                    (r.int("day", i), r.int("first", i), r.int("last", i))
+                {
+                    unconfigured.add(registry.clone(), day, n, (first, last));
+                }
+            }
         }
         *by_registry
             .entry((key(registry), path.clone()))
@@ -272,6 +284,7 @@ async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
         }
     });
     o.inputs.service_tag_versions = versions.into_iter().collect();
+    o.inputs.unconfigured_periods = unconfigured.periods();
     o.inputs.configurations = configs
         .into_iter()
         .map(|((_, registry), config)| format!("{registry} @ {config}"))

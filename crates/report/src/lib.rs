@@ -22,6 +22,7 @@
 mod evaluate;
 mod model;
 pub mod render;
+mod unconfigured;
 
 pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
 pub use evaluate::{TOP_CALLERS, TOP_PER_PATH, Window, build_report};

@@ -55,6 +55,22 @@ pub struct Inputs {
     pub service_tag_versions: Vec<i64>,
     /// Registry configuration snapshots used: `registry @ effective time`.
     pub configurations: Vec<String>,
+    /// The periods judged without a known configuration, per registry (runs of days with such
+    /// events): their verdicts could not weigh the firewall.
+    pub unconfigured_periods: Vec<UnconfiguredPeriod>,
+}
+
+/// Events of one registry judged without a known configuration, over consecutive days.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnconfiguredPeriod {
+    /// Registry login server (none when the events name no registry).
+    pub registry: Option<String>,
+    /// The first such event's time (RFC 3339).
+    pub from: String,
+    /// The last such event's time (RFC 3339).
+    pub to: String,
+    /// How many events.
+    pub events: u64,
 }
 
 /// A count per registry and access path.

@@ -54,10 +54,11 @@ pub(crate) fn overview(report: &Report) -> [String; 3] {
     ]
 }
 
-/// The data-quality facts, one plain-text line each.
-pub(crate) fn data_quality(report: &Report) -> [String; 3] {
+/// The data-quality facts, one plain-text line each: the counts, then each period judged
+/// without a known configuration.
+pub(crate) fn data_quality(report: &Report) -> Vec<String> {
     let i = &report.inputs;
-    [
+    let mut lines = vec![
         format!("Records quarantined while reading: {}", i.quarantined),
         format!(
             "Events whose registry had no configuration in force: {}",
@@ -67,7 +68,17 @@ pub(crate) fn data_quality(report: &Report) -> [String; 3] {
             "Events without a usable caller IP: {}",
             i.events_without_caller
         ),
-    ]
+    ];
+    lines.extend(i.unconfigured_periods.iter().map(|p| {
+        format!(
+            "Judged without a known configuration: {} from {} to {} ({} events; `acrlens topology` says why)",
+            p.registry.as_deref().unwrap_or("(no registry)"),
+            p.from,
+            p.to,
+            p.events
+        )
+    }));
+    lines
 }
 
 /// The JSON report (schema `acrlens.report/v1`).
