@@ -12,6 +12,7 @@
 pub mod callers;
 pub mod event;
 pub mod generate;
+pub mod history;
 pub mod render;
 pub mod samples;
 pub mod topology;

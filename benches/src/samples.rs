@@ -318,7 +318,8 @@ fn storage_path(root: &Path, e: &LogEvent) -> std::path::PathBuf {
 }
 
 /// Writes `sample-logs/` under `root`: `exports/` (Storage layout, with the bad records a real
-/// export has), `shapes/` (the same events in every other shape) and `topology/`.
+/// export has), `shapes/` (the same events in every other shape), `topology/` and `history/`
+/// (contoso's changes as the Activity Log and Resource Graph record them).
 pub fn write_samples(root: &Path) -> io::Result<()> {
     let exports = root.join("exports");
     if exports.exists() {
@@ -375,5 +376,6 @@ pub fn write_samples(root: &Path) -> io::Result<()> {
         shapes.join("portal-export.csv"),
         render::portal_csv(&events),
     )?;
-    crate::topology::write_topology(&root.join("topology"))
+    crate::topology::write_topology(&root.join("topology"))?;
+    crate::history::write_history(&root.join("history"))
 }

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use sonic_rs::{JsonContainerTrait, Value, json};
 
-const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000000";
+pub(crate) const SUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000000";
 
-fn registry_id(name: &str) -> String {
+pub(crate) fn registry_id(name: &str) -> String {
     format!(
         "{SUB}/resourceGroups/rg-synthetic/providers/Microsoft.ContainerRegistry/registries/{name}"
     )
@@ -23,7 +23,7 @@ fn vnet_id() -> String {
     )
 }
 
-fn pe_id() -> String {
+pub(crate) fn pe_id() -> String {
     format!(
         "{SUB}/resourceGroups/rg-synthetic/providers/Microsoft.Network/privateEndpoints/pe-contoso-acr"
     )
@@ -220,47 +220,58 @@ path = "ranges.csv"
 
 const RANGES_CSV: &str = "cidr,name\n203.0.113.0/24,developer laptops (synthetic)\n198.51.100.0/24,ci runners (synthetic)\n";
 
-/// Pretty JSON with keys in alphabetical order, as the Azure CLI prints it (and deterministic).
-fn pretty_sorted(value: &Value, indent: usize, out: &mut String) {
-    let pad = |n: usize| "  ".repeat(n);
-    if let Some(object) = value.as_object() {
+/// JSON with keys in alphabetical order (deterministic), pretty as the Azure CLI prints it at
+/// `Some(indent)`, on one line at `None`.
+fn sorted(value: &Value, indent: Option<usize>, out: &mut String) {
+    let inner = indent.map(|n| n + 1);
+    // Before an element, and before the closing bracket.
+    let lead = |n: Option<usize>| n.map_or(String::new(), |n| format!("\n{}", "  ".repeat(n)));
+    let items: Vec<(Option<String>, &Value)> = if let Some(object) = value.as_object() {
         let mut entries: Vec<(&str, &Value)> = object.iter().collect();
         entries.sort_by_key(|(k, _)| *k);
-        if entries.is_empty() {
-            out.push_str("{}");
-            return;
-        }
-        out.push_str("{\n");
-        for (i, (key, v)) in entries.iter().enumerate() {
-            out.push_str(&format!(
-                "{}{}: ",
-                pad(indent + 1),
-                sonic_rs::to_string(key).unwrap_or_default()
-            ));
-            pretty_sorted(v, indent + 1, out);
-            out.push_str(if i + 1 < entries.len() { ",\n" } else { "\n" });
-        }
-        out.push_str(&format!("{}}}", pad(indent)));
+        entries
+            .into_iter()
+            .map(|(k, v)| (Some(sonic_rs::to_string(k).unwrap_or_default()), v))
+            .collect()
     } else if let Some(array) = value.as_array() {
-        if array.is_empty() {
-            out.push_str("[]");
-            return;
-        }
-        out.push_str("[\n");
-        for (i, v) in array.iter().enumerate() {
-            out.push_str(&pad(indent + 1));
-            pretty_sorted(v, indent + 1, out);
-            out.push_str(if i + 1 < array.len() { ",\n" } else { "\n" });
-        }
-        out.push_str(&format!("{}]", pad(indent)));
+        array.iter().map(|v| (None, v)).collect()
     } else {
         out.push_str(&sonic_rs::to_string(value).unwrap_or_default());
+        return;
+    };
+    let (open, close) = if value.as_object().is_some() {
+        ('{', '}')
+    } else {
+        ('[', ']')
+    };
+    out.push(open);
+    for (i, (key, v)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&lead(inner));
+        if let Some(key) = key {
+            out.push_str(key);
+            out.push_str(if indent.is_some() { ": " } else { ":" });
+        }
+        sorted(v, inner, out);
     }
+    if !items.is_empty() {
+        out.push_str(&lead(indent));
+    }
+    out.push(close);
 }
 
-fn write_json(path: &Path, value: &Value) -> io::Result<()> {
+/// One line of JSON, keys sorted.
+pub(crate) fn compact(value: &Value) -> String {
     let mut text = String::new();
-    pretty_sorted(value, 0, &mut text);
+    sorted(value, None, &mut text);
+    text
+}
+
+pub(crate) fn write_json(path: &Path, value: &Value) -> io::Result<()> {
+    let mut text = String::new();
+    sorted(value, Some(0), &mut text);
     text.push('\n');
     fs::write(path, text)
 }

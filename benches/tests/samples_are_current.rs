@@ -31,7 +31,7 @@ fn committed_samples_match_the_generator() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-logs");
     let fresh = tempfile::tempdir().unwrap();
     acrlens_bench::samples::write_samples(fresh.path()).unwrap();
-    for part in ["exports", "shapes", "topology"] {
+    for part in ["exports", "shapes", "topology", "history"] {
         let want = files_under(&fresh.path().join(part));
         let have = files_under(&committed.join(part));
         assert_eq!(
