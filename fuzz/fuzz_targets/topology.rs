@@ -1,6 +1,7 @@
 //! Any bytes as each topology file: service tags, registry snapshots (`az acr show` and ARM),
-//! VNets, private endpoints, named ranges and `acrlens.toml`. A loader gives a value or an error
-//! that names the file; it never panics.
+//! VNets, private endpoints, named ranges, `acrlens.toml`, and registry history (every Activity
+//! Log shape and Resource Graph changes, rebuilt against the sample's snapshot of today). A loader
+//! gives a value or an error that names the file; it never panics.
 #![no_main]
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::sync::OnceLock;
 
 use acrlens_netmap::{
     NamedRange, PrivateEndpoint, ProjectFile, RegistryConfig, ServiceTagSnapshot, TopologyError,
-    Vnet,
+    Vnet, registry_history,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -26,6 +27,18 @@ fn path() -> &'static PathBuf {
     })
 }
 
+/// contoso's configuration today, from the samples: what a history is rebuilt back from.
+fn today() -> &'static Vec<RegistryConfig> {
+    static TODAY: OnceLock<Vec<RegistryConfig>> = OnceLock::new();
+    TODAY.get_or_init(|| {
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../sample-logs/topology/registries/contoso-2025-11-05T12.json"
+        );
+        RegistryConfig::load(std::path::Path::new(file), None).unwrap_or_default()
+    })
+}
+
 fn names_the_file<T>(loaded: Result<T, TopologyError>) {
     if let Err(e) = loaded {
         assert!(e.to_string().contains("fuzz-topology"), "{e}");
@@ -40,12 +53,13 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(path, bytes).is_err() {
         return;
     }
-    match pick % 6 {
+    match pick % 7 {
         0 => names_the_file(ServiceTagSnapshot::load(path, None)),
         1 => names_the_file(RegistryConfig::load(path, None)),
         2 => names_the_file(Vnet::load(path)),
         3 => names_the_file(PrivateEndpoint::load(path)),
         4 => names_the_file(NamedRange::load(path)),
+        5 => names_the_file(registry_history(today().clone(), std::slice::from_ref(path))),
         _ => names_the_file(ProjectFile::load(path)),
     }
 });

@@ -38,7 +38,7 @@ mod vnet;
 pub use config::{Entry, GeoEntry, HistoryEntry, ProjectFile};
 pub use error::TopologyError;
 pub use geo::{GeoDb, GeoFacts};
-pub use history::{HistoryReport, Problem};
+pub use history::{HistoryReport, Problem, registry_history};
 pub use index::{CompiledIndex, FactId, FactSets, IndexBuilder, IntervalIndex, Key};
 pub use lazy::LazyTopology;
 pub use prefix::{IpKey, parse_prefix};

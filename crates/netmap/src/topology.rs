@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::ProjectFile;
 use crate::error::TopologyError;
 use crate::geo::{GeoDb, GeoFacts};
-use crate::history::{self, HistoryReport};
+use crate::history::{HistoryReport, registry_history};
 use crate::index::{CompiledIndex, FactId, IndexBuilder};
 use crate::prefix::IpKey;
 use crate::ranges::NamedRange;
@@ -160,9 +160,7 @@ impl Topology {
             .iter()
             .map(|e| e.path.clone())
             .collect();
-        let (changes, mut report) = history::load(&patterns)?;
-        parts.registries = history::rebuild(snapshots, changes, &mut report);
-        parts.history = report;
+        (parts.registries, parts.history) = registry_history(snapshots, &patterns)?;
         for e in &project.vnets {
             parts.vnets.extend(Vnet::load(&e.path)?);
         }

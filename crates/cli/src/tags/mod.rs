@@ -107,7 +107,12 @@ impl Snapshots {
     /// The latest configuration of a registry, by login server or name.
     fn registry(&self, name: &str) -> Result<RegistryConfig> {
         match self.topology.registry_timeline(&login_server(name)).last() {
-            Some(config) => Ok((*config).clone()),
+            Some(config) => match &config.unknown {
+                Some(why) => {
+                    bail!("the latest configuration of registry {name} is not known: {why}")
+                }
+                None => Ok((*config).clone()),
+            },
             None => bail!("the topology holds no configuration of registry {name}"),
         }
     }

@@ -56,88 +56,27 @@ fn timeline(
     snapshots: Vec<RegistryConfig>,
     report: &mut HistoryReport,
 ) -> Vec<RegistryConfig> {
-    let mut latest: Option<RegistryConfig> = None;
-    for snapshot in snapshots {
-        match snapshot.effective_from {
-            Some(time) => changes.push(snapshot_change(snapshot, time)),
-            None => {
-                if let Some(other) = &latest
-                    && other.settings() != snapshot.settings()
-                {
-                    report.warnings.push(Problem {
-                        file: snapshot.source.clone(),
-                        at: "$".into(),
-                        message: format!(
-                            "an undated snapshot of {registry} that differs from {}: the last listed is taken as today's",
-                            other.source
-                        ),
-                    });
-                }
-                latest = Some(snapshot);
-            }
-        }
-    }
+    let latest = undated(registry, snapshots, &mut changes, report);
     changes.sort_by_key(|c| c.time);
     let template = template(registry, latest.as_ref(), &changes);
-    let n = changes.len();
-    // forward[k], backward[k]: the settings in period k (before changes[k], after changes[k-1]).
-    let mut forward = vec![Settings::default(); n + 1];
-    let mut clashes: Vec<Vec<&'static str>> = vec![Vec::new(); n + 1];
-    for (k, change) in changes.iter().enumerate() {
-        let (after, clash) = apply_forward(&forward[k], change);
-        forward[k + 1] = after;
-        clashes[k].extend(clash);
-    }
-    let mut backward = vec![Settings::default(); n + 1];
-    backward[n] = latest
-        .as_ref()
-        .map(RegistryConfig::settings)
-        .unwrap_or_default();
-    for k in (0..n).rev() {
-        backward[k] = apply_backward(&backward[k + 1], &changes[k]);
-    }
+    let passes = Passes::run(&changes, latest.as_ref());
     let mut out: Vec<RegistryConfig> = Vec::new();
     // The last change that could not be applied, while no whole configuration followed it.
     let mut unusable_since: Option<&Change> = None;
-    for k in 0..=n {
-        let (settings, mut clash) = forward[k].merge(&backward[k]);
-        clash.extend(clashes[k].iter().copied());
-        clash.sort_unstable();
-        clash.dedup();
+    for k in 0..=changes.len() {
+        let (settings, clash) = passes.period(k);
         let started_by = k.checked_sub(1).map(|i| &changes[i]);
         let mut config = template.clone();
-        config.effective_from = started_by.map(|c| c.time);
-        match started_by {
-            Some(change) => {
-                config.source = change.file.clone();
-                config.origin = (!change.origin.is_empty()).then(|| change.origin.clone());
-                if let Some(resource) = &change.resource {
-                    config.private_endpoints = resource.private_endpoints.clone();
-                } else if let Some(previous) = out.last() {
-                    config.private_endpoints = previous.private_endpoints.clone();
-                }
-            }
-            None => {
-                config.source = changes[0].file.clone();
-                let before = if forward[0].merge(&backward[0]).0.is_complete() {
-                    "the previous values of"
-                } else {
-                    "nothing before"
-                };
-                config.origin = Some(format!("{before} {}", label(&changes[0])));
-            }
-        }
+        provenance(&mut config, &changes, k, settings.is_complete(), out.last());
         config.set(&settings);
         config.unknown = unknown_reason(&settings, &clash, started_by, changes.get(k)).map(|why| {
             match unusable_since {
-                Some(c) if started_by.is_some_and(|s| !std::ptr::eq(s, c)) => {
-                    format!(
-                        "{why}, since {} ({})",
-                        c.unusable.as_deref().unwrap_or_default(),
-                        label(c)
-                    )
-                }
-                _ => why,
+                Some(c) => format!(
+                    "{why}, since {} ({})",
+                    c.unusable.as_deref().unwrap_or_default(),
+                    label(c)
+                ),
+                None => why,
             }
         });
         if let Some(change) = started_by {
@@ -147,22 +86,125 @@ fn timeline(
                 unusable_since = None;
             }
         }
-        let until = changes.get(k).map(|c| c.time);
-        if config.unknown.is_some() && !out.is_empty() {
+        if let (Some(why), false) = (&config.unknown, out.is_empty()) {
+            let until = changes.get(k).map(|c| c.time);
             report.warnings.push(Problem {
                 file: config.source.clone(),
                 at: config.origin.clone().unwrap_or_default(),
                 message: format!(
-                    "configuration of {} not known {}: {}",
+                    "configuration of {} not known {}: {why}",
                     config.login_server,
-                    period(config.effective_from, until),
-                    config.unknown.as_deref().unwrap_or_default()
+                    period(config.effective_from, until)
                 ),
             });
         }
         push(&mut out, config);
     }
     out
+}
+
+/// Takes the dated snapshots among `snapshots` as changes at their time, and returns the
+/// undated one: the configuration after the last change (the last listed, with a warning when
+/// several differ).
+fn undated(
+    registry: &str,
+    snapshots: Vec<RegistryConfig>,
+    changes: &mut Vec<Change>,
+    report: &mut HistoryReport,
+) -> Option<RegistryConfig> {
+    let mut latest: Option<RegistryConfig> = None;
+    for snapshot in snapshots {
+        let Some(time) = snapshot.effective_from else {
+            if let Some(other) = &latest
+                && other.settings() != snapshot.settings()
+            {
+                report.warnings.push(Problem {
+                    file: snapshot.source.clone(),
+                    at: "$".into(),
+                    message: format!(
+                        "an undated snapshot of {registry} that differs from {}: the last listed is taken as today's",
+                        other.source
+                    ),
+                });
+            }
+            latest = Some(snapshot);
+            continue;
+        };
+        changes.push(snapshot_change(snapshot, time));
+    }
+    latest
+}
+
+/// The settings of every period worked out both ways: period k is before `changes[k]` and
+/// after `changes[k - 1]`.
+struct Passes {
+    forward: Vec<Settings>,
+    backward: Vec<Settings>,
+    /// Per period, the settings a change's record of what they were contradicts.
+    clashes: Vec<Vec<&'static str>>,
+}
+
+impl Passes {
+    fn run(changes: &[Change], latest: Option<&RegistryConfig>) -> Passes {
+        let n = changes.len();
+        let mut forward = vec![Settings::default(); n + 1];
+        let mut clashes: Vec<Vec<&'static str>> = vec![Vec::new(); n + 1];
+        for (k, change) in changes.iter().enumerate() {
+            let (after, clash) = apply_forward(&forward[k], change);
+            forward[k + 1] = after;
+            clashes[k] = clash;
+        }
+        let mut backward = vec![Settings::default(); n + 1];
+        backward[n] = latest.map(RegistryConfig::settings).unwrap_or_default();
+        for k in (0..n).rev() {
+            backward[k] = apply_backward(&backward[k + 1], &changes[k]);
+        }
+        Passes {
+            forward,
+            backward,
+            clashes,
+        }
+    }
+
+    /// Period k's settings (what either pass knows) and the settings the sources disagree on.
+    fn period(&self, k: usize) -> (Settings, Vec<&'static str>) {
+        let (settings, mut clash) = self.forward[k].merge(&self.backward[k]);
+        clash.extend(self.clashes[k].iter().copied());
+        clash.sort_unstable();
+        clash.dedup();
+        (settings, clash)
+    }
+}
+
+/// Where period k's configuration came from: the change that began it (its file, record and,
+/// when it carried the whole resource, private endpoints), or for the first period the previous
+/// values of the first change.
+fn provenance(
+    config: &mut RegistryConfig,
+    changes: &[Change],
+    k: usize,
+    known: bool,
+    previous: Option<&RegistryConfig>,
+) {
+    let Some(change) = k.checked_sub(1).map(|i| &changes[i]) else {
+        config.effective_from = None;
+        config.source = changes[0].file.clone();
+        let before = if known {
+            "the previous values of"
+        } else {
+            "nothing before"
+        };
+        config.origin = Some(format!("{before} {}", label(&changes[0])));
+        return;
+    };
+    config.effective_from = Some(change.time);
+    config.source = change.file.clone();
+    config.origin = (!change.origin.is_empty()).then(|| change.origin.clone());
+    if let Some(resource) = &change.resource {
+        config.private_endpoints = resource.private_endpoints.clone();
+    } else if let Some(previous) = previous {
+        config.private_endpoints = previous.private_endpoints.clone();
+    }
 }
 
 /// Adds a period's configuration unless it only continues the previous one.
@@ -204,8 +246,13 @@ fn unknown_reason(
         return Some(why.clone());
     }
     let missing = settings.missing();
-    let verb = if missing.len() == 1 { "was" } else { "were" };
-    let mut why = format!("no record says what {} {verb}", missing.join(", "));
+    let mut why = match missing.len() {
+        n if n == crate::settings::SETTING_NAMES.len() => {
+            "no record says what the configuration was".to_owned()
+        }
+        1 => format!("no record says what {} was", missing[0]),
+        _ => format!("no record says what {} were", missing.join(", ")),
+    };
     match (started_by, ended_by) {
         (None, Some(first)) => why.push_str(&format!(
             " before {} (the history begins there)",
