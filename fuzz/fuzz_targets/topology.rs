@@ -59,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
         2 => names_the_file(Vnet::load(path)),
         3 => names_the_file(PrivateEndpoint::load(path)),
         4 => names_the_file(NamedRange::load(path)),
-        5 => names_the_file(registry_history(today().clone(), std::slice::from_ref(path))),
+        5 => names_the_file(registry_history(
+            today().clone(),
+            std::slice::from_ref(path),
+        )),
         _ => names_the_file(ProjectFile::load(path)),
     }
 });

@@ -191,22 +191,33 @@ fn restricted() -> (PathBuf, Option<&'static str>) {
     )
 }
 
-/// The configuration in force at a time: `Ok` when known, else the entry that says why not.
-fn at(topology: &Topology, time: &str) -> Result<RegistryConfig, Option<RegistryConfig>> {
+/// What is in force at a time.
+#[derive(Debug)]
+enum At {
+    Known(Box<RegistryConfig>),
+    /// The configuration is not known, and why.
+    NotKnown(String),
+    Nothing,
+}
+
+fn at(topology: &Topology, time: &str) -> At {
     match topology.registry_at(CONTOSO, t(time)) {
-        ConfigAt::InForce(c) => Ok(c.clone()),
-        ConfigAt::NotKnown(c) => Err(Some(c.clone())),
-        _ => Err(None),
+        ConfigAt::InForce(c) => At::Known(Box::new(c.clone())),
+        ConfigAt::NotKnown(c) => At::NotKnown(c.unknown.clone().unwrap()),
+        _ => At::Nothing,
     }
 }
 
-fn in_force(config: Result<RegistryConfig, Option<RegistryConfig>>) -> RegistryConfig {
-    config.unwrap_or_else(|other| panic!("expected a known configuration, got {other:?}"))
+fn in_force(config: At) -> RegistryConfig {
+    match config {
+        At::Known(c) => *c,
+        other => panic!("expected a known configuration, got {other:?}"),
+    }
 }
 
-fn not_known(config: Result<RegistryConfig, Option<RegistryConfig>>) -> String {
+fn not_known(config: At) -> String {
     match config {
-        Err(Some(c)) => c.unknown.unwrap(),
+        At::NotKnown(why) => why,
         other => panic!("expected a configuration not known, got {other:?}"),
     }
 }

@@ -8,10 +8,13 @@ use acrlens_values::format_timestamp_micros;
 
 use crate::model::UnconfiguredPeriod;
 
-/// Per registry (NULL last) and day (days since 1970): events, first and last time (µs).
+/// One day's events: how many, first and last time (µs).
+type Day = (u64, i64, i64);
+
+/// Per registry (NULL last) and day (days since 1970).
 #[derive(Default)]
 pub(crate) struct Unconfigured {
-    days: BTreeMap<(bool, String), BTreeMap<i64, (u64, i64, i64)>>,
+    days: BTreeMap<(bool, String), BTreeMap<i64, Day>>,
 }
 
 impl Unconfigured {

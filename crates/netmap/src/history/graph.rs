@@ -128,7 +128,7 @@ fn apply_side(setting: &str, value: Option<&Node<'_>>, step: &mut Step) -> Resul
         }
         "networkRuleSet" => {
             if let Some(v) = value {
-                let named = within(v, |n| Settings::named_in(n))?;
+                let named = within(v, Settings::named_in)?;
                 step.set.default_allow = named.default_allow.or(Some(true));
                 step.set.ip_rules = named.ip_rules.or(Some(Vec::new()));
             } else {
