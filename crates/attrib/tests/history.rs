@@ -5,35 +5,17 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use acrlens_attrib::{Attributor, col};
-use acrlens_events::{DecodeOptions, Decoder, TimeWindow, discover};
 use acrlens_netmap::Topology;
-use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
-use arrow_select::concat::concat_batches;
+use arrow_array::{Array, RecordBatch, StringArray};
+use common::{root, sample_events};
 
 fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs")
-}
-
-/// The sample exports, then again with every status 200 (where the bypass must explain).
-fn sample_events() -> RecordBatch {
-    let inputs = discover(
-        &[samples().join("exports").display().to_string()],
-        TimeWindow::default(),
-    )
-    .unwrap();
-    let batches = Decoder::new(inputs, DecodeOptions::default())
-        .collect_all()
-        .batches;
-    let logged = concat_batches(&batches[0].schema(), &batches).unwrap();
-    let status = logged.schema().index_of("status").unwrap();
-    let mut answered = logged.columns().to_vec();
-    answered[status] = Arc::new(Int32Array::from(vec![200; logged.num_rows()]));
-    let answered = RecordBatch::try_new(logged.schema(), answered).unwrap();
-    concat_batches(&logged.schema(), &[logged, answered]).unwrap()
+    root().join("sample-logs")
 }
 
 /// The history sample's project file with its history entries replaced by `shapes`.

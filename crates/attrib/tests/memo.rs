@@ -4,41 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
 use acrlens_attrib::{Attributor, VerdictMemo, attributed_schema, col};
-use acrlens_events::{ColumnSet, DecodeOptions, Decoder, TimeWindow, discover};
+use acrlens_events::ColumnSet;
 use acrlens_netmap::{Topology, TopologyParts};
-use arrow_array::{Array, Int32Array, RecordBatch, StringArray};
+use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_select::concat::concat_batches;
-
-fn root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{root, sample_events};
 
 fn sample_topology() -> Topology {
     Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap()
-}
-
-/// The sample exports decoded, as one batch, then once more with every status 200: the
-/// firewall's denials turned into answers the bypass must explain, where ACR Tasks and other
-/// Azure callers part ways.
-fn sample_events() -> RecordBatch {
-    let inputs = discover(
-        &[root().join("sample-logs/exports").display().to_string()],
-        TimeWindow::default(),
-    )
-    .unwrap();
-    let batches = Decoder::new(inputs, DecodeOptions::default())
-        .collect_all()
-        .batches;
-    let logged = concat_batches(&batches[0].schema(), &batches).unwrap();
-    let status = logged.schema().index_of("status").unwrap();
-    let mut answered = logged.columns().to_vec();
-    answered[status] = Arc::new(Int32Array::from(vec![200; logged.num_rows()]));
-    let answered = RecordBatch::try_new(logged.schema(), answered).unwrap();
-    concat_batches(&logged.schema(), &[logged, answered]).unwrap()
 }
 
 fn columns(names: &[&str]) -> ColumnSet {

@@ -268,49 +268,49 @@ fn text(view: &View) -> String {
             }
         }
     }
-    let _ = writeln!(out, "\nService tags");
-    if view.service_tags.is_empty() {
-        let _ = writeln!(out, "  none supplied");
-    }
-    for s in &view.service_tags {
-        let _ = writeln!(
-            out,
-            "  change {} ({}), from {}: {} tags, {}",
-            s.change_number,
-            s.cloud,
-            s.effective_from.as_deref().unwrap_or("the beginning"),
-            s.tags,
-            s.source
-        );
-    }
-    let _ = writeln!(out, "\nVNets");
-    if view.vnets.is_empty() {
-        let _ = writeln!(out, "  none supplied");
-    }
-    for v in &view.vnets {
-        let _ = writeln!(
-            out,
-            "  {} ({}): subnets {}; {} peerings",
-            v.name,
-            v.address_space.join(", "),
-            v.subnets.join(", "),
-            v.peerings
-        );
-    }
-    let _ = writeln!(out, "\nPrivate endpoints");
-    if view.private_endpoints.is_empty() {
-        let _ = writeln!(out, "  none supplied");
-    }
-    for pe in &view.private_endpoints {
-        let _ = writeln!(
-            out,
-            "  {} ({}) in subnet {}, to {}",
-            pe.name,
-            pe.addresses.join(", "),
-            pe.subnet,
-            pe.registries.join(", ")
-        );
-    }
+    let tags: Vec<String> = view
+        .service_tags
+        .iter()
+        .map(|s| {
+            format!(
+                "change {} ({}), from {}: {} tags, {}",
+                s.change_number,
+                s.cloud,
+                s.effective_from.as_deref().unwrap_or("the beginning"),
+                s.tags,
+                s.source
+            )
+        })
+        .collect();
+    section(&mut out, "Service tags", &tags);
+    let vnets: Vec<String> = view
+        .vnets
+        .iter()
+        .map(|v| {
+            format!(
+                "{} ({}): subnets {}; {} peerings",
+                v.name,
+                v.address_space.join(", "),
+                v.subnets.join(", "),
+                v.peerings
+            )
+        })
+        .collect();
+    section(&mut out, "VNets", &vnets);
+    let endpoints: Vec<String> = view
+        .private_endpoints
+        .iter()
+        .map(|pe| {
+            format!(
+                "{} ({}) in subnet {}, to {}",
+                pe.name,
+                pe.addresses.join(", "),
+                pe.subnet,
+                pe.registries.join(", ")
+            )
+        })
+        .collect();
+    section(&mut out, "Private endpoints", &endpoints);
     let h = &view.history;
     let _ = writeln!(
         out,
@@ -319,11 +319,19 @@ fn text(view: &View) -> String {
     );
     for (title, lines) in [("Notes", &view.notes), ("Warnings", &view.warnings)] {
         if !lines.is_empty() {
-            let _ = writeln!(out, "\n{title}");
-            for line in lines {
-                let _ = writeln!(out, "  {line}");
-            }
+            section(&mut out, title, lines);
         }
     }
     out
+}
+
+/// A titled list, one indented line each (`none supplied` when empty).
+fn section(out: &mut String, title: &str, lines: &[String]) {
+    let _ = writeln!(out, "\n{title}");
+    if lines.is_empty() {
+        let _ = writeln!(out, "  none supplied");
+    }
+    for line in lines {
+        let _ = writeln!(out, "  {line}");
+    }
 }

@@ -458,3 +458,37 @@ fn a_file_that_is_not_history_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_records_envelope_reads_like_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = Vec::new();
+    let mut folders = vec![samples().join("history/activity-log")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let text = std::fs::read_to_string(path).unwrap();
+                records.extend(text.lines().map(str::to_owned));
+            }
+        }
+    }
+    let envelope = dir.path().join("PT1H.json");
+    std::fs::write(
+        &envelope,
+        format!("{{\"records\": [{}]}}", records.join(",\n")),
+    )
+    .unwrap();
+    let today = samples().join(TODAY);
+    let from_envelope = load(dir.path(), &[(&today, None)], &[&envelope]);
+    let from_lines = load(
+        dir.path(),
+        &[(&today, None)],
+        &[&samples().join("history/activity-log")],
+    );
+    assert_eq!(timeline(&from_envelope), timeline(&from_lines));
+    assert_eq!(known(&timeline(&from_envelope)).len(), 4);
+    assert_eq!(from_envelope.history().notes.len(), 2);
+}
