@@ -168,3 +168,42 @@ fn periods_judged_without_a_known_configuration_are_listed() {
         stdout(&md)
     );
 }
+
+#[test]
+fn a_rebuilt_history_finds_the_violations_of_a_snapshot_per_change() {
+    let violations = |config: &str| {
+        let out = acrlens(&[
+            "report",
+            "--logs",
+            "sample-logs/exports",
+            "--config",
+            config,
+            "--policy",
+            "sample-logs/policy.toml",
+            "--format",
+            "json",
+        ]);
+        assert_exit(&out, 1);
+        let report: sonic_rs::Value = sonic_rs::from_str(&stdout(&out)).unwrap();
+        use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+        report["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["rule"].as_str().unwrap().to_owned(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let snapshots = violations("sample-logs/topology/acrlens.toml");
+    assert!(
+        snapshots
+            .iter()
+            .any(|(rule, _)| rule == "no public access while public network access is disabled"),
+        "{snapshots:?}"
+    );
+    assert_eq!(violations("sample-logs/history/acrlens.toml"), snapshots);
+}

@@ -589,8 +589,8 @@ async fn evaluate(ctx: &SessionContext, rule: &Rule, window: Window) -> Result<O
             f.push(
                 "access_path IN ('public_internet', 'public_azure', 'unexplained') AND EXISTS (\
                  SELECT 1 FROM registries r WHERE r.login_server = events.registry AND NOT r.public_network_access \
-                 AND ((events.config_version = 'initial' AND r.effective_from IS NULL) \
-                 OR r.effective_from = TRY_CAST(events.config_version AS TIMESTAMP)))",
+                 AND ((split_part(events.config_version, ' ', 1) = 'initial' AND r.effective_from IS NULL) \
+                 OR r.effective_from = TRY_CAST(split_part(events.config_version, ' ', 1) AS TIMESTAMP)))",
             );
             event_violation(
                 ctx,
