@@ -56,6 +56,44 @@ impl AccessPath {
             AccessPath::Unexplained => "unexplained",
         }
     }
+
+    /// The path an `access_path` value names.
+    pub fn from_name(name: &str) -> Option<AccessPath> {
+        AccessPath::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Its colour in every chart and legend: greens for the VNet, blues for the firewall's
+    /// exceptions, ambers for the open internet, red for what nothing explains.
+    pub fn colour(self) -> &'static str {
+        match self {
+            AccessPath::PrivateEndpoint => "#2e7d32",
+            AccessPath::PrivateUnmapped => "#81c784",
+            AccessPath::TrustedService => "#1565c0",
+            AccessPath::IpRule => "#64b5f6",
+            AccessPath::PublicAzure => "#f9a825",
+            AccessPath::PublicInternet => "#ef6c00",
+            AccessPath::Denied => "#9e9e9e",
+            AccessPath::Unexplained => "#c62828",
+            AccessPath::Unknown => "#bdbdbd",
+        }
+    }
+
+    /// An `access_path` value's place in decision order (a name that is no path comes last):
+    /// tables and charts list paths in this order.
+    pub fn order_of(name: &str) -> usize {
+        AccessPath::ALL
+            .iter()
+            .position(|p| p.name() == name)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The distinct values among `names`, in decision order.
+    pub fn in_order<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+        let mut names: Vec<&str> = names.into_iter().collect();
+        names.sort_by_key(|n| AccessPath::order_of(n));
+        names.dedup();
+        names
+    }
 }
 
 /// A verdict and why.

@@ -19,11 +19,16 @@
 //! assert_eq!(Policy::default_policy().rules.len(), 2);
 //! ```
 
-mod evaluate;
+mod build;
+mod callers;
 mod model;
+mod overview;
 pub mod render;
+mod rules;
+mod sql;
 mod unconfigured;
 
 pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
-pub use evaluate::{TOP_CALLERS, TOP_PER_PATH, Window, build_report};
+pub use build::build_report;
 pub use model::*;
+pub use sql::Window;

@@ -8,6 +8,12 @@ use acrlens_policy::Severity;
 /// The version of the JSON report's shape.
 pub const SCHEMA: &str = "acrlens.report/v1";
 
+/// How many callers the caller tables show (the busiest).
+pub const TOP_CALLERS: usize = 50;
+
+/// How many callers per access path the callers-by-path table shows.
+pub const TOP_PER_PATH: usize = 10;
+
 /// A compliance report.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {

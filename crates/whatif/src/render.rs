@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use acrlens_report::render::{htmlkit, mdkit, path_order};
+use acrlens_attrib::AccessPath;
+use acrlens_report::render::{htmlkit, mdkit};
 
 use crate::model::{CallerChange, TOP_CALLERS, WhatIf};
 
@@ -211,9 +212,11 @@ fn bars(w: &WhatIf) -> String {
     let mut today: BTreeMap<(usize, &str), u64> = BTreeMap::new();
     let mut proposed: BTreeMap<(usize, &str), u64> = BTreeMap::new();
     for p in &w.paths {
-        *today.entry((path_order(&p.today), &p.today)).or_default() += p.requests;
+        *today
+            .entry((AccessPath::order_of(&p.today), &p.today))
+            .or_default() += p.requests;
         *proposed
-            .entry((path_order(&p.proposed), &p.proposed))
+            .entry((AccessPath::order_of(&p.proposed), &p.proposed))
             .or_default() += p.requests;
     }
     let total = today.values().sum::<u64>().max(1) as f64;

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::htmlkit::{STYLE, colour, esc, num, opt, table, text};
-use super::{data_quality, headline, overview, path_order, paths_in_order};
-use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
+use super::{data_quality, headline, overview};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
 };
+use crate::model::{TOP_CALLERS, TOP_PER_PATH};
+use acrlens_attrib::AccessPath;
 
 /// A stacked bar per day, one colour per access path.
 fn chart(report: &Report) -> String {
@@ -44,7 +45,7 @@ fn chart(report: &Report) -> String {
         "<line x1=\"{left}\" y1=\"{height}\" x2=\"{width}\" y2=\"{height}\" stroke=\"#999\"/>"
     );
     for (i, (day, paths)) in days.iter_mut().enumerate() {
-        paths.sort_by_key(|(p, _)| path_order(p));
+        paths.sort_by_key(|(p, _)| AccessPath::order_of(p));
         let x = left + gap + i as f64 * (bar + gap);
         let mut y = height;
         for (path, n) in paths.iter() {
@@ -67,7 +68,7 @@ fn chart(report: &Report) -> String {
         );
     }
     svg.push_str("</svg>");
-    let paths = paths_in_order(report.paths_by_day.iter().map(|d| d.access_path.as_str()));
+    let paths = AccessPath::in_order(report.paths_by_day.iter().map(|d| d.access_path.as_str()));
     let legend: String = paths
         .iter()
         .map(|p| {

@@ -24,19 +24,11 @@ pub fn opt(text: &Option<String>) -> String {
     text.as_deref().map_or("–".to_owned(), esc)
 }
 
-/// The colour of an access path in every chart and legend.
+/// The colour of an `access_path` value in every chart and legend (grey for a value that is
+/// no path).
 pub fn colour(path: &str) -> &'static str {
-    match path {
-        "private_endpoint" => "#2e7d32",
-        "private_unmapped" => "#81c784",
-        "trusted_service" => "#1565c0",
-        "ip_rule" => "#64b5f6",
-        "public_azure" => "#f9a825",
-        "public_internet" => "#ef6c00",
-        "denied" => "#9e9e9e",
-        "unexplained" => "#c62828",
-        _ => "#bdbdbd",
-    }
+    acrlens_attrib::AccessPath::from_name(path)
+        .map_or("#bdbdbd", acrlens_attrib::AccessPath::colour)
 }
 
 /// The stylesheet of every acrlens page: readable on a phone (tables scroll), printable.

@@ -4,10 +4,10 @@ use std::fmt::Write;
 
 use super::mdkit::{cell, opt, table};
 use super::{data_quality, headline, overview};
-use crate::evaluate::{TOP_CALLERS, TOP_PER_PATH};
 use crate::model::{
     BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
 };
+use crate::model::{TOP_CALLERS, TOP_PER_PATH};
 
 fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
     if callers.is_empty() {

@@ -88,19 +88,3 @@ pub fn json(report: &Report) -> String {
     text.push('\n');
     text
 }
-
-/// The distinct access paths among `paths`, in decision-table order.
-pub fn paths_in_order<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut paths: Vec<&str> = paths.into_iter().collect();
-    paths.sort_by_key(|p| path_order(p));
-    paths.dedup();
-    paths
-}
-
-/// An access path's place in the decision table, for stable ordering and colours.
-pub fn path_order(path: &str) -> usize {
-    acrlens_attrib::AccessPath::ALL
-        .iter()
-        .position(|p| p.name() == path)
-        .unwrap_or(usize::MAX)
-}

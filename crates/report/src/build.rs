@@ -1,0 +1,55 @@
+//! Making the report: the overview, the caller tables and every rule of the policy, over a
+//! session's attributed `events` (and `registries`, `service_tags` for the rules that read
+//! the topology).
+
+use acrlens_attrib::AccessPath;
+use acrlens_policy::Policy;
+use acrlens_values::format_timestamp_micros;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use crate::callers::{CALLERS, busiest_callers, count_callers, trusted_callers};
+use crate::model::{Inputs, Period, Report, SCHEMA};
+use crate::overview::overview;
+use crate::rules::evaluate;
+use crate::sql::Window;
+
+/// Makes the report.
+pub async fn build_report(
+    ctx: &SessionContext,
+    policy: &Policy,
+    window: Window,
+    quarantined: u64,
+) -> Result<Report> {
+    let all = window.filter();
+    let o = overview(ctx, &all).await?;
+    count_callers(ctx, &all).await?;
+    let paths = AccessPath::in_order(o.by_registry.iter().map(|p| p.access_path.as_str()));
+    let (callers_by_path, public_callers) = busiest_callers(ctx, &all, &paths).await?;
+    let trusted_callers = trusted_callers(ctx, &all).await?;
+    let mut violations = Vec::new();
+    for rule in &policy.rules {
+        if let Some(v) = evaluate(ctx, rule, window).await? {
+            violations.push(v);
+        }
+    }
+    ctx.deregister_table(CALLERS)?;
+    violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
+    Ok(Report {
+        schema: SCHEMA,
+        period: Period {
+            from: window.since.or(o.first).map(format_timestamp_micros),
+            to: window.until.or(o.last).map(format_timestamp_micros),
+        },
+        inputs: Inputs {
+            quarantined,
+            ..o.inputs
+        },
+        paths_by_registry: o.by_registry,
+        paths_by_day: o.by_day,
+        callers_by_path,
+        trusted_callers,
+        public_callers,
+        violations,
+    })
+}

@@ -1,0 +1,108 @@
+//! The report's overview: one scan of the events, grouped by registry, access path, day and
+//! versions, gives the inputs, the table per registry and the chart per day.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use acrlens_values::{MICROS_PER_DAY, format_day};
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use crate::model::{DayCount, Inputs, PathCount};
+use crate::sql::{Filter, each, query};
+use crate::unconfigured::Unconfigured;
+
+/// Per (registry, access path, day, versions): counts, times and data-quality sums — one scan
+/// for the inputs, the per-registry table and the per-day chart. The day is grouped as a number
+/// (days since 1970, UTC) and spelled once per group: formatting it per event cost five times
+/// the rest of the scan.
+pub(crate) struct Overview {
+    pub inputs: Inputs,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    pub by_registry: Vec<PathCount>,
+    pub by_day: Vec<DayCount>,
+}
+
+pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
+    let rows = query(
+        ctx,
+        &format!(
+            "SELECT registry, access_path, arrow_cast(time, 'Int64') / {MICROS_PER_DAY} AS day, \
+             tags_version, config_version, count(*) AS events, min(time) AS first, max(time) AS last, \
+             sum(CASE WHEN config_version IS NULL THEN 1 ELSE 0 END) AS unconfigured, \
+             sum(CASE WHEN caller_ip IS NULL THEN 1 ELSE 0 END) AS no_caller \
+             FROM events WHERE {} GROUP BY 1, 2, 3, 4, 5",
+            all.sql()
+        ),
+        &all.params,
+    )
+    .await?;
+    // Keys sort as SQL's ORDER BY would: NULLs last.
+    let key = |v: Option<String>| (v.is_none(), v.unwrap_or_default());
+    let mut by_registry: BTreeMap<((bool, String), String), u64> = BTreeMap::new();
+    let mut by_day: BTreeMap<(i64, String), u64> = BTreeMap::new();
+    let mut versions = BTreeSet::new();
+    let mut configs = BTreeSet::new();
+    let mut unconfigured = Unconfigured::default();
+    let mut o = Overview {
+        inputs: Inputs::default(),
+        first: None,
+        last: None,
+        by_registry: Vec::new(),
+        by_day: Vec::new(),
+    };
+    each(&rows, |r, i| {
+        let n = r.int("events", i)?.unwrap_or(0) as u64;
+        let registry = r.text("registry", i)?;
+        let path = r.text("access_path", i)?.unwrap_or_default();
+        o.inputs.events += n;
+        o.inputs.events_without_configuration += r.int("unconfigured", i)?.unwrap_or(0) as u64;
+        o.inputs.events_without_caller += r.int("no_caller", i)?.unwrap_or(0) as u64;
+        o.first = o.first.into_iter().chain(r.int("first", i)?).min();
+        o.last = o.last.into_iter().chain(r.int("last", i)?).max();
+        versions.extend(r.int("tags_version", i)?);
+        match r.text("config_version", i)? {
+            Some(config) => {
+                configs.insert((key(registry.clone()), config));
+            }
+            None => {
+                // Grouped by config_version: this row's events are all without one.
+                if let (Some(day), Some(first), Some(last)) =
+                    (r.int("day", i)?, r.int("first", i)?, r.int("last", i)?)
+                {
+                    unconfigured.add(registry.clone(), day, n, (first, last));
+                }
+            }
+        }
+        *by_registry
+            .entry((key(registry), path.clone()))
+            .or_default() += n;
+        if let Some(day) = r.int("day", i)? {
+            *by_day.entry((day, path)).or_default() += n;
+        }
+        Ok(())
+    })?;
+    o.inputs.service_tag_versions = versions.into_iter().collect();
+    o.inputs.unconfigured_periods = unconfigured.periods();
+    o.inputs.configurations = configs
+        .into_iter()
+        .map(|((_, registry), config)| format!("{registry} @ {config}"))
+        .collect();
+    o.by_registry = by_registry
+        .into_iter()
+        .map(|(((_, registry), access_path), requests)| PathCount {
+            registry,
+            access_path,
+            requests,
+        })
+        .collect();
+    o.by_day = by_day
+        .into_iter()
+        .map(|((day, access_path), requests)| DayCount {
+            day: format_day(day),
+            access_path,
+            requests,
+        })
+        .collect();
+    Ok(o)
+}

@@ -1,0 +1,36 @@
+//! `allowed_paths`: requests in scope reached the registry only by the paths listed (a denied
+//! request reached nothing, so it is no violation).
+
+use acrlens_policy::Rule;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use super::{RuleKind, event_violation};
+use crate::model::Violation;
+use crate::sql::Filter;
+
+pub(crate) struct AllowedPaths<'r> {
+    pub paths: &'r [String],
+}
+
+impl RuleKind for AllowedPaths<'_> {
+    async fn judge(
+        &self,
+        ctx: &SessionContext,
+        rule: &Rule,
+        mut scope: Filter,
+    ) -> Result<Option<Violation>> {
+        let allowed: Vec<String> = self
+            .paths
+            .iter()
+            .map(|p| format!("access_path <> {}", scope.text(p)))
+            .collect();
+        scope.push("access_path <> 'denied'");
+        scope.parts.extend(allowed);
+        let finding = format!(
+            "requests reached the registry by a path other than {}",
+            self.paths.join(", ")
+        );
+        event_violation(ctx, rule, &scope, finding).await
+    }
+}

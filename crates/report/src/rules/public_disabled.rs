@@ -1,0 +1,31 @@
+//! `no_public_when_disabled`: no public request reached a registry whose configuration in force
+//! (the one its verdict names in `config_version`, whose first word is its effective time or
+//! `initial`) had public network access disabled.
+
+use acrlens_policy::Rule;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use super::{RuleKind, event_violation};
+use crate::model::Violation;
+use crate::sql::Filter;
+
+pub(crate) struct NoPublicWhenDisabled;
+
+impl RuleKind for NoPublicWhenDisabled {
+    async fn judge(
+        &self,
+        ctx: &SessionContext,
+        rule: &Rule,
+        mut scope: Filter,
+    ) -> Result<Option<Violation>> {
+        scope.push(
+            "access_path IN ('public_internet', 'public_azure', 'unexplained') AND EXISTS (\
+             SELECT 1 FROM registries r WHERE r.login_server = events.registry AND NOT r.public_network_access \
+             AND ((split_part(events.config_version, ' ', 1) = 'initial' AND r.effective_from IS NULL) \
+             OR r.effective_from = TRY_CAST(split_part(events.config_version, ' ', 1) AS TIMESTAMP)))",
+        );
+        let finding = "public requests reached a registry whose public network access was disabled";
+        event_violation(ctx, rule, &scope, finding.into()).await
+    }
+}

@@ -1,0 +1,38 @@
+//! `trusted_bypass`: only the listed identities or caller kinds used the trusted-service bypass.
+
+use acrlens_policy::Rule;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+
+use super::{RuleKind, event_violation};
+use crate::model::Violation;
+use crate::sql::Filter;
+
+pub(crate) struct TrustedBypass<'r> {
+    pub identities: &'r [String],
+    pub caller_kinds: &'r [String],
+}
+
+impl RuleKind for TrustedBypass<'_> {
+    async fn judge(
+        &self,
+        ctx: &SessionContext,
+        rule: &Rule,
+        mut scope: Filter,
+    ) -> Result<Option<Violation>> {
+        scope.push("access_path = 'trusted_service'");
+        // The allowed callers, bound in the same parameter list as the scope.
+        let mut allowed = Filter {
+            params: std::mem::take(&mut scope.params),
+            ..Filter::default()
+        };
+        allowed.any_of("identity", self.identities);
+        allowed.any_of("caller_kind", self.caller_kinds);
+        if !allowed.parts.is_empty() {
+            scope.push(format!("NOT ({})", allowed.parts.join(" OR ")));
+        }
+        scope.params = allowed.params;
+        let finding = "callers outside the allowed list used the trusted-service bypass";
+        event_violation(ctx, rule, &scope, finding.into()).await
+    }
+}
