@@ -1,5 +1,6 @@
-//! The HTML report in a real browser: headless Chromium renders the page, its chart's bars get
-//! a size, and a screenshot is taken. `.ci/run` installs Debian's `chromium` and sets
+//! The HTML report in a real browser: headless Chromium renders the page at a desktop's and a
+//! phone's width; the summary's share bars and each registry's time series get a size, the
+//! changes are marked, nothing is wider than the window, and a screenshot is taken. `.ci/run` installs Debian's `chromium` and sets
 //! `ACRLENS_REQUIRE_BROWSER=1`, so there a missing browser fails the test; on a developer's machine
 //! without it the test says so and checks nothing else.
 
@@ -52,14 +53,55 @@ fn headless(browser: &Path, profile: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Measures the chart in the rendered page: bars, bars with a size, and the chart's size.
-const MEASURE: &str = "<script>const r=[...document.querySelectorAll('svg rect.bar')];\
-const d=r.filter(b=>{const x=b.getBoundingClientRect();return x.width>0&&x.height>0}).length;\
-const s=document.querySelector('svg').getBoundingClientRect();\
-document.body.setAttribute('data-chart',r.length+'/'+d+'/'+Math.round(s.width)+'x'+Math.round(s.height));</script>";
+/// Measures the rendered page: the summary's share bars and the time series' bars (how many,
+/// how many got a size), the marks of changes, whether the summary comes before the violations,
+/// and whether the page is wider than the window (tables scroll inside their own box).
+const MEASURE: &str = "<script>const sized=s=>[...document.querySelectorAll(s)]\
+.filter(b=>{const x=b.getBoundingClientRect();return x.width>0&&x.height>0}).length;\
+const all=s=>document.querySelectorAll(s).length;\
+const h2=[...document.querySelectorAll('h2')];const at=t=>h2.find(h=>h.textContent===t).getBoundingClientRect().top;\
+document.body.setAttribute('data-measure',[all('svg.shares rect.share'),sized('svg.shares rect.share'),\
+all('svg.series rect.bar'),sized('svg.series rect.bar'),all('svg.series g.mark'),\
+at('Registries')<at('Over time')&&at('Over time')<at('Violations')?1:0,\
+document.documentElement.scrollWidth<=window.innerWidth+1?1:0].join('/'));</script>";
+
+/// What [`MEASURE`] found at one window width.
+#[derive(Debug)]
+struct Measured {
+    shares: (usize, usize),
+    bars: (usize, usize),
+    marks: usize,
+    summary_first: bool,
+    fits: bool,
+}
+
+fn measure(browser: &Path, dir: &Path, page: &Path, width: u32) -> Measured {
+    let dom = headless(
+        browser,
+        &dir.join(format!("profile-{width}")),
+        &[
+            &format!("--window-size={width},900"),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ],
+    );
+    let found = dom
+        .split("data-measure=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no measurement in {dom}"));
+    let n: Vec<usize> = found.split('/').map(|v| v.parse().unwrap()).collect();
+    Measured {
+        shares: (n[0], n[1]),
+        bars: (n[2], n[3]),
+        marks: n[4],
+        summary_first: n[5] == 1,
+        fits: n[6] == 1,
+    }
+}
 
 #[test]
-fn the_html_report_renders_its_chart_in_chromium() {
+fn the_html_report_renders_its_summary_and_time_series_on_desktop_and_phone() {
     let Some(browser) = chromium() else {
         assert!(
             std::env::var_os("ACRLENS_REQUIRE_BROWSER").is_none(),
@@ -79,48 +121,45 @@ fn the_html_report_renders_its_chart_in_chromium() {
         !html.contains("<script"),
         "the report itself runs no script"
     );
+    assert!(html.contains("<details>"), "long reasons are folded");
     let measured = dir.path().join("measured.html");
     std::fs::write(
         &measured,
         html.replace("</body>", &format!("{MEASURE}</body>")),
     )
     .unwrap();
-    let dom = headless(
-        &browser,
-        &dir.path().join("profile"),
-        &["--dump-dom", &format!("file://{}", measured.display())],
-    );
-    let chart = dom
-        .split("data-chart=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("no measurement in {dom}"));
-    let parts: Vec<&str> = chart.split('/').collect();
-    let (bars, drawn) = (
-        parts[0].parse::<usize>().unwrap(),
-        parts[1].parse::<usize>().unwrap(),
-    );
-    assert!(bars >= 3 && drawn == bars, "bars drawn: {chart}");
-    let (w, h) = parts[2].split_once('x').unwrap();
-    assert!(
-        w.parse::<u32>().unwrap() > 100 && h.parse::<u32>().unwrap() > 100,
-        "chart size: {chart}"
-    );
-
-    let png = dir.path().join("report.png");
-    headless(
-        &browser,
-        &dir.path().join("profile"),
-        &[
-            &format!("--screenshot={}", png.display()),
-            "--window-size=1280,2400",
-            &format!("file://{}", report.display()),
-        ],
-    );
-    let bytes = std::fs::read(&png).unwrap();
-    assert!(
-        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
-        "screenshot of {} bytes",
-        bytes.len()
-    );
+    for width in [1280, 390] {
+        let m = measure(&browser, dir.path(), &measured, width);
+        // Two registries; contoso's requests took every path of the samples.
+        assert!(
+            m.shares.0 >= 9 && m.shares.1 == m.shares.0,
+            "{width}px: {m:?}"
+        );
+        assert!(m.bars.0 >= 6 && m.bars.1 == m.bars.0, "{width}px: {m:?}");
+        assert_eq!(
+            m.marks, 3,
+            "{width}px: contoso's three configuration changes"
+        );
+        assert!(
+            m.summary_first,
+            "{width}px: summary, then time series, then violations"
+        );
+        assert!(m.fits, "{width}px: the page is wider than the window");
+        let png = dir.path().join(format!("report-{width}.png"));
+        headless(
+            &browser,
+            &dir.path().join(format!("profile-{width}")),
+            &[
+                &format!("--screenshot={}", png.display()),
+                &format!("--window-size={width},2400"),
+                &format!("file://{}", report.display()),
+            ],
+        );
+        let bytes = std::fs::read(&png).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
+            "screenshot of {} bytes",
+            bytes.len()
+        );
+    }
 }

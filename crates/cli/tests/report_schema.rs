@@ -106,6 +106,8 @@ fn the_sample_report_conforms_to_the_published_schema() {
     for list in [
         "paths_by_registry",
         "paths_by_day",
+        "paths_by_registry_day",
+        "changes",
         "callers_by_path",
         "trusted_callers",
         "public_callers",

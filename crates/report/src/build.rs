@@ -9,6 +9,7 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::callers::{CALLERS, busiest_callers, count_callers, trusted_callers};
+use crate::changes::changes;
 use crate::model::{Inputs, Period, Report, SCHEMA};
 use crate::overview::overview;
 use crate::rules::evaluate;
@@ -35,11 +36,13 @@ pub async fn build_report(
     }
     ctx.deregister_table(CALLERS)?;
     violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
+    let (from, to) = (window.since.or(o.first), window.until.or(o.last));
+    let changes = changes(ctx, from, to).await?;
     Ok(Report {
         schema: SCHEMA,
         period: Period {
-            from: window.since.or(o.first).map(format_timestamp_micros),
-            to: window.until.or(o.last).map(format_timestamp_micros),
+            from: from.map(format_timestamp_micros),
+            to: to.map(format_timestamp_micros),
         },
         inputs: Inputs {
             quarantined,
@@ -47,6 +50,8 @@ pub async fn build_report(
         },
         paths_by_registry: o.by_registry,
         paths_by_day: o.by_day,
+        paths_by_registry_day: o.by_registry_day,
+        changes,
         callers_by_path,
         trusted_callers,
         public_callers,

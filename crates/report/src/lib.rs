@@ -21,6 +21,7 @@
 
 mod build;
 mod callers;
+mod changes;
 mod model;
 mod overview;
 pub mod render;

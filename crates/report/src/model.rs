@@ -27,6 +27,10 @@ pub struct Report {
     pub paths_by_registry: Vec<PathCount>,
     /// Requests per day and access path (all registries).
     pub paths_by_day: Vec<DayCount>,
+    /// Requests per registry, day and access path: each registry's time series.
+    pub paths_by_registry_day: Vec<RegistryDayCount>,
+    /// Configuration and service-tag changes that took effect within the period, in time order.
+    pub changes: Vec<Change>,
     /// The busiest callers of each access path: every scenario under its path.
     pub callers_by_path: Vec<Caller>,
     /// Who used the trusted-service bypass.
@@ -77,6 +81,42 @@ pub struct UnconfiguredPeriod {
     pub to: String,
     /// How many events.
     pub events: u64,
+}
+
+/// A count per registry, day and access path.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegistryDayCount {
+    /// Registry login server.
+    pub registry: String,
+    /// UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Access path.
+    pub access_path: String,
+    /// Requests.
+    pub requests: u64,
+}
+
+/// A change that took effect within the period: a registry's configuration, or the service
+/// tags (for every registry).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Change {
+    /// The registry (none for a service-tag change).
+    pub registry: Option<String>,
+    /// When it took effect (RFC 3339).
+    pub time: String,
+    /// `configuration` or `service_tags`.
+    pub kind: &'static str,
+    /// What changed, in a few words.
+    pub detail: String,
+}
+
+/// A count per registry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegistryCount {
+    /// Registry login server (none when the events name none).
+    pub registry: Option<String>,
+    /// How many.
+    pub count: u64,
 }
 
 /// A count per registry and access path.
@@ -152,6 +192,8 @@ pub struct Violation {
     pub first_seen: Option<String>,
     /// Last occurrence.
     pub last_seen: Option<String>,
+    /// The count per registry.
+    pub registries: Vec<RegistryCount>,
     /// A few examples.
     pub samples: Vec<Sample>,
 }
@@ -197,6 +239,14 @@ impl Sample {
         }
     }
 
+    /// Whether it is a finding about a registry (an hour, an IP rule) rather than an event.
+    pub fn is_finding(&self) -> bool {
+        self.repository.is_none()
+            && self.caller_ip.is_none()
+            && self.identity.is_none()
+            && self.user_agent.is_none()
+    }
+
     /// The cells shown for a sample, in the order of [`SAMPLE_COLUMNS`].
     pub fn cells(&self) -> [&Option<String>; 7] {
         [
@@ -221,6 +271,9 @@ pub const SAMPLE_COLUMNS: [&str; 7] = [
     "user agent",
     "detail",
 ];
+
+/// Column headings of a violation's findings that are not events.
+pub const FINDING_COLUMNS: [&str; 3] = ["registry", "when", "finding"];
 
 /// Column headings of the caller tables: trusted-service callers, then public callers.
 pub const TRUSTED_COLUMNS: [&str; 5] = ["registry", "identity", "kind", "service tag", "requests"];

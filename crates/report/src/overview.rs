@@ -7,7 +7,7 @@ use acrlens_values::{MICROS_PER_DAY, format_day};
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use crate::model::{DayCount, Inputs, PathCount};
+use crate::model::{DayCount, Inputs, PathCount, RegistryDayCount};
 use crate::sql::{Filter, each, query};
 use crate::unconfigured::Unconfigured;
 
@@ -21,6 +21,7 @@ pub(crate) struct Overview {
     pub last: Option<i64>,
     pub by_registry: Vec<PathCount>,
     pub by_day: Vec<DayCount>,
+    pub by_registry_day: Vec<RegistryDayCount>,
 }
 
 pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
@@ -41,6 +42,7 @@ pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overv
     let key = |v: Option<String>| (v.is_none(), v.unwrap_or_default());
     let mut by_registry: BTreeMap<((bool, String), String), u64> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, String), u64> = BTreeMap::new();
+    let mut by_registry_day: BTreeMap<((bool, String), i64, String), u64> = BTreeMap::new();
     let mut versions = BTreeSet::new();
     let mut configs = BTreeSet::new();
     let mut unconfigured = Unconfigured::default();
@@ -50,6 +52,7 @@ pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overv
         last: None,
         by_registry: Vec::new(),
         by_day: Vec::new(),
+        by_registry_day: Vec::new(),
     };
     each(&rows, |r, i| {
         let n = r.int("events", i)?.unwrap_or(0) as u64;
@@ -74,12 +77,13 @@ pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overv
                 }
             }
         }
-        *by_registry
-            .entry((key(registry), path.clone()))
-            .or_default() += n;
         if let Some(day) = r.int("day", i)? {
-            *by_day.entry((day, path)).or_default() += n;
+            *by_registry_day
+                .entry((key(registry.clone()), day, path.clone()))
+                .or_default() += n;
+            *by_day.entry((day, path.clone())).or_default() += n;
         }
+        *by_registry.entry((key(registry), path)).or_default() += n;
         Ok(())
     })?;
     o.inputs.service_tag_versions = versions.into_iter().collect();
@@ -95,6 +99,17 @@ pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overv
             access_path,
             requests,
         })
+        .collect();
+    o.by_registry_day = by_registry_day
+        .into_iter()
+        .map(
+            |(((_, registry), day, access_path), requests)| RegistryDayCount {
+                registry,
+                day: format_day(day),
+                access_path,
+                requests,
+            },
+        )
         .collect();
     o.by_day = by_day
         .into_iter()

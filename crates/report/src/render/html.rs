@@ -1,86 +1,17 @@
 //! One self-contained HTML file: inline CSS, inline SVG charts, no scripts, no requests to the
 //! network. Readable on a phone (tables scroll sideways), printable.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::charts::{series, share_bar};
 use super::htmlkit::{STYLE, colour, esc, num, opt, table, text};
-use super::{data_quality, headline, overview};
+use super::{changes_of, data_quality, glances, headline, overview};
 use crate::model::{
-    BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
+    BY_PATH_COLUMNS, Caller, FINDING_COLUMNS, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, Sample,
+    TRUSTED_COLUMNS,
 };
 use crate::model::{TOP_CALLERS, TOP_PER_PATH};
 use acrlens_attrib::AccessPath;
-
-/// A stacked bar per day, one colour per access path.
-fn chart(report: &Report) -> String {
-    let mut days: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
-    for d in &report.paths_by_day {
-        days.entry(&d.day)
-            .or_default()
-            .push((&d.access_path, d.requests));
-    }
-    if days.is_empty() {
-        return "<p>No events.</p>".into();
-    }
-    let max = days
-        .values()
-        .map(|v| v.iter().map(|(_, n)| n).sum::<u64>())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let (bar, gap, height, left, bottom) = (48.0, 16.0, 220.0, 48.0, 28.0);
-    let width = left + days.len() as f64 * (bar + gap) + gap;
-    let mut svg = format!(
-        "<svg role=\"img\" aria-label=\"Requests per day by access path\" viewBox=\"0 0 {width} {}\" width=\"{width}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        height + bottom,
-        height + bottom
-    );
-    let _ = write!(
-        svg,
-        "<text x=\"4\" y=\"12\" font-size=\"11\">{max}</text><text x=\"4\" y=\"{height}\" font-size=\"11\">0</text>"
-    );
-    let _ = write!(
-        svg,
-        "<line x1=\"{left}\" y1=\"{height}\" x2=\"{width}\" y2=\"{height}\" stroke=\"#999\"/>"
-    );
-    for (i, (day, paths)) in days.iter_mut().enumerate() {
-        paths.sort_by_key(|(p, _)| AccessPath::order_of(p));
-        let x = left + gap + i as f64 * (bar + gap);
-        let mut y = height;
-        for (path, n) in paths.iter() {
-            let h = *n as f64 / max as f64 * (height - 16.0);
-            y -= h;
-            let _ = write!(
-                svg,
-                "<rect class=\"bar\" x=\"{x}\" y=\"{y:.1}\" width=\"{bar}\" height=\"{h:.1}\" fill=\"{}\"><title>{} {}: {n}</title></rect>",
-                colour(path),
-                esc(day),
-                esc(path)
-            );
-        }
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            x + bar / 2.0,
-            height + 16.0,
-            esc(day.get(5..).unwrap_or(day))
-        );
-    }
-    svg.push_str("</svg>");
-    let paths = AccessPath::in_order(report.paths_by_day.iter().map(|d| d.access_path.as_str()));
-    let legend: String = paths
-        .iter()
-        .map(|p| {
-            format!(
-                "<span><i style=\"background:{}\"></i>{}</span>",
-                colour(p),
-                esc(p)
-            )
-        })
-        .collect();
-    format!("<div class=\"scroll\">{svg}</div><p class=\"legend\">{legend}</p>")
-}
 
 fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
     if callers.is_empty() {
@@ -120,27 +51,101 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
     table(out, header, &rows);
 }
 
-/// Renders the report as one HTML page.
-pub fn html(report: &Report) -> String {
-    let mut out = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>acrlens compliance report</title><style>{STYLE}</style></head><body>\n<h1>acrlens compliance report</h1>\n"
+/// The legend of the access paths present.
+fn legend(report: &Report) -> String {
+    let paths = AccessPath::in_order(
+        report
+            .paths_by_registry
+            .iter()
+            .map(|p| p.access_path.as_str()),
     );
-    let class = if report.violations.is_empty() {
-        "ok"
-    } else {
-        "bad"
-    };
-    let _ = writeln!(
-        out,
-        "<p class=\"{class}\"><strong>{}</strong></p>",
-        esc(&headline(report))
-    );
-    let items: String = overview(report)
+    let items: String = paths
         .iter()
-        .map(|line| format!("<li>{}</li>", esc(line)))
+        .map(|p| {
+            format!(
+                "<span><i style=\"background:{}\"></i>{}</span>",
+                colour(p),
+                esc(p)
+            )
+        })
         .collect();
-    let _ = writeln!(out, "<ul>{items}</ul>");
+    format!("<p class=\"legend\">{items}</p>\n")
+}
+
+/// Each registry in one row: requests, the share of each path, the rules it violates.
+fn summary(out: &mut String, report: &Report) {
+    out.push_str("<h2>Registries</h2>\n");
+    let glances = glances(report);
+    if glances.is_empty() {
+        out.push_str("<p>No events.</p>\n");
+        return;
+    }
+    out.push_str(
+        "<div class=\"scroll\"><table class=\"summary\"><thead><tr><th>registry</th><th>requests</th>\
+         <th class=\"bar\">access paths</th><th>rules violated</th></tr></thead><tbody>",
+    );
+    for g in &glances {
+        let violated = if g.violations.is_empty() {
+            "<span class=\"ok\">none</span>".to_owned()
+        } else {
+            format!("<span class=\"bad\">{}</span>", esc(&g.violations))
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"bar\">{}</td><td>{violated}</td></tr>",
+            esc(g.registry),
+            g.requests,
+            share_bar(g.registry, &g.paths)
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+    out.push_str(&legend(report));
+}
+
+/// Each registry's requests per day, its changes marked and listed.
+fn over_time(out: &mut String, report: &Report) {
+    out.push_str("<h2>Over time</h2>\n");
+    for g in glances(report) {
+        let changes = changes_of(report, g.registry);
+        let _ = writeln!(
+            out,
+            "<h3>{}</h3><div class=\"scroll\">{}</div>",
+            esc(g.registry),
+            series(g.registry, &super::series(report, g.registry), &changes)
+        );
+        if !changes.is_empty() {
+            let items: String = changes
+                .iter()
+                .map(|c| {
+                    let what = match c.kind {
+                        "configuration" => "configuration",
+                        _ => "service tags",
+                    };
+                    format!("<li>{} — {what}: {}</li>", esc(&c.time), esc(&c.detail))
+                })
+                .collect();
+            let _ = writeln!(out, "<ol class=\"changes\">{items}</ol>");
+        }
+    }
+}
+
+/// A verdict's reason, folded when it is long.
+fn detail(text: &Option<String>) -> String {
+    const SHORT: usize = 80;
+    match text {
+        Some(t) if t.chars().count() > SHORT => {
+            let head: String = t.chars().take(SHORT).collect();
+            format!(
+                "<details><summary>{}…</summary>{}</details>",
+                esc(&head),
+                esc(t)
+            )
+        }
+        other => opt(other),
+    }
+}
+
+fn violations(out: &mut String, report: &Report) {
     out.push_str("<h2>Violations</h2>\n");
     if report.violations.is_empty() {
         out.push_str("<p>None.</p>\n");
@@ -157,15 +162,63 @@ pub fn html(report: &Report) -> String {
             opt(&v.first_seen),
             opt(&v.last_seen)
         );
-        let rows: Vec<Vec<(String, bool)>> = v
-            .samples
-            .iter()
-            .map(|s| s.cells().iter().map(|f| text(opt(f))).collect())
-            .collect();
-        table(&mut out, &SAMPLE_COLUMNS, &rows);
+        let (findings, events): (Vec<&Sample>, Vec<&Sample>) =
+            v.samples.iter().partition(|s| s.is_finding());
+        if !events.is_empty() {
+            let rows: Vec<Vec<(String, bool)>> = events
+                .iter()
+                .map(|s| {
+                    let cells = s.cells();
+                    let mut row: Vec<(String, bool)> =
+                        cells[..6].iter().map(|f| text(opt(f))).collect();
+                    row.push(text(detail(cells[6])));
+                    row
+                })
+                .collect();
+            table(out, &SAMPLE_COLUMNS, &rows);
+        }
+        if !findings.is_empty() {
+            let rows: Vec<Vec<(String, bool)>> = findings
+                .iter()
+                .map(|s| {
+                    vec![
+                        text(opt(&s.registry)),
+                        text(opt(&s.time)),
+                        text(opt(&s.detail)),
+                    ]
+                })
+                .collect();
+            table(out, &FINDING_COLUMNS, &rows);
+        }
     }
+}
+
+/// Renders the report as one HTML page: the verdict and each registry at a glance, each
+/// registry over time with its changes, the violations, then the detail tables.
+pub fn html(report: &Report) -> String {
+    let mut out = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>acrlens compliance report</title><style>{STYLE}</style></head><body>\n<h1>acrlens compliance report</h1>\n"
+    );
+    let class = if report.violations.is_empty() {
+        "ok"
+    } else {
+        "bad"
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"verdict {class}\"><strong>{}</strong></p>",
+        esc(&headline(report))
+    );
+    let items: String = overview(report)
+        .iter()
+        .map(|line| format!("<li>{}</li>", esc(line)))
+        .collect();
+    let _ = writeln!(out, "<ul>{items}</ul>");
+    summary(&mut out, report);
+    over_time(&mut out, report);
+    violations(&mut out, report);
     out.push_str("<h2>Requests by access path</h2>\n");
-    out.push_str(&chart(report));
     let rows: Vec<Vec<(String, bool)>> = report
         .paths_by_registry
         .iter()

@@ -39,7 +39,11 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:
 td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}\
 .sev-critical,.sev-high{color:#c62828;font-weight:600}.sev-medium{color:#ef6c00}.legend span{display:inline-block;margin-right:1rem}\
 .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}\
-svg{max-width:100%;height:auto}@media print{.scroll{overflow:visible}body{max-width:none}}";
+svg{max-width:100%;height:auto}svg.shares{display:block;min-width:8rem;height:18px}td.bar,th.bar{width:50%}\
+.verdict{font-size:1.2rem}details summary{cursor:pointer}ol.changes{font-size:.9rem}@media print{.scroll{overflow:visible}body{max-width:none}}\
+@media (max-width:40rem){table.summary,table.summary tbody,table.summary tr,table.summary td{display:block}\
+table.summary thead{display:none}table.summary tr{border:1px solid #ddd;margin-bottom:.5rem}table.summary td{border:0}\
+table.summary td.n::after{content:\" requests\"}td.bar{width:auto}}";
 
 /// A table of cells already escaped (`true` marks a number, right-aligned).
 pub fn table(out: &mut String, header: &[&str], rows: &[Vec<(String, bool)>]) {

@@ -3,9 +3,10 @@
 use std::fmt::Write;
 
 use super::mdkit::{cell, opt, table};
-use super::{data_quality, headline, overview};
+use super::{data_quality, glances, headline, overview};
 use crate::model::{
-    BY_PATH_COLUMNS, Caller, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, TRUSTED_COLUMNS,
+    BY_PATH_COLUMNS, Caller, FINDING_COLUMNS, PUBLIC_COLUMNS, Report, SAMPLE_COLUMNS, Sample,
+    TRUSTED_COLUMNS,
 };
 use crate::model::{TOP_CALLERS, TOP_PER_PATH};
 
@@ -47,6 +48,14 @@ fn callers(out: &mut String, callers: &[Caller], with_geo: bool) {
     table(out, header, rows);
 }
 
+/// `n` of `total` as a whole percentage; a share too small to round to 1% is `<1%`, not 0%.
+fn percent(n: u64, total: u64) -> String {
+    match n * 100 / total.max(1) {
+        0 if n > 0 => "<1%".to_owned(),
+        p => format!("{p}%"),
+    }
+}
+
 /// Renders the report as Markdown.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -56,6 +65,49 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "- {}", cell(&line));
     }
     out.push('\n');
+
+    let _ = writeln!(out, "## Registries\n");
+    let rows = glances(report)
+        .iter()
+        .map(|g| {
+            let shares: Vec<String> = g
+                .paths
+                .iter()
+                .map(|(path, n)| format!("{} {}", cell(path), percent(*n, g.requests)))
+                .collect();
+            let violated = if g.violations.is_empty() {
+                "none".to_owned()
+            } else {
+                g.violations.clone()
+            };
+            vec![
+                cell(g.registry),
+                g.requests.to_string(),
+                shares.join(" · "),
+                violated,
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["registry", "requests", "access paths", "rules violated"],
+        rows,
+    );
+    if !report.changes.is_empty() {
+        let _ = writeln!(out, "## Changes in the period\n");
+        for c in &report.changes {
+            let who = c.registry.as_deref().unwrap_or("every registry");
+            let _ = writeln!(
+                out,
+                "- {} — {} ({}): {}",
+                cell(&c.time),
+                cell(who),
+                c.kind,
+                cell(&c.detail)
+            );
+        }
+        out.push('\n');
+    }
 
     let _ = writeln!(out, "## Violations\n");
     if report.violations.is_empty() {
@@ -71,12 +123,22 @@ pub fn markdown(report: &Report) -> String {
             opt(&v.first_seen),
             opt(&v.last_seen)
         );
-        let rows = v
-            .samples
-            .iter()
-            .map(|s| s.cells().iter().map(|f| opt(f)).collect())
-            .collect();
-        table(&mut out, &SAMPLE_COLUMNS, rows);
+        let (findings, events): (Vec<&Sample>, Vec<&Sample>) =
+            v.samples.iter().partition(|s| s.is_finding());
+        if !events.is_empty() {
+            let rows = events
+                .iter()
+                .map(|s| s.cells().iter().map(|f| opt(f)).collect())
+                .collect();
+            table(&mut out, &SAMPLE_COLUMNS, rows);
+        }
+        if !findings.is_empty() {
+            let rows = findings
+                .iter()
+                .map(|s| vec![opt(&s.registry), opt(&s.time), opt(&s.detail)])
+                .collect();
+            table(&mut out, &FINDING_COLUMNS, rows);
+        }
     }
 
     let _ = writeln!(out, "## Requests by access path\n");

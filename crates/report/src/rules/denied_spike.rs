@@ -5,7 +5,7 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{RuleKind, SAMPLES};
+use super::{RuleKind, SAMPLES, per_registry};
 use crate::model::{Sample, Violation};
 use crate::sql::{Filter, each, query};
 
@@ -52,6 +52,7 @@ impl RuleKind for DeniedSpike {
             count: rows.len() as u64,
             first_seen: rows.first().and_then(|r| r.0.clone()),
             last_seen: rows.last().and_then(|r| r.0.clone()),
+            registries: per_registry(rows.iter().map(|r| r.1.as_deref().unwrap_or_default())),
             samples: rows
                 .iter()
                 .take(SAMPLES)

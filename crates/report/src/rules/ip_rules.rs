@@ -6,7 +6,7 @@ use acrlens_policy::Rule;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::RuleKind;
+use super::{RuleKind, per_registry};
 use crate::callers::CALLERS;
 use crate::model::{Sample, Violation};
 use crate::sql::{Filter, each, query};
@@ -112,6 +112,11 @@ async fn ip_rules(
         count: samples.len() as u64,
         first_seen: None,
         last_seen: None,
+        registries: per_registry(
+            samples
+                .iter()
+                .map(|s| s.registry.as_deref().unwrap_or_default()),
+        ),
         samples,
     }))
 }

@@ -10,10 +10,11 @@ mod trusted_bypass;
 mod unexplained;
 
 use acrlens_policy::{Check, Rule, glob_to_like};
+use acrlens_values::format_timestamp_micros;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use crate::model::{Sample, Violation};
+use crate::model::{RegistryCount, Sample, Violation};
 use crate::sql::{Filter, Window, each, query};
 
 /// How many examples a violation shows.
@@ -82,6 +83,23 @@ pub(crate) async fn evaluate(
     }
 }
 
+/// Findings counted per registry (in registry order).
+pub(crate) fn per_registry<'a>(
+    registries: impl IntoIterator<Item = &'a str>,
+) -> Vec<RegistryCount> {
+    let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for r in registries {
+        *counts.entry(r).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(registry, count)| RegistryCount {
+            registry: Some(registry.to_owned()),
+            count,
+        })
+        .collect()
+}
+
 /// A rule's scope (registries, repository patterns) within the window.
 fn scoped(rule: &Rule, window: Window) -> Filter {
     let mut f = window.filter();
@@ -108,23 +126,26 @@ pub(crate) async fn event_violation(
     let stats = query(
         ctx,
         &format!(
-            "SELECT count(*) AS n, min(time) AS first, max(time) AS last FROM events WHERE {w}"
+            "SELECT registry, count(*) AS n, min(time) AS first, max(time) AS last FROM events \
+             WHERE {w} GROUP BY registry ORDER BY registry"
         ),
         &filter.params,
     )
     .await?;
-    let (n, first, last) = each(&stats, |r, i| {
+    let per_registry = each(&stats, |r, i| {
         Ok((
-            r.int("n", i)?.unwrap_or(0),
-            r.text("first", i)?,
-            r.text("last", i)?,
+            r.text("registry", i)?,
+            r.int("n", i)?.unwrap_or(0) as u64,
+            r.int("first", i)?,
+            r.int("last", i)?,
         ))
-    })?
-    .pop()
-    .unwrap_or_default();
+    })?;
+    let n: u64 = per_registry.iter().map(|r| r.1).sum();
     if n == 0 {
         return Ok(None);
     }
+    let first = per_registry.iter().filter_map(|r| r.2).min();
+    let last = per_registry.iter().filter_map(|r| r.3).max();
     let samples = query(
         ctx,
         &format!(
@@ -138,9 +159,13 @@ pub(crate) async fn event_violation(
         rule: rule.name.clone(),
         severity: rule.severity,
         finding,
-        count: n as u64,
-        first_seen: first,
-        last_seen: last,
+        count: n,
+        first_seen: first.map(format_timestamp_micros),
+        last_seen: last.map(format_timestamp_micros),
+        registries: per_registry
+            .into_iter()
+            .map(|(registry, count, _, _)| RegistryCount { registry, count })
+            .collect(),
         samples: each(&samples, |r, i| {
             Ok(Sample {
                 time: r.text("time", i)?,
