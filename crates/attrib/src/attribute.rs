@@ -16,7 +16,7 @@ use arrow_array::{
 };
 
 use crate::columns::Columns;
-use crate::kind::{agent_kind, caller_kind, with_identity};
+use crate::kind::{CallerKind, agent_kind, caller_kind, with_identity};
 use crate::memo::{Inputs, MemoKey, Remembered, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
@@ -101,7 +101,7 @@ pub struct Attribution<'t> {
     /// The private endpoint the request came through, if any.
     pub endpoint: Option<&'t PrivateEndpoint>,
     /// The caller kind.
-    pub caller_kind: &'static str,
+    pub caller_kind: CallerKind,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -141,7 +141,7 @@ struct Seen<'b, 't> {
     addresses: HashMap<&'b str, Address>,
     fact_ids: HashMap<(u128, usize, bool), usize>,
     facts: Vec<IpFacts<'t>>,
-    agent_kinds: HashMap<(Option<usize>, Option<&'b str>), &'static str>,
+    agent_kinds: HashMap<(Option<usize>, Option<&'b str>), CallerKind>,
     unknown: HashMap<Option<&'b str>, usize>,
     verdicts: Vec<Verdict>,
     config_versions: HashMap<(u8, usize), Option<String>>,
@@ -182,7 +182,7 @@ impl<'b, 't> Seen<'b, 't> {
         time: i64,
         agent: Option<&'b str>,
         identity: Option<&str>,
-    ) -> &'static str {
+    ) -> CallerKind {
         let fact = self.fact(topology, at, time);
         let facts = &self.facts;
         let kind = *self
@@ -226,7 +226,7 @@ impl<'t> Attributor<'t> {
             endpoint,
             status,
             time,
-            is_task: caller_kind == "acr_tasks",
+            is_task: caller_kind == CallerKind::AcrTasks,
         });
         Attribution {
             facts,
@@ -416,7 +416,7 @@ impl<'t> Attributor<'t> {
                         Some(as_task)
                             if *kind.get_or_insert_with(|| {
                                 seen.kind(self.topology, at, time, agent, identity)
-                            }) == "acr_tasks" =>
+                            }) == CallerKind::AcrTasks =>
                         {
                             as_task
                         }
@@ -435,7 +435,14 @@ impl<'t> Attributor<'t> {
                 None
             };
             let f = fact.map(|i| &seen.facts[i]);
-            out.push(f, raw, version, endpoint, kind, verdict);
+            out.push(
+                f,
+                raw,
+                version,
+                endpoint,
+                kind.map(CallerKind::name),
+                verdict,
+            );
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();
         all.extend(out.finish(batch.num_rows()));

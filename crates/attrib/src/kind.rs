@@ -14,18 +14,88 @@
 
 use acrlens_netmap::IpFacts;
 
+/// What made a request, as far as it can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallerKind {
+    /// ACR Tasks (`az acr build`, task runs).
+    AcrTasks,
+    /// Azure Container Apps.
+    ContainerApps,
+    /// Azure App Service.
+    AppService,
+    /// GitHub Actions.
+    GithubActions,
+    /// An AKS node.
+    Aks,
+    /// Azure Container Instances.
+    Aci,
+    /// The Docker CLI.
+    DockerCli,
+    /// Helm.
+    Helm,
+    /// ORAS.
+    Oras,
+    /// crane / go-containerregistry.
+    Crane,
+    /// The Azure CLI.
+    AzureCli,
+    /// Nothing matched.
+    Unknown,
+}
+
+impl CallerKind {
+    /// Every kind.
+    pub const ALL: [CallerKind; 12] = [
+        CallerKind::AcrTasks,
+        CallerKind::ContainerApps,
+        CallerKind::AppService,
+        CallerKind::GithubActions,
+        CallerKind::Aks,
+        CallerKind::Aci,
+        CallerKind::DockerCli,
+        CallerKind::Helm,
+        CallerKind::Oras,
+        CallerKind::Crane,
+        CallerKind::AzureCli,
+        CallerKind::Unknown,
+    ];
+
+    /// The value of the `caller_kind` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallerKind::AcrTasks => "acr_tasks",
+            CallerKind::ContainerApps => "container_apps",
+            CallerKind::AppService => "app_service",
+            CallerKind::GithubActions => "github_actions",
+            CallerKind::Aks => "aks",
+            CallerKind::Aci => "aci",
+            CallerKind::DockerCli => "docker_cli",
+            CallerKind::Helm => "helm",
+            CallerKind::Oras => "oras",
+            CallerKind::Crane => "crane",
+            CallerKind::AzureCli => "azure_cli",
+            CallerKind::Unknown => "unknown",
+        }
+    }
+
+    /// The kind a `caller_kind` value names.
+    pub fn from_name(name: &str) -> Option<CallerKind> {
+        CallerKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 /// Guesses the kind of caller.
 pub fn caller_kind(
     facts: Option<&IpFacts<'_>>,
     user_agent: Option<&str>,
     identity: Option<&str>,
-) -> &'static str {
+) -> CallerKind {
     with_identity(agent_kind(facts, user_agent), identity)
 }
 
 /// The kind from the address facts and user agent alone. Batches look it up once per distinct
 /// caller and agent; [`with_identity`] then applies the one rule that reads the identity.
-pub fn agent_kind(facts: Option<&IpFacts<'_>>, user_agent: Option<&str>) -> &'static str {
+pub fn agent_kind(facts: Option<&IpFacts<'_>>, user_agent: Option<&str>) -> CallerKind {
     let ua = user_agent.unwrap_or("");
     let has = |text: &str, needle: &str| contains_ignore_case(text, needle);
     let starts = |needle: &str| {
@@ -46,38 +116,39 @@ pub fn agent_kind(facts: Option<&IpFacts<'_>>, user_agent: Option<&str>) -> &'st
     };
     let runtime = starts("containerd/") || starts("cri-o/");
     if in_acr_tag || has(ua, "acr-builder") {
-        "acr_tasks"
+        CallerKind::AcrTasks
     } else if delegated("Microsoft.App/environments") {
-        "container_apps"
+        CallerKind::ContainerApps
     } else if delegated("Microsoft.Web/serverFarms") || has(ua, "app service") {
-        "app_service"
+        CallerKind::AppService
     } else if has(ua, "github-actions") {
-        "github_actions"
+        CallerKind::GithubActions
     } else if runtime && facts.is_some_and(|f| f.scope.is_internal()) {
-        "aks"
+        CallerKind::Aks
     } else if runtime && facts.is_some_and(|f| f.is_azure() && f.subnet.is_none()) {
-        "aci"
+        CallerKind::Aci
     } else if starts("helm/") {
-        "helm"
+        CallerKind::Helm
     } else if starts("oras/") {
-        "oras"
+        CallerKind::Oras
     } else if starts("crane/") || has(ua, "go-containerregistry") {
-        "crane"
+        CallerKind::Crane
     } else if has(ua, "azurecli") || has(ua, "azure-cli") {
-        "azure_cli"
+        CallerKind::AzureCli
     } else if starts("docker/") {
-        "docker_cli"
+        CallerKind::DockerCli
     } else {
-        "unknown"
+        CallerKind::Unknown
     }
 }
 
 /// A GitHub identity makes a caller `github_actions` unless its address or agent already
 /// named a more specific kind (ACR Tasks, Container Apps, App Service).
-pub fn with_identity(kind: &'static str, identity: Option<&str>) -> &'static str {
+pub fn with_identity(kind: CallerKind, identity: Option<&str>) -> CallerKind {
+    use CallerKind::{AcrTasks, AppService, ContainerApps, GithubActions};
     match kind {
-        "acr_tasks" | "container_apps" | "app_service" | "github_actions" => kind,
-        _ if contains_ignore_case(identity.unwrap_or(""), "github") => "github_actions",
+        AcrTasks | ContainerApps | AppService | GithubActions => kind,
+        _ if contains_ignore_case(identity.unwrap_or(""), "github") => GithubActions,
         _ => kind,
     }
 }
@@ -97,7 +168,7 @@ mod tests {
 
     #[test]
     fn user_agents_name_their_tools() {
-        let kind = |ua: &str| caller_kind(None, Some(ua), None);
+        let kind = |ua: &str| caller_kind(None, Some(ua), None).name();
         assert_eq!(kind("Helm/3.15.4"), "helm");
         assert_eq!(kind("oras/1.2.0"), "oras");
         assert_eq!(kind("go-containerregistry/v0.19"), "crane");
@@ -108,7 +179,7 @@ mod tests {
         assert_eq!(kind("curl/8.5"), "unknown");
         assert_eq!(
             caller_kind(None, None, Some("sp-GitHub-deploy")),
-            "github_actions"
+            CallerKind::GithubActions
         );
     }
 }

@@ -26,7 +26,7 @@ mod schema;
 pub mod verdict;
 
 pub use attribute::{AttribError, Attribution, Attributor, decode_columns, reads_attribution};
-pub use kind::caller_kind;
+pub use kind::{CallerKind, caller_kind};
 pub use memo::VerdictMemo;
 pub use replay::{is_trusted_kind, replay};
 pub use schema::{attributed_schema, attribution_fields, col};

@@ -12,13 +12,17 @@
 
 use acrlens_netmap::RegistryConfig;
 
+use crate::kind::CallerKind;
 use crate::verdict::{AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES};
 
 /// Whether a caller kind is one of the trusted services the bypass admits: Container
 /// Instances, and ACR Tasks (since 2025-03-08 only with the Tasks flag). Defender for Cloud,
 /// Machine Learning and ACR import are trusted too, but no caller kind names them.
 pub fn is_trusted_kind(kind: &str) -> bool {
-    matches!(kind, "aci" | "acr_tasks")
+    matches!(
+        CallerKind::from_name(kind),
+        Some(CallerKind::Aci | CallerKind::AcrTasks)
+    )
 }
 
 /// Whether `config`'s bypass lets this request's caller through when the rules deny it.

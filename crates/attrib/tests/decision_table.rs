@@ -76,7 +76,7 @@ fn private_endpoint_from_a_known_subnet() {
         aca.verdict.reason,
         "private_endpoint: 10.0.2.4 is in subnet vnet-prod/snet-containerapps (10.0.2.0/24); came over the VNet via private endpoint pe-contoso-acr"
     );
-    assert_eq!(aca.caller_kind, "container_apps");
+    assert_eq!(aca.caller_kind.name(), "container_apps");
     let app_service = ask(
         &a,
         "10.0.3.7:49822",
@@ -86,7 +86,7 @@ fn private_endpoint_from_a_known_subnet() {
         "docker/20.10.24+azure-1",
     );
     assert_eq!(app_service.verdict.path, AccessPath::PrivateEndpoint);
-    assert_eq!(app_service.caller_kind, "app_service");
+    assert_eq!(app_service.caller_kind.name(), "app_service");
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn denied_by_the_firewall() {
     );
     assert_eq!(ci.verdict.path, AccessPath::Denied);
     assert!(ci.verdict.reason.starts_with("denied: 403 from 198.51.100.23, which the rules do not allow; registry contoso.azurecr.io had publicNetworkAccess=Enabled, defaultAction=Deny, 1 IP rules, bypass=AzureServices, tasks bypass=false (config contoso-2025-11-04T12.json, from 2025-11-04T12:00:00Z)"), "{}", ci.verdict.reason);
-    assert_eq!(ci.caller_kind, "github_actions");
+    assert_eq!(ci.caller_kind.name(), "github_actions");
     let task = ask(
         &a,
         "20.42.66.17",
@@ -132,7 +132,7 @@ fn denied_by_the_firewall() {
         AccessPath::Denied,
         "az acr build denied from AzureContainerRegistry.EastUS"
     );
-    assert_eq!(task.caller_kind, "acr_tasks");
+    assert_eq!(task.caller_kind.name(), "acr_tasks");
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn ip_rule_for_the_laptop_and_for_the_task_once_its_prefixes_are_rules() {
         "{}",
         laptop.verdict.reason
     );
-    assert_eq!(laptop.caller_kind, "docker_cli");
+    assert_eq!(laptop.caller_kind.name(), "docker_cli");
     let task = ask(
         &a,
         "20.42.66.17",
@@ -192,7 +192,7 @@ fn trusted_service_for_container_instances_while_public_access_is_off() {
         aci.verdict.reason,
         "trusted_service: 4.156.10.20 is in AzureCloud.eastus (4.156.0.0/15; service tags change 375); registry contoso.azurecr.io had publicNetworkAccess=Disabled, defaultAction=Deny, 4 IP rules, bypass=AzureServices, tasks bypass=false (config contoso-2025-11-05T12.json, from 2025-11-05T12:00:00Z)"
     );
-    assert_eq!(aci.caller_kind, "aci");
+    assert_eq!(aci.caller_kind.name(), "aci");
 }
 
 #[test]

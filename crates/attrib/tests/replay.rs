@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use acrlens_attrib::{AccessPath, Attributor, Request, replay};
+use acrlens_attrib::{AccessPath, Attributor, CallerKind, Request, replay};
 use acrlens_netmap::{ConfigAt, Proposal, RegistryConfig, Topology};
 use acrlens_values::{parse_caller_ip, parse_timestamp_micros};
 
@@ -74,9 +74,15 @@ fn before_after(
         endpoint: got.endpoint,
         status: Some(status),
         time,
-        is_task: got.caller_kind == "acr_tasks",
+        is_task: got.caller_kind == CallerKind::AcrTasks,
     };
-    let after = replay(&request, got.verdict.path, met, &proposed, got.caller_kind);
+    let after = replay(
+        &request,
+        got.verdict.path,
+        met,
+        &proposed,
+        got.caller_kind.name(),
+    );
     (got.verdict.path, after)
 }
 

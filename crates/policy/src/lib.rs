@@ -182,26 +182,29 @@ impl Policy {
             }),
             message: e.message().to_owned(),
         })?;
+        let paths: Vec<&str> = acrlens_attrib::AccessPath::ALL
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        let kinds: Vec<&str> = acrlens_attrib::CallerKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
         for rule in &policy.rules {
-            if let Check::AllowedPaths { paths } = &rule.check
-                && let Some(bad) = paths.iter().find(|p| {
-                    !acrlens_attrib::AccessPath::ALL
-                        .iter()
-                        .any(|a| a.name() == p.as_str())
-                })
-            {
+            let (values, known, what) = match &rule.check {
+                Check::AllowedPaths { paths: values } => (values, &paths, "access path"),
+                Check::TrustedBypass { caller_kinds, .. } => (caller_kinds, &kinds, "caller kind"),
+                _ => continue,
+            };
+            if let Some(bad) = values.iter().find(|v| !known.contains(&v.as_str())) {
                 let line = text
                     .find(&format!("\"{bad}\""))
                     .map_or(1, |at| text[..at].matches('\n').count() + 1);
-                let known: Vec<_> = acrlens_attrib::AccessPath::ALL
-                    .iter()
-                    .map(|a| a.name())
-                    .collect();
                 return Err(PolicyError::Invalid {
                     file: file.to_owned(),
                     line,
                     message: format!(
-                        "unknown access path {bad:?} in rule {:?} (known: {})",
+                        "unknown {what} {bad:?} in rule {:?} (known: {})",
                         rule.name,
                         known.join(", ")
                     ),
@@ -284,6 +287,14 @@ max_rules = 2
         let e = Policy::parse(bad_path, "p.toml").unwrap_err().to_string();
         assert!(
             e.starts_with("p.toml: line 4: unknown access path \"vpn\""),
+            "{e}"
+        );
+        let bad_caller =
+            "[[rule]]\nname = \"x\"\nkind = \"trusted_bypass\"\n\ncaller_kinds = [\"aci \"]\n";
+        let e = Policy::parse(bad_caller, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("p.toml: line 5: unknown caller kind \"aci \"")
+                && e.contains("acr_tasks"),
             "{e}"
         );
         let bad_kind = "[[rule]]\nname = \"x\"\nkind = \"teleport\"\n";

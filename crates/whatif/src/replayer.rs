@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
-use acrlens_attrib::{AccessPath, Request, decide_with, replay};
+use acrlens_attrib::{AccessPath, CallerKind, Request, decide_with, replay};
 use acrlens_netmap::{IpFacts, Proposal, RegistryConfig, Topology, config_in, in_force_index};
 use acrlens_values::format_timestamp_micros;
 
@@ -206,7 +206,7 @@ impl<'t> Replayer<'t> {
             endpoint: None,
             status: row.status,
             time: row.time,
-            is_task: row.caller_kind == "acr_tasks",
+            is_task: row.caller_kind == CallerKind::AcrTasks.name(),
         };
         let today = decide_with(&request, false).path;
         let proposed = replay(&request, today, met, &self.proposed[at], row.caller_kind);
