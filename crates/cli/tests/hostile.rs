@@ -239,3 +239,12 @@ fn every_verb_lists_the_exit_status_in_its_help() {
         );
     }
 }
+
+#[test]
+fn an_error_names_its_cause_once() {
+    let out = acrlens(&["topology", "--config", "/nonexistent/acrlens.toml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/acrlens.toml"), "{err}");
+}

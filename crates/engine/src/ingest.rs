@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use acrlens_attrib::{Attributor, VerdictMemo, reads_attribution};
-use acrlens_events::{BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
+use acrlens_events::{
+    BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource, TransformError,
+};
 use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 
 use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
@@ -27,7 +29,7 @@ pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform
         let mut memo = lock(&memos).pop().unwrap_or_default();
         let attributed = Attributor::new(topology).attribute_columns(&batch, columns, &mut memo);
         lock(&memos).push(memo);
-        attributed.map_err(|e| e.to_string())
+        Ok(attributed?)
     })
 }
 
@@ -38,6 +40,9 @@ fn lock(memos: &Mutex<Vec<VerdictMemo>>) -> std::sync::MutexGuard<'_, Vec<Verdic
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Why the observer of an ingest stopped it.
+pub type ObserverError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why an ingest failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -46,10 +51,10 @@ pub enum IngestError {
     Store(#[from] StoreError),
     /// Attribution failed.
     #[error("attribution failed: {0}")]
-    Attribution(String),
+    Attribution(#[source] TransformError),
     /// The observer stopped the run.
     #[error("{0}")]
-    Observer(String),
+    Observer(#[source] ObserverError),
 }
 
 /// What an ingest did besides what the observer saw.
@@ -68,7 +73,7 @@ pub fn ingest(
     options: DecodeOptions,
     topology: Arc<Topology>,
     store: Option<(&Store, StoreOptions)>,
-    mut observe: impl FnMut(&Decoded) -> Result<(), String>,
+    mut observe: impl FnMut(&Decoded) -> Result<(), ObserverError>,
 ) -> Result<IngestOutcome, IngestError> {
     let mut outcome = IngestOutcome::default();
     let (sources, mut run) = match store {
@@ -82,13 +87,14 @@ pub fn ingest(
     };
     let decoder =
         Decoder::new(sources, options).with_transform(attribution(topology.into(), ColumnSet::ALL));
-    let mut step = |item: &Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
-        if let Decoded::Failed(e) = item {
-            return Err(IngestError::Attribution(e.clone()));
-        }
-        observe(item).map_err(IngestError::Observer)?;
+    let mut step = |item: Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
+        let item = match item {
+            Decoded::Failed(e) => return Err(IngestError::Attribution(e)),
+            item => item,
+        };
+        observe(&item).map_err(IngestError::Observer)?;
         let Some(run) = run else { return Ok(()) };
-        match item {
+        match &item {
             Decoded::Batch(batch) => run.write(batch)?,
             Decoded::Quarantined(q) => run.quarantine(q)?,
             Decoded::SourceDone(stats) => run.source_done(stats)?,
@@ -97,7 +103,7 @@ pub fn ingest(
         Ok(())
     };
     for item in decoder {
-        if let Err(e) = step(&item, run.as_mut()) {
+        if let Err(e) = step(item, run.as_mut()) {
             if let Some(run) = run {
                 run.abandon();
             }

@@ -29,7 +29,7 @@ pub mod store;
 mod tables;
 pub mod udf;
 
-pub use ingest::{IngestError, IngestOutcome, attribution, ingest};
+pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest};
 pub use output::{OutputFormat, ResultWriter};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;

@@ -132,7 +132,7 @@ impl PartitionStream for Scan {
                         )));
                     }
                     Decoded::SourceDone(_) => {}
-                    Decoded::Failed(e) => return Err(DataFusionError::Execution(e)),
+                    Decoded::Failed(e) => return Err(DataFusionError::External(Box::new(e))),
                 }
             }
             // Every scan reads the same inputs: the count is per scan, not a sum over scans.

@@ -232,7 +232,10 @@ impl Lazy {
         if let Some(table) = self.built.get() {
             return Ok(table.clone());
         }
-        let topology = self.topology.get().map_err(DataFusionError::Execution)?;
+        let topology = self
+            .topology
+            .get()
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let table = Arc::new(self.table.build(topology)?);
         Ok(self.built.get_or_init(|| table).clone())
     }

@@ -154,7 +154,11 @@ impl ScalarUDFImpl for IpFunction {
             )));
         }
         // `ip_scope` and `ip_in_cidr` need no topology: they do not load it.
-        let topology = || self.topology.get().map_err(DataFusionError::Execution);
+        let topology = || {
+            self.topology
+                .get()
+                .map_err(|e| DataFusionError::External(Box::new(e)))
+        };
         let ips_text = text_arg(&arrays[0], self.function.name())?;
         let ips = strings(&ips_text)?;
         // Each distinct address is parsed once per batch.

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::error::TransformError;
+
 use arrow_array::RecordBatch;
 use csv::ByteRecord;
 
@@ -27,7 +29,7 @@ pub(crate) struct UnitOutput {
     /// Set on the input's last unit: bytes read, where to resume, why reading stopped early.
     pub end: Option<End>,
     /// Set when the batch transform failed.
-    pub failure: Option<String>,
+    pub failure: Option<TransformError>,
 }
 
 /// A rough guess of rows per byte, to size the builders.

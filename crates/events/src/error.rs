@@ -16,3 +16,14 @@ pub enum Error {
     #[error("cannot read {0}: {1}")]
     Io(String, #[source] io::Error),
 }
+
+/// Why the batch transform (attribution, on the decoding threads) failed: the run cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// The transform returned an error.
+    #[error("{0}")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The transform panicked (a bug): the run stops with its message, the process does not.
+    #[error("the batch transform panicked: {0}")]
+    Panicked(String),
+}

@@ -46,7 +46,7 @@ pub use acrlens_values::{
 pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
 pub use columns::{ColumnSet, placeholder, put};
 pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
-pub use error::Error;
+pub use error::{Error, TransformError};
 pub use fast::{FieldSet, MAX_DEPTH, scan_record};
 pub use format::InputFormat;
 pub use pipeline::{BatchTransform, Collected, DecodeOptions, Decoded, Decoder, decode_bytes};

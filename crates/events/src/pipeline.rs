@@ -15,6 +15,7 @@ use crate::builder::TimeWindow;
 use crate::columns::ColumnSet;
 use crate::decode::{UnitOutput, decode_unit, panic_message};
 use crate::dedup::Dedup;
+use crate::error::TransformError;
 use crate::format::InputFormat;
 use crate::quarantine::Quarantined;
 use crate::reader::{ReaderConfig, Unit, read_all};
@@ -57,7 +58,11 @@ impl Default for DecodeOptions {
 
 /// A function applied to every decoded batch on the decoding threads (attribution, say), so
 /// it runs in parallel with everything else. An error stops the run.
-pub type BatchTransform = Arc<dyn Fn(RecordBatch) -> Result<RecordBatch, String> + Send + Sync>;
+pub type BatchTransform = Arc<
+    dyn Fn(RecordBatch) -> Result<RecordBatch, Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync,
+>;
 
 /// What the decoder hands out, in input order.
 #[derive(Debug)]
@@ -69,7 +74,7 @@ pub enum Decoded {
     /// An input is finished; its counts reconcile.
     SourceDone(SourceStats),
     /// The batch transform failed: the run cannot go on.
-    Failed(String),
+    Failed(TransformError),
 }
 
 /// Decodes inputs into batches of the canonical schema; an iterator of [`Decoded`].
@@ -234,10 +239,10 @@ impl Decoder {
                     let run = std::panic::catch_unwind(AssertUnwindSafe(|| transform(batch)));
                     match run {
                         Ok(Ok(batch)) => out.batch = Some((batch, keys)),
-                        Ok(Err(e)) => out.failure = Some(e),
+                        Ok(Err(e)) => out.failure = Some(TransformError::Failed(e)),
                         Err(panic) => {
                             out.failure =
-                                Some(format!("attribution panicked: {}", panic_message(&*panic)));
+                                Some(TransformError::Panicked(panic_message(&*panic).to_owned()));
                         }
                     }
                 }
@@ -274,7 +279,7 @@ pub struct Collected {
     /// Per-input counts, in input order.
     pub stats: Vec<SourceStats>,
     /// Transform failures.
-    pub failures: Vec<String>,
+    pub failures: Vec<TransformError>,
 }
 
 impl Collected {

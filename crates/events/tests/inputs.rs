@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 
 use acrlens_events::{
-    DecodeOptions, Decoder, Error, InputFormat, TimeWindow, decode_bytes, discover,
+    DecodeOptions, Decoder, Error, InputFormat, TimeWindow, TransformError, decode_bytes, discover,
     parse_timestamp_micros,
 };
 mod common;
@@ -297,10 +297,16 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
         .collect_all();
     assert_eq!((out.rows(), seen.load(Ordering::Relaxed)), (50, 50));
     let failed = Decoder::new(source(), options)
-        .with_transform(Arc::new(|_| Err("no".to_owned())))
+        .with_transform(Arc::new(|_| Err("no".into())))
         .collect_all();
     assert_eq!(failed.rows(), 0);
-    assert!(failed.failures.iter().all(|f| f == "no") && !failed.failures.is_empty());
+    assert!(
+        failed
+            .failures
+            .iter()
+            .all(|f| matches!(f, TransformError::Failed(e) if e.to_string() == "no"))
+            && !failed.failures.is_empty()
+    );
     // A transform that panics fails the run with the message instead of aborting it.
     let panicked = Decoder::new(source(), options)
         .with_transform(Arc::new(|_| panic!("attribution bug")))
@@ -311,7 +317,7 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
         panicked
             .failures
             .iter()
-            .all(|f| f == "attribution panicked: attribution bug")
+            .all(|f| matches!(f, TransformError::Panicked(m) if m == "attribution bug"))
     );
 }
 

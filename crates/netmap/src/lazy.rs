@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use crate::error::TopologyError;
 use crate::topology::{Topology, TopologyParts};
 
 /// A topology that is loaded (once) when something first asks for it. Cloning shares it.
@@ -14,7 +15,19 @@ pub struct LazyTopology(Arc<Inner>);
 struct Inner {
     /// The project file to load; `None` for the empty topology.
     path: Option<PathBuf>,
-    cell: OnceLock<Result<Arc<Topology>, String>>,
+    cell: OnceLock<Result<Arc<Topology>, LoadError>>,
+}
+
+/// A topology that could not be loaded: every use of it fails with this, naming the project
+/// file, the cause kept as the source.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("loading the topology named by {path}: {source}")]
+pub struct LoadError {
+    /// The project file.
+    pub path: String,
+    /// Why.
+    #[source]
+    pub source: Arc<TopologyError>,
 }
 
 impl LazyTopology {
@@ -29,15 +42,16 @@ impl LazyTopology {
 
     /// The topology, loading it on the first call; a load that failed fails every call with
     /// the same message, naming the project file.
-    pub fn get(&self) -> Result<&Arc<Topology>, String> {
+    pub fn get(&self) -> Result<&Arc<Topology>, LoadError> {
         let inner = &*self.0;
         inner
             .cell
             .get_or_init(|| match &inner.path {
                 None => Ok(Arc::new(Topology::compile(TopologyParts::default()))),
-                Some(path) => Topology::load(path)
-                    .map(Arc::new)
-                    .map_err(|e| format!("loading the topology named by {}: {e}", path.display())),
+                Some(path) => Topology::load(path).map(Arc::new).map_err(|e| LoadError {
+                    path: path.display().to_string(),
+                    source: Arc::new(e),
+                }),
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -73,8 +87,17 @@ mod tests {
     fn nothing_is_read_until_asked_and_a_bad_file_fails_every_ask() {
         let missing = LazyTopology::from_file(Some(PathBuf::from("/nonexistent/acrlens.toml")));
         let first = missing.get().unwrap_err();
-        assert!(first.starts_with("loading the topology named by /nonexistent/acrlens.toml: "));
-        assert_eq!(missing.clone().get().unwrap_err(), first);
+        assert!(
+            first
+                .to_string()
+                .starts_with("loading the topology named by /nonexistent/acrlens.toml: ")
+        );
+        assert!(matches!(*first.source, TopologyError::Read { .. }));
+        // Loaded once: every later ask fails with the same error.
+        assert!(Arc::ptr_eq(
+            &missing.clone().get().unwrap_err().source,
+            &first.source
+        ));
         let empty = LazyTopology::from_file(None);
         assert!(empty.get().unwrap().registries().is_empty());
         let shared = empty.clone();

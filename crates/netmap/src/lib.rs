@@ -40,7 +40,7 @@ pub use error::TopologyError;
 pub use geo::{GeoDb, GeoFacts};
 pub use history::{HistoryReport, Problem, registry_history};
 pub use index::{CompiledIndex, FactId, FactSets, IndexBuilder, IntervalIndex, Key};
-pub use lazy::LazyTopology;
+pub use lazy::{LazyTopology, LoadError};
 pub use prefix::{IpKey, parse_prefix};
 pub use proposal::{Change, KEYS, MAX_IP_RULES, Proposal, ProposalError};
 pub use ranges::NamedRange;
