@@ -106,18 +106,16 @@ pub struct Attribution<'t> {
     pub verdict: Verdict,
 }
 
-/// The `config_version` column: the effective time of the configuration in force, `initial`
-/// for one in force from the beginning.
+/// The `config_version` column: the effective time of the configuration in force (`initial`
+/// for one in force from the beginning), then where it came from: the snapshot file, or the
+/// history record it was rebuilt from.
 fn config_version(config: ConfigAt<'_>) -> Option<String> {
     match config {
         ConfigAt::InForce(c) => {
             let from = c
                 .effective_from
                 .map_or("initial".to_owned(), format_timestamp_micros);
-            Some(match &c.origin {
-                Some(origin) => format!("{from} from {origin}"),
-                None => from,
-            })
+            Some(format!("{from} ({})", c.provenance()))
         }
         _ => None,
     }
