@@ -92,7 +92,7 @@ pub fn run(args: &TimelineArgs) -> Result<ExitCode> {
     {
         bail!("--since is after --until: no period to check");
     }
-    let topology = args.topology.load()?;
+    let topology = args.topology.load_silently()?;
     let only = args.registry.as_deref().map(|r| {
         if r.starts_with('/') {
             r.to_ascii_lowercase()

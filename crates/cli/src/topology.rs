@@ -27,8 +27,22 @@ impl TopologyArgs {
         }
     }
 
-    /// Loads and compiles the topology.
+    /// Loads and compiles the topology, saying on stderr when its registry history had
+    /// problems (the verdicts of the periods they touch say "not known").
     pub fn load(&self) -> Result<Topology> {
+        let topology = self.load_silently()?;
+        let warnings = topology.history().warnings.len();
+        if let (true, Some(path)) = (warnings > 0, self.path()) {
+            eprintln!(
+                "warning: the registry history has {warnings} problem(s); `acrlens topology --config {}` lists them",
+                path.display()
+            );
+        }
+        Ok(topology)
+    }
+
+    /// Loads and compiles the topology, leaving its history's problems to the caller.
+    pub fn load_silently(&self) -> Result<Topology> {
         let Some(path) = self.path() else {
             return Ok(Topology::compile(TopologyParts::default()));
         };

@@ -121,3 +121,37 @@ fn a_bad_history_record_is_a_warning_naming_its_file_and_line() {
         "{text}"
     );
 }
+
+#[test]
+fn other_verbs_warn_when_the_history_had_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("PT1H.json");
+    std::fs::write(
+        &history,
+        "{\"time\":\"2025-11-02T10:00:00Z\",\"operationName\":\"MICROSOFT.RESOURCES/DEPLOYMENTS/WRITE\"}\n\
+         {\"time\":\"2025-11-02T11:00:00Z\",\"resourceId\":\n",
+    )
+    .unwrap();
+    let config = dir.path().join("acrlens.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[registry_history]]\npath = {:?}\n",
+            history.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = acrlens(&[
+        "explain",
+        "203.0.113.7",
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the registry history has 1 problem(s); `acrlens topology --config"),
+        "{err}"
+    );
+}
