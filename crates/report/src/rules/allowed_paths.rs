@@ -2,11 +2,9 @@
 //! request reached nothing, so it is no violation).
 
 use acrlens_policy::Rule;
-use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{RuleKind, event_violation};
-use crate::model::Violation;
+use super::{Judged, RuleKind, event_violation};
 use crate::sql::Filter;
 
 pub(crate) struct AllowedPaths<'r> {
@@ -14,12 +12,7 @@ pub(crate) struct AllowedPaths<'r> {
 }
 
 impl RuleKind for AllowedPaths<'_> {
-    async fn judge(
-        &self,
-        ctx: &SessionContext,
-        rule: &Rule,
-        mut scope: Filter,
-    ) -> Result<Option<Violation>> {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
         let allowed: Vec<String> = self
             .paths
             .iter()

@@ -2,10 +2,9 @@
 
 use acrlens_policy::Rule;
 use datafusion::common::ScalarValue;
-use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{RuleKind, SAMPLES, per_registry};
+use super::{Judged, RuleKind, SAMPLES, per_registry};
 use crate::model::{Sample, Violation};
 use crate::sql::{Filter, each, query};
 
@@ -14,12 +13,7 @@ pub(crate) struct DeniedSpike {
 }
 
 impl RuleKind for DeniedSpike {
-    async fn judge(
-        &self,
-        ctx: &SessionContext,
-        rule: &Rule,
-        mut scope: Filter,
-    ) -> Result<Option<Violation>> {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
         scope.push("access_path = 'denied'");
         let max = scope.bind(ScalarValue::Int64(Some(self.max_per_hour as i64)));
         let hours = query(

@@ -20,16 +20,14 @@ use crate::sql::{Filter, Window, each, query};
 /// How many examples a violation shows.
 pub(crate) const SAMPLES: usize = 5;
 
+/// What judging a rule gives: the violation, or `None` when nothing violates it.
+pub(crate) type Judged = Result<Option<Violation>>;
+
 /// One kind of rule.
 pub(crate) trait RuleKind {
     /// Judges `rule` over the events `scope` selects (its registries and repositories within
     /// the window): the violation, or `None` when nothing violates it.
-    async fn judge(
-        &self,
-        ctx: &SessionContext,
-        rule: &Rule,
-        scope: Filter,
-    ) -> Result<Option<Violation>>;
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, scope: Filter) -> Judged;
 }
 
 /// Judges one rule of the policy.
@@ -192,12 +190,7 @@ mod a_new_kind {
     struct NoLegacyPulls;
 
     impl RuleKind for NoLegacyPulls {
-        async fn judge(
-            &self,
-            ctx: &SessionContext,
-            rule: &Rule,
-            mut scope: Filter,
-        ) -> Result<Option<Violation>> {
+        async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
             let pattern = scope.text("legacy/%");
             scope.push(format!("repository LIKE {pattern}"));
             event_violation(ctx, rule, &scope, "legacy repositories were pulled".into()).await

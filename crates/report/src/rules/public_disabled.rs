@@ -3,22 +3,15 @@
 //! `initial`) had public network access disabled.
 
 use acrlens_policy::Rule;
-use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{RuleKind, event_violation};
-use crate::model::Violation;
+use super::{Judged, RuleKind, event_violation};
 use crate::sql::Filter;
 
 pub(crate) struct NoPublicWhenDisabled;
 
 impl RuleKind for NoPublicWhenDisabled {
-    async fn judge(
-        &self,
-        ctx: &SessionContext,
-        rule: &Rule,
-        mut scope: Filter,
-    ) -> Result<Option<Violation>> {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
         scope.push(
             "access_path IN ('public_internet', 'public_azure', 'unexplained') AND EXISTS (\
              SELECT 1 FROM registries r WHERE r.login_server = events.registry AND NOT r.public_network_access \

@@ -1,11 +1,9 @@
 //! `trusted_bypass`: only the listed identities or caller kinds used the trusted-service bypass.
 
 use acrlens_policy::Rule;
-use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{RuleKind, event_violation};
-use crate::model::Violation;
+use super::{Judged, RuleKind, event_violation};
 use crate::sql::Filter;
 
 pub(crate) struct TrustedBypass<'r> {
@@ -14,12 +12,7 @@ pub(crate) struct TrustedBypass<'r> {
 }
 
 impl RuleKind for TrustedBypass<'_> {
-    async fn judge(
-        &self,
-        ctx: &SessionContext,
-        rule: &Rule,
-        mut scope: Filter,
-    ) -> Result<Option<Violation>> {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
         scope.push("access_path = 'trusted_service'");
         // The allowed callers, bound in the same parameter list as the scope.
         let mut allowed = Filter {
