@@ -13,7 +13,7 @@ use crate::changes::changes;
 use crate::model::{Inputs, Period, Report, SCHEMA};
 use crate::overview::overview;
 use crate::rules::evaluate;
-use crate::sql::Window;
+use crate::sql::{Window, drop_table};
 
 /// Makes the report.
 pub async fn build_report(
@@ -34,7 +34,7 @@ pub async fn build_report(
             violations.push(v);
         }
     }
-    ctx.deregister_table(CALLERS)?;
+    drop_table(ctx, CALLERS)?;
     violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
     let (from, to) = (window.since.or(o.first), window.until.or(o.last));
     let changes = changes(ctx, from, to).await?;

@@ -12,7 +12,7 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::model::{Caller, TOP_CALLERS, TOP_PER_PATH};
-use crate::sql::{Filter, Rows, each, keep, query, register};
+use crate::sql::{Filter, Rows, drop_table, each, keep, query, register};
 
 /// The in-memory table of requests per access path, registry and caller within the window:
 /// computed once, it feeds every caller table and the IP-rule check, which would otherwise each
@@ -167,7 +167,7 @@ pub(crate) async fn busiest_callers(
         &all.params,
     )
     .await?;
-    ctx.deregister_table(SHOWN)?;
+    drop_table(ctx, SHOWN)?;
     let details: HashMap<CallerKey, Caller> = each(&details, caller)?
         .into_iter()
         .map(|c| (key_of(&c), c))

@@ -32,4 +32,4 @@ mod unconfigured;
 pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
 pub use build::build_report;
 pub use model::*;
-pub use sql::Window;
+pub use sql::{SqlTrace, Traced, Window};

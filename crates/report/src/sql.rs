@@ -104,13 +104,81 @@ async fn frame(
     }
 }
 
+/// Every statement the report runs, when the session carries one (as a `SessionConfig`
+/// extension): the SQL with its parameters written in as literals, and the temporary tables it
+/// keeps as `CREATE TABLE` / `DROP TABLE`, so a sqllogictest file can replay the report's SQL
+/// and pin what each statement answers.
+#[derive(Debug, Default)]
+pub struct SqlTrace(std::sync::Mutex<Vec<Traced>>);
+
+/// One statement of a [`SqlTrace`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Traced {
+    /// A query, with the rows it answered kept by the replay.
+    Query(String),
+    /// A statement whose effect (a table) later queries read.
+    Statement(String),
+}
+
+impl SqlTrace {
+    /// The statements traced so far, in order.
+    pub fn statements(&self) -> Vec<Traced> {
+        self.0.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
+fn trace(ctx: &SessionContext, statement: impl FnOnce() -> Traced) {
+    if let Some(trace) = ctx.state().config().get_extension::<SqlTrace>()
+        && let Ok(mut statements) = trace.0.lock()
+    {
+        statements.push(statement());
+    }
+}
+
+/// `sql` with its `$name` parameters written in as SQL literals.
+fn inline(sql: &str, params: &HashMap<String, ScalarValue>) -> String {
+    let mut names: Vec<&String> = params.keys().collect();
+    // `$p10` before `$p1`.
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut out = sql.to_owned();
+    for name in names {
+        out = out.replace(&format!("${name}"), &literal(&params[name]));
+    }
+    out
+}
+
+/// A value as a SQL literal.
+fn literal(value: &ScalarValue) -> String {
+    match value {
+        ScalarValue::Utf8(Some(text)) => quoted(text),
+        ScalarValue::TimestampMicrosecond(Some(t), _) => format!(
+            "arrow_cast({}, 'Timestamp(Microsecond, Some(\"UTC\"))')",
+            quoted(&format_timestamp_micros(*t))
+        ),
+        other if other.is_null() => "NULL".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// Runs `sql` with `params` bound.
 pub(crate) async fn query(
     ctx: &SessionContext,
     sql: &str,
     params: &HashMap<String, ScalarValue>,
 ) -> Result<Vec<RecordBatch>> {
+    trace(ctx, || Traced::Query(inline(sql, params)));
     frame(ctx, sql, params).await?.collect().await
+}
+
+/// Removes a kept table.
+pub(crate) fn drop_table(ctx: &SessionContext, name: &str) -> Result<()> {
+    trace(ctx, || Traced::Statement(format!("DROP TABLE {name}")));
+    ctx.deregister_table(name)?;
+    Ok(())
 }
 
 /// Runs `sql` and keeps its result as table `name`.
@@ -120,19 +188,27 @@ pub(crate) async fn keep(
     sql: &str,
     params: &HashMap<String, ScalarValue>,
 ) -> Result<()> {
+    trace(ctx, || {
+        Traced::Statement(format!("CREATE TABLE {name} AS {}", inline(sql, params)))
+    });
     let df = frame(ctx, sql, params).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
-    register(ctx, name, schema, batches)
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(())
 }
 
-/// Registers `batches` as the in-memory table `name`, replacing any table of that name.
+/// Registers text rows as the in-memory table `name`, replacing any table of that name.
 pub(crate) fn register(
     ctx: &SessionContext,
     name: &str,
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
 ) -> Result<()> {
+    trace(ctx, || {
+        Traced::Statement(values_table(name, &schema, &batches))
+    });
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     Ok(())
@@ -217,6 +293,38 @@ impl Rows {
             .ok_or_else(|| self.missing(column, "an integer"))?;
         Ok(n.is_valid(row).then(|| n.value(row)))
     }
+}
+
+/// `CREATE TABLE name (…) AS VALUES …` of text rows.
+fn values_table(name: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> String {
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} VARCHAR", f.name()))
+        .collect();
+    let mut rows = Vec::new();
+    for batch in batches {
+        let texts: Vec<Option<StringArray>> = batch
+            .columns()
+            .iter()
+            .map(|c| as_type::<StringArray>(c, &DataType::Utf8).ok())
+            .collect();
+        for i in 0..batch.num_rows() {
+            let cells: Vec<String> = texts
+                .iter()
+                .map(|t| match t {
+                    Some(t) if t.is_valid(i) => quoted(t.value(i)),
+                    _ => "NULL".to_owned(),
+                })
+                .collect();
+            rows.push(format!("({})", cells.join(", ")));
+        }
+    }
+    format!(
+        "CREATE TABLE {name} ({}) AS VALUES {}",
+        columns.join(", "),
+        rows.join(", ")
+    )
 }
 
 fn is_text(ty: &DataType) -> bool {

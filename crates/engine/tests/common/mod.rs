@@ -1,0 +1,125 @@
+//! What the sqllogictest files of the engine's tests share: the sample session (the bundled
+//! exports and topology) and a runner database over a DataFusion session.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use acrlens_engine::{EventSource, session};
+use acrlens_events::{DecodeOptions, discover};
+use acrlens_netmap::Topology;
+use arrow_array::RecordBatch;
+use arrow_schema::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub async fn sample_session() -> SessionContext {
+    let topology =
+        Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap());
+    let sources = discover(
+        &[root().join("sample-logs/exports").display().to_string()],
+        Default::default(),
+    )
+    .unwrap();
+    session(
+        EventSource::Logs {
+            sources,
+            options: DecodeOptions::default(),
+        },
+        topology,
+    )
+    .await
+    .unwrap()
+    .ctx
+}
+
+/// The SQL of a query file without comments or blank lines (a blank line ends an slt record).
+pub fn statement(sql: &str) -> String {
+    sql.lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Db {
+    pub ctx: SessionContext,
+    pub params: HashMap<String, ScalarValue>,
+}
+
+fn column_type(t: &DataType) -> DefaultColumnType {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt32
+        | DataType::UInt64 => DefaultColumnType::Integer,
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => {
+            DefaultColumnType::FloatingPoint
+        }
+        _ => DefaultColumnType::Text,
+    }
+}
+
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for i in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| match f.value(i).to_string() {
+                        s if s.is_empty() => "(empty)".to_owned(),
+                        s => s,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for Db {
+    type Error = DataFusionError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DataFusionError> {
+        let mut df = self.ctx.sql(sql).await?;
+        if !self.params.is_empty() {
+            df = df.with_param_values(self.params.clone())?;
+        }
+        let types: Vec<DefaultColumnType> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let batches = df.collect().await?;
+        if types.is_empty() {
+            // A statement (CREATE TABLE, DROP TABLE): it answers no columns.
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        Ok(DBOutput::Rows {
+            types,
+            rows: rows(&batches),
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+}
