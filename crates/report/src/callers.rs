@@ -12,7 +12,8 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::model::{Caller, TOP_CALLERS, TOP_PER_PATH};
-use crate::sql::{Filter, Rows, drop_table, each, keep, query, register};
+use crate::rows::{Rows, each};
+use crate::sql::{Filter, drop_table, keep, query, register};
 
 /// The in-memory table of requests per access path, registry and caller within the window:
 /// computed once, it feeds every caller table and the IP-rule check, which would otherwise each

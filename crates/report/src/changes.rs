@@ -7,7 +7,8 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::model::Change;
-use crate::sql::{each, query};
+use crate::rows::each;
+use crate::sql::query;
 
 /// One row of the `registries` table, as far as a change is described.
 #[derive(PartialEq)]

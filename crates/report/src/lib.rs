@@ -25,11 +25,14 @@ mod changes;
 mod model;
 mod overview;
 pub mod render;
+mod rows;
 mod rules;
 mod sql;
+mod trace;
 mod unconfigured;
 
 pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
 pub use build::build_report;
 pub use model::*;
-pub use sql::{SqlTrace, Traced, Window};
+pub use sql::Window;
+pub use trace::{SqlTrace, Traced};

@@ -8,7 +8,8 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::model::{DayCount, Inputs, PathCount, RegistryDayCount};
-use crate::sql::{Filter, each, query};
+use crate::rows::each;
+use crate::sql::{Filter, query};
 use crate::unconfigured::Unconfigured;
 
 /// Per (registry, access path, day, versions): counts, times and data-quality sums — one scan

@@ -6,7 +6,8 @@ use datafusion::prelude::SessionContext;
 
 use super::{Judged, RuleKind, SAMPLES, per_registry};
 use crate::model::{Sample, Violation};
-use crate::sql::{Filter, each, query};
+use crate::rows::each;
+use crate::sql::{Filter, query};
 
 pub(crate) struct DeniedSpike {
     pub max_per_hour: u64,

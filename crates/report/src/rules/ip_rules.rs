@@ -9,7 +9,8 @@ use datafusion::prelude::SessionContext;
 use super::{Judged, RuleKind, per_registry};
 use crate::callers::CALLERS;
 use crate::model::{Sample, Violation};
-use crate::sql::{Filter, each, query};
+use crate::rows::each;
+use crate::sql::{Filter, query};
 
 /// IP rules of each registry's latest configuration: too many, or matched by no caller in the
 /// window (the callers table of [`build_report`]).

@@ -15,7 +15,8 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
 use crate::model::{RegistryCount, Sample, Violation};
-use crate::sql::{Filter, Window, each, query};
+use crate::rows::each;
+use crate::sql::{Filter, Window, query};
 
 /// How many examples a violation shows.
 pub(crate) const SAMPLES: usize = 5;
