@@ -36,7 +36,9 @@ impl SqlTrace {
 }
 
 pub(crate) fn trace(ctx: &SessionContext, statement: impl FnOnce() -> Traced) {
-    if let Some(trace) = ctx.state().config().get_extension::<SqlTrace>()
+    // Read through the shared state: `ctx.state()` would clone it for every statement.
+    let trace = ctx.state_ref().read().config().get_extension::<SqlTrace>();
+    if let Some(trace) = trace
         && let Ok(mut statements) = trace.0.lock()
     {
         statements.push(statement());
