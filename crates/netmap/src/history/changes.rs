@@ -40,12 +40,13 @@ pub(crate) fn changes(records: Vec<Record>, report: &mut HistoryReport) -> Vec<C
         .map(|group| from_writes(group, report))
         .collect();
     for delta in deltas {
-        let joined = delta.correlation.as_ref().and_then(|c| {
-            out.iter_mut()
-                .find(|w| w.registry == delta.registry && w.correlation.as_ref() == Some(c))
-        });
+        // The writes' changes are at their groups' positions in `out`.
+        let joined = delta
+            .correlation
+            .clone()
+            .and_then(|c| by_correlation.get(&(delta.registry.clone(), c)).copied());
         match joined {
-            Some(write) => join(write, delta, report),
+            Some(i) => join(&mut out[i], delta, report),
             None => out.push(from_delta(delta)),
         }
     }
