@@ -191,17 +191,17 @@ fn the_registries_table_holds_the_rebuilt_history() {
         "--format",
         "csv",
         "SELECT effective_from, public_network_access, default_allow, cardinality(ip_rules) AS rules, \
-         unknown IS NOT NULL AS not_known, origin LIKE '%correlation%' AS from_history \
+         unknown IS NOT NULL AS not_known, origin LIKE '%correlation%' AS from_history, changed \
          FROM registries WHERE login_server = 'contoso.azurecr.io' ORDER BY effective_from NULLS FIRST",
     ]);
     assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "effective_from,public_network_access,default_allow,rules,not_known,from_history\n\
-         ,,,,true,true\n\
-         2025-06-01T09:00:00Z,true,true,0,false,true\n\
-         2025-11-04T12:00:00Z,true,false,1,false,true\n\
-         2025-11-05T00:00:00Z,true,false,4,false,true\n\
-         2025-11-05T12:00:00Z,false,false,4,false,true\n"
+        "effective_from,public_network_access,default_allow,rules,not_known,from_history,changed\n\
+         ,,,,true,true,\n\
+         2025-06-01T09:00:00Z,true,true,0,false,true,\n\
+         2025-11-04T12:00:00Z,true,false,1,false,true,defaultAction Allow → Deny; IP rules added: 203.0.113.10/32\n\
+         2025-11-05T00:00:00Z,true,false,4,false,true,\"IP rules added: 20.42.66.0/24, 20.42.67.0/24, 20.62.128.0/26\"\n\
+         2025-11-05T12:00:00Z,false,false,4,false,true,publicNetworkAccess Enabled → Disabled\n"
     );
 }

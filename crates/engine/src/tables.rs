@@ -108,7 +108,9 @@ fn subnets(topology: &Topology) -> Result<MemTable> {
 }
 
 /// One row per registry configuration (a snapshot file, or a period rebuilt from the history;
-/// a period whose configuration is not known has its settings NULL and says why in `unknown`).
+/// a period whose configuration is not known has its settings NULL and says why in `unknown`),
+/// registry by registry, oldest first; `changed` says what differs from the last known one
+/// before it (NULL when there is none).
 fn registries(topology: &Topology) -> Result<MemTable> {
     let mut login = StringBuilder::new();
     let mut id = StringBuilder::new();
@@ -121,7 +123,8 @@ fn registries(topology: &Topology) -> Result<MemTable> {
     let mut source = StringBuilder::new();
     let mut origin = StringBuilder::new();
     let mut unknown = StringBuilder::new();
-    for r in topology.registries() {
+    let mut changed = StringBuilder::new();
+    for (r, change) in acrlens_netmap::configurations(topology).iter().flatten() {
         let known = r.unknown.is_none();
         login.append_value(&r.login_server);
         id.append_value(&r.resource_id);
@@ -139,6 +142,7 @@ fn registries(topology: &Topology) -> Result<MemTable> {
         source.append_value(&r.source);
         origin.append_option(r.origin.as_deref());
         unknown.append_option(r.unknown.as_deref());
+        changed.append_option(change.as_ref().map(|c| c.join("; ")));
     }
     table(
         vec![
@@ -153,6 +157,7 @@ fn registries(topology: &Topology) -> Result<MemTable> {
             Field::new("source", DataType::Utf8, false),
             Field::new("origin", DataType::Utf8, true),
             Field::new("unknown", DataType::Utf8, true),
+            Field::new("changed", DataType::Utf8, true),
         ],
         vec![
             Arc::new(login.finish()),
@@ -166,6 +171,7 @@ fn registries(topology: &Topology) -> Result<MemTable> {
             Arc::new(source.finish()),
             Arc::new(origin.finish()),
             Arc::new(unknown.finish()),
+            Arc::new(changed.finish()),
         ],
     )
 }

@@ -48,7 +48,7 @@ pub use registry::{RegistryConfig, login_server};
 pub use scope::IpScope;
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
 pub use settings::{SETTING_NAMES, Settings};
-pub use timeline::{Period, RegistryTimeline, timelines};
+pub use timeline::{Changed, Period, RegistryTimeline, configurations, timelines};
 pub use topology::{
     ConfigAt, IpFacts, Topology, TopologyParts, config_at, config_in, in_force_index,
 };

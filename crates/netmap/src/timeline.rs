@@ -47,9 +47,14 @@ pub struct Period {
     pub changed: Vec<String>,
 }
 
-/// The timeline of every registry in the topology, in the order they were first named, or of
-/// the one `only` names (login server or resource id).
-pub fn timelines(topology: &Topology, only: Option<&str>) -> Vec<RegistryTimeline> {
+/// A registry configuration and what differs from the last known configuration before it:
+/// `None` when there is none, or when this one is not known.
+pub type Changed<'t> = (&'t RegistryConfig, Option<Vec<String>>);
+
+/// Every registry's configurations, registry by registry in the order they were first named,
+/// each oldest first, with what changed: the one account of changes that `topology`, the SQL
+/// table `registries` and the report show.
+pub fn configurations(topology: &Topology) -> Vec<Vec<Changed<'_>>> {
     let mut seen: Vec<&str> = Vec::new();
     for r in topology.registries() {
         if !seen.contains(&r.login_server.as_str()) {
@@ -57,7 +62,32 @@ pub fn timelines(topology: &Topology, only: Option<&str>) -> Vec<RegistryTimelin
         }
     }
     seen.into_iter()
-        .map(|login| timeline(login, &topology.registry_timeline(login)))
+        .map(|login| {
+            let mut last_known: Option<&RegistryConfig> = None;
+            topology
+                .registry_timeline(login)
+                .into_iter()
+                .map(|c| {
+                    let changed = match (c.unknown.is_none(), last_known) {
+                        (true, Some(before)) => Some(changes(before, c)),
+                        _ => None,
+                    };
+                    if c.unknown.is_none() {
+                        last_known = Some(c);
+                    }
+                    (c, changed)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The timeline of every registry in the topology, in the order they were first named, or of
+/// the one `only` names (login server or resource id).
+pub fn timelines(topology: &Topology, only: Option<&str>) -> Vec<RegistryTimeline> {
+    configurations(topology)
+        .iter()
+        .map(|configs| timeline(configs))
         .filter(|t| {
             only.is_none_or(|o| {
                 let o = o.to_ascii_lowercase();
@@ -67,15 +97,14 @@ pub fn timelines(topology: &Topology, only: Option<&str>) -> Vec<RegistryTimelin
         .collect()
 }
 
-fn timeline(login_server: &str, configs: &[&RegistryConfig]) -> RegistryTimeline {
+fn timeline(configs: &[Changed<'_>]) -> RegistryTimeline {
     let mut periods = Vec::with_capacity(configs.len());
-    let mut last_known: Option<&RegistryConfig> = None;
-    for (i, c) in configs.iter().enumerate() {
+    for (i, (c, changed)) in configs.iter().enumerate() {
         let known = c.unknown.is_none();
         let when = |t: Option<i64>| t.map(format_timestamp_micros);
         periods.push(Period {
             from: when(c.effective_from),
-            until: configs.get(i + 1).and_then(|n| when(n.effective_from)),
+            until: configs.get(i + 1).and_then(|(n, _)| when(n.effective_from)),
             source: c.source.clone(),
             origin: c.origin.clone(),
             unknown: c.unknown.clone(),
@@ -94,20 +123,17 @@ fn timeline(login_server: &str, configs: &[&RegistryConfig]) -> RegistryTimeline
                 .iter()
                 .map(|id| last_segment(id))
                 .collect(),
-            changed: match (known, last_known) {
-                (true, Some(before)) => changes(before, c),
-                _ => Vec::new(),
-            },
+            changed: changed.clone().unwrap_or_default(),
         });
-        if known {
-            last_known = Some(c);
-        }
     }
     RegistryTimeline {
-        login_server: login_server.to_owned(),
+        login_server: configs
+            .first()
+            .map(|(c, _)| c.login_server.clone())
+            .unwrap_or_default(),
         resource_id: configs
             .iter()
-            .map(|c| c.resource_id.as_str())
+            .map(|(c, _)| c.resource_id.as_str())
             .find(|id| !id.is_empty())
             .unwrap_or_default()
             .to_owned(),

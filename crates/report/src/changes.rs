@@ -1,6 +1,6 @@
 //! The changes that took effect within the period, for the time series: each registry's new
-//! configurations (what changed from the one before, from the `registries` table) and each new
-//! service-tag snapshot.
+//! configurations (what changed, as the `registries` table says it) and each new service-tag
+//! snapshot.
 
 use acrlens_values::format_timestamp_micros;
 use datafusion::error::Result;
@@ -9,19 +9,6 @@ use datafusion::prelude::SessionContext;
 use crate::model::Change;
 use crate::rows::each;
 use crate::sql::query;
-
-/// One row of the `registries` table, as far as a change is described.
-#[derive(PartialEq)]
-struct Config {
-    login_server: String,
-    from: Option<i64>,
-    public: Option<bool>,
-    allow: Option<bool>,
-    rules: Option<i64>,
-    bypass: Option<bool>,
-    tasks: Option<bool>,
-    unknown: Option<String>,
-}
 
 /// The changes between `from` and `to` (µs, inclusive; open when `None`), in time order.
 pub(crate) async fn changes(
@@ -32,38 +19,34 @@ pub(crate) async fn changes(
     let within = |t: i64| from.is_none_or(|f| t >= f) && to.is_none_or(|u| t <= u);
     let rows = query(
         ctx,
-        "SELECT login_server, effective_from, public_network_access, default_allow, \
-         cardinality(ip_rules) AS rules, bypass_azure_services, bypass_for_tasks, unknown \
-         FROM registries ORDER BY login_server, effective_from NULLS FIRST",
+        "SELECT login_server, effective_from, changed, unknown FROM registries \
+         WHERE effective_from IS NOT NULL",
         &Default::default(),
     )
     .await?;
-    let configs = each(&rows, |r, i| {
-        Ok(Config {
-            login_server: r.text("login_server", i)?.unwrap_or_default(),
-            from: r.int("effective_from", i)?,
-            public: r.flag("public_network_access", i)?,
-            allow: r.flag("default_allow", i)?,
-            rules: r.int("rules", i)?,
-            bypass: r.flag("bypass_azure_services", i)?,
-            tasks: r.flag("bypass_for_tasks", i)?,
-            unknown: r.text("unknown", i)?,
-        })
-    })?;
     let mut out = Vec::new();
-    for (i, c) in configs.iter().enumerate() {
-        let Some(time) = c.from.filter(|&t| within(t)) else {
+    for (registry, time, changed, unknown) in each(&rows, |r, i| {
+        Ok((
+            r.text("login_server", i)?.unwrap_or_default(),
+            r.int("effective_from", i)?,
+            r.text("changed", i)?,
+            r.text("unknown", i)?,
+        ))
+    })? {
+        let Some(time) = time.filter(|&t| within(t)) else {
             continue;
         };
-        let before = i
-            .checked_sub(1)
-            .map(|p| &configs[p])
-            .filter(|p| p.login_server == c.login_server);
+        let detail = match (unknown, changed) {
+            (Some(why), _) => format!("configuration not known: {why}"),
+            (None, None) => "configuration known from here".to_owned(),
+            (None, Some(c)) if c.is_empty() => "configuration rewritten, same settings".to_owned(),
+            (None, Some(c)) => c,
+        };
         out.push(Change {
-            registry: Some(c.login_server.clone()),
+            registry: Some(registry),
             time: format_timestamp_micros(time),
             kind: "configuration",
-            detail: describe(before, c),
+            detail,
         });
     }
     let tags = query(
@@ -88,46 +71,4 @@ pub(crate) async fn changes(
     // RFC 3339 in one format sorts by time; ties keep registries before service tags.
     out.sort_by(|a, b| a.time.cmp(&b.time));
     Ok(out)
-}
-
-/// What differs from the configuration before, in a few words.
-fn describe(before: Option<&Config>, after: &Config) -> String {
-    if let Some(why) = &after.unknown {
-        return format!("configuration not known: {why}");
-    }
-    let Some(before) = before.filter(|b| b.unknown.is_none()) else {
-        return "configuration known from here".to_owned();
-    };
-    let mut parts = Vec::new();
-    let mut flag = |name: &str, a: Option<bool>, b: Option<bool>, (yes, no): (&str, &str)| {
-        if a != b {
-            let word = |v: Option<bool>| match v {
-                Some(true) => yes,
-                Some(false) => no,
-                None => "unset",
-            };
-            parts.push(format!("{name} {} → {}", word(a), word(b)));
-        }
-    };
-    flag("public access", before.public, after.public, ("on", "off"));
-    flag(
-        "default action",
-        before.allow,
-        after.allow,
-        ("Allow", "Deny"),
-    );
-    flag("bypass", before.bypass, after.bypass, ("on", "off"));
-    flag("Tasks bypass", before.tasks, after.tasks, ("on", "off"));
-    if before.rules != after.rules {
-        parts.push(format!(
-            "IP rules {} → {}",
-            before.rules.unwrap_or(0),
-            after.rules.unwrap_or(0)
-        ));
-    }
-    if parts.is_empty() {
-        "configuration rewritten, same rules".to_owned()
-    } else {
-        parts.join(", ")
-    }
 }

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use acrlens_values::format_timestamp_micros;
-use arrow_array::{
-    Array, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, TimeUnit};
 use datafusion::arrow::compute::cast;
 use datafusion::error::{DataFusionError, Result};
@@ -17,7 +15,6 @@ pub(crate) struct Rows {
     types: HashMap<String, DataType>,
     text: HashMap<String, StringArray>,
     ints: HashMap<String, Int64Array>,
-    flags: HashMap<String, BooleanArray>,
 }
 
 impl Rows {
@@ -26,7 +23,6 @@ impl Rows {
             types: HashMap::new(),
             text: HashMap::new(),
             ints: HashMap::new(),
-            flags: HashMap::new(),
         };
         for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
             let name = field.name().clone();
@@ -46,9 +42,6 @@ impl Rows {
             if is_text(ty) {
                 rows.text
                     .insert(name.clone(), as_type(column, &DataType::Utf8)?);
-            }
-            if let Some(flags) = column.as_any().downcast_ref::<BooleanArray>() {
-                rows.flags.insert(name.clone(), flags.clone());
             }
             if ty.is_integer() {
                 rows.ints.insert(name, as_type(column, &DataType::Int64)?);
@@ -71,15 +64,6 @@ impl Rows {
             .get(column)
             .ok_or_else(|| self.missing(column, "text"))?;
         Ok(c.is_valid(row).then(|| c.value(row).to_owned()))
-    }
-
-    /// A boolean column's value (NULL is `None`).
-    pub fn flag(&self, column: &str, row: usize) -> Result<Option<bool>> {
-        let b = self
-            .flags
-            .get(column)
-            .ok_or_else(|| self.missing(column, "a boolean"))?;
-        Ok(b.is_valid(row).then(|| b.value(row)))
     }
 
     /// An integer column's value (NULL is `None`).

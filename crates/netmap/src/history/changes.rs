@@ -78,7 +78,6 @@ fn from_writes(group: Vec<Write>, report: &mut HistoryReport) -> Change {
     let mut change = Change {
         time: first.time,
         registry: first.registry.clone(),
-        correlation: first.correlation.clone(),
         origin: origin(
             "Activity Log",
             &first.file,
@@ -195,7 +194,6 @@ fn from_delta(delta: Delta) -> Change {
     Change {
         time: delta.time,
         registry: delta.registry,
-        correlation: delta.correlation.clone(),
         origin: origin(
             "Resource Graph",
             &delta.file,

@@ -125,7 +125,6 @@ pub(crate) enum Record {
 pub(crate) struct Change {
     pub time: i64,
     pub registry: String,
-    pub correlation: Option<String>,
     /// The record it came from, for reasons.
     pub origin: String,
     pub file: String,

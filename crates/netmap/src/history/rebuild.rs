@@ -282,7 +282,6 @@ fn snapshot_change(snapshot: RegistryConfig, time: i64) -> Change {
     Change {
         time,
         registry: snapshot.resource_id.clone(),
-        correlation: None,
         origin: String::new(),
         file: snapshot.source.clone(),
         forward: Step {
