@@ -24,6 +24,7 @@ mod ingest;
 mod output;
 mod params;
 mod raw;
+pub mod rollup;
 mod session;
 pub mod store;
 mod tables;
@@ -33,4 +34,5 @@ pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest}
 pub use output::{OutputFormat, ResultWriter};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
+pub(crate) use session::parquet_table;
 pub use session::{EventSource, Session, session};

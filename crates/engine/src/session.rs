@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicU64;
 
 use acrlens_events::{DecodeOptions, InputSource, category};
 use acrlens_netmap::LazyTopology;
-use arrow_schema::DataType;
+use arrow_schema::{DataType, SchemaRef};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -15,7 +16,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::raw::RawExports;
-use crate::store::file_schema;
+use crate::rollup::{self, ROLLUP_VERSION};
+use crate::store::{Manifest, file_schema};
 use crate::{tables, udf};
 
 /// Where the `events` table reads from.
@@ -40,8 +42,30 @@ pub struct Session {
     pub quarantined: Arc<AtomicU64>,
 }
 
+/// A table over Parquet files: `urls` name folders (listed for files ending in `extension`) or
+/// files, all of `schema`.
+pub(crate) fn parquet_table(
+    urls: Vec<ListingTableUrl>,
+    extension: &str,
+    partitions: Vec<(String, DataType)>,
+    schema: SchemaRef,
+) -> Result<Arc<ListingTable>> {
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(extension)
+        .with_table_partition_cols(partitions);
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// The URL of a store's folder, for listing.
+fn folder_url(dir: &Path) -> Result<ListingTableUrl> {
+    ListingTableUrl::parse(format!("{}/", dir.canonicalize()?.display()))
+}
+
 /// The store's events: its part files, with `category` and `date` from the hive folders.
-async fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
+fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
     let events = dir.join("events");
     if !events.is_dir() {
         return Err(DataFusionError::Plan(format!(
@@ -49,21 +73,43 @@ async fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
             dir.display()
         )));
     }
-    let url = ListingTableUrl::parse(format!("{}/", events.canonicalize()?.display()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_table_partition_cols(vec![
+    parquet_table(
+        vec![folder_url(&events)?],
+        ".parquet",
+        vec![
             ("category".to_owned(), DataType::Utf8),
             ("date".to_owned(), DataType::Utf8),
-        ]);
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(file_schema(&acrlens_attrib::attributed_schema()));
-    Ok(Arc::new(ListingTable::try_new(config)?))
+        ],
+        file_schema(&acrlens_attrib::attributed_schema()),
+    )
+}
+
+/// Registers the store's rollup tables when every day of the store has them.
+async fn register_rollups(ctx: &SessionContext, dir: &Path) -> Result<()> {
+    let manifest = Manifest::load(&dir.join("manifest.json"))
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    if manifest.rollups != ROLLUP_VERSION {
+        return Ok(());
+    }
+    for table in &rollup::TABLES {
+        let schema = table.rollup.schema().await?;
+        let folder = rollup::folder(dir, table.name);
+        if folder.is_dir() {
+            let files = parquet_table(vec![folder_url(&folder)?], ".parquet", Vec::new(), schema)?;
+            ctx.register_table(table.name, files)?;
+        } else {
+            ctx.register_table(
+                table.name,
+                Arc::new(MemTable::try_new(schema, vec![vec![]])?),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Builds a session: `events` over `source`, the `repository_events` and `login_events` views,
-/// the topology tables and the IP functions. The topology is loaded when a scan, table or
+/// over a store whose every day has them the rollup tables of [`crate::rollup`], the topology
+/// tables and the IP functions. The topology is loaded when a scan, table or
 /// function first needs it (pass an `Arc<Topology>` when it is loaded already).
 pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> Result<Session> {
     let topology: LazyTopology = topology.into();
@@ -77,7 +123,8 @@ pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> 
             quarantined
         }
         EventSource::Store(dir) => {
-            ctx.register_table("events", store_table(&dir).await?)?;
+            ctx.register_table("events", store_table(&dir)?)?;
+            register_rollups(&ctx, &dir).await?;
             Arc::default()
         }
     };

@@ -1,6 +1,7 @@
-//! Making the report: the overview, the caller tables and every rule of the policy, over a
-//! session's attributed `events` (and `registries`, `service_tags` for the rules that read
-//! the topology).
+//! Making the report: the overview, the caller tables and every rule of the policy, over the
+//! rollup views of a session's attributed `events` (the events themselves for the samples and
+//! the rules scoped to repositories; `registries`, `service_tags` for the rules that read the
+//! topology).
 
 use acrlens_attrib::AccessPath;
 use acrlens_policy::Policy;
@@ -14,6 +15,7 @@ use crate::model::{Inputs, Period, Report, SCHEMA};
 use crate::overview::overview;
 use crate::rules::evaluate;
 use crate::sql::{Window, drop_table};
+use crate::views::{drop_views, register_views};
 
 /// Makes the report.
 pub async fn build_report(
@@ -22,12 +24,12 @@ pub async fn build_report(
     window: Window,
     quarantined: u64,
 ) -> Result<Report> {
-    let all = window.filter();
-    let o = overview(ctx, &all).await?;
-    count_callers(ctx, &all).await?;
+    register_views(ctx, window).await?;
+    let o = overview(ctx).await?;
+    count_callers(ctx).await?;
     let paths = AccessPath::in_order(o.by_registry.iter().map(|p| p.access_path.as_str()));
-    let (callers_by_path, public_callers) = busiest_callers(ctx, &all, &paths).await?;
-    let trusted_callers = trusted_callers(ctx, &all).await?;
+    let (callers_by_path, public_callers) = busiest_callers(ctx, &paths).await?;
+    let trusted_callers = trusted_callers(ctx).await?;
     let mut violations = Vec::new();
     for rule in &policy.rules {
         if let Some(v) = evaluate(ctx, rule, window).await? {
@@ -35,6 +37,7 @@ pub async fn build_report(
         }
     }
     drop_table(ctx, CALLERS)?;
+    drop_views(ctx)?;
     violations.sort_by_key(|v| std::cmp::Reverse(v.severity));
     let (from, to) = (window.since.or(o.first), window.until.or(o.last));
     let changes = changes(ctx, from, to).await?;

@@ -1,11 +1,12 @@
 //! The caller tables: the busiest callers of the public paths and of each access path, and who
-//! used the trusted-service bypass. Requests per caller are counted once into an in-memory table
-//! that the IP-rule check reads too; the details of just the callers shown come from one more
-//! scan of the events.
+//! used the trusted-service bypass, from the window's callers per day and trusted-service
+//! requests per day. Requests per caller are counted once into an in-memory table that the
+//! IP-rule check reads too; the details of just the callers shown come from one more scan.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use acrlens_engine::rollup::{CALLERS as CALLERS_ROLLUP, TRUSTED};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use datafusion::error::Result;
@@ -14,6 +15,7 @@ use datafusion::prelude::SessionContext;
 use crate::model::{Caller, TOP_CALLERS, TOP_PER_PATH};
 use crate::rows::{Rows, each};
 use crate::sql::{Filter, drop_table, keep, query, register};
+use crate::views::view_name;
 
 /// The in-memory table of requests per access path, registry and caller within the window:
 /// computed once, it feeds every caller table and the IP-rule check, which would otherwise each
@@ -24,32 +26,32 @@ pub(crate) const CALLERS: &str = "acrlens_report_callers";
 const SHOWN: &str = "acrlens_report_shown";
 
 /// Counts the requests of every caller in the window into [`CALLERS`].
-pub(crate) async fn count_callers(ctx: &SessionContext, all: &Filter) -> Result<()> {
+pub(crate) async fn count_callers(ctx: &SessionContext) -> Result<()> {
     keep(
         ctx,
         CALLERS,
         &format!(
-            "SELECT access_path, registry, caller_ip, count(*) AS requests FROM events \
-             WHERE {} GROUP BY 1, 2, 3",
-            all.sql()
+            "SELECT access_path, registry, caller_ip, sum(requests) AS requests FROM {} \
+             GROUP BY 1, 2, 3",
+            view_name(CALLERS_ROLLUP)
         ),
-        &all.params,
+        &HashMap::new(),
     )
     .await
 }
 
 /// Who used the trusted-service bypass: the busiest identities, kinds and tags.
-pub(crate) async fn trusted_callers(ctx: &SessionContext, all: &Filter) -> Result<Vec<Caller>> {
+pub(crate) async fn trusted_callers(ctx: &SessionContext) -> Result<Vec<Caller>> {
     let trusted = query(
         ctx,
         &format!(
             "SELECT registry, min(caller_ip) AS caller_ip, identity, caller_kind, service_tag, min(country) AS country, \
-             min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, count(*) AS requests \
-             FROM events WHERE {} AND access_path = 'trusted_service' \
-             GROUP BY registry, identity, caller_kind, service_tag ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}",
-            all.sql()
+             min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, sum(requests) AS requests \
+             FROM {} GROUP BY registry, identity, caller_kind, service_tag \
+             ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}",
+            view_name(TRUSTED)
         ),
-        &all.params,
+        &HashMap::new(),
     )
     .await?;
     each(&trusted, caller)
@@ -98,11 +100,10 @@ fn key_of(c: &Caller) -> CallerKey {
 }
 
 /// The busiest callers: of the public paths together, and of each access path present. Counted
-/// from the callers table; their identity, kind, tag and GeoIP come from one scan of the events
-/// for just these callers.
+/// from the callers table; their identity, kind, tag and GeoIP come from one scan of the callers
+/// per day for just these callers.
 pub(crate) async fn busiest_callers(
     ctx: &SessionContext,
-    all: &Filter,
     paths: &[&str],
 ) -> Result<(Vec<Caller>, Vec<Caller>)> {
     let top = |filter: &str, limit: usize| {
@@ -160,12 +161,12 @@ pub(crate) async fn busiest_callers(
             "SELECT e.registry, e.caller_ip, e.access_path, min(e.identity) AS identity, \
              min(e.caller_kind) AS caller_kind, min(e.service_tag) AS service_tag, \
              min(e.country) AS country, min(e.asn) AS asn, min(e.as_org) AS as_org, 0 AS requests \
-             FROM events e JOIN {SHOWN} s ON e.registry = s.registry \
+             FROM {} e JOIN {SHOWN} s ON e.registry = s.registry \
              AND (e.caller_ip IS NOT DISTINCT FROM s.caller_ip) AND e.access_path = s.access_path \
-             WHERE {} GROUP BY e.registry, e.caller_ip, e.access_path",
-            all.sql()
+             GROUP BY e.registry, e.caller_ip, e.access_path",
+            view_name(CALLERS_ROLLUP)
         ),
-        &all.params,
+        &HashMap::new(),
     )
     .await?;
     drop_table(ctx, SHOWN)?;

@@ -22,6 +22,7 @@
 mod build;
 mod callers;
 mod changes;
+mod counted;
 mod model;
 mod overview;
 pub mod render;
@@ -30,6 +31,7 @@ mod rules;
 mod sql;
 mod trace;
 mod unconfigured;
+mod views;
 
 pub use acrlens_policy::{Check, Policy, PolicyError, Rule, Severity, glob_to_like};
 pub use build::build_report;

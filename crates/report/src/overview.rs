@@ -1,7 +1,10 @@
-//! The report's overview: one scan of the events, grouped by registry, access path, day and
-//! versions, gives the inputs, the table per registry and the chart per day.
+//! The report's overview: one scan of the window's requests per hour, grouped by registry,
+//! access path, day and versions, gives the inputs, the table per registry and the chart per
+//! day.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use acrlens_engine::rollup::PATHS;
 
 use acrlens_values::{MICROS_PER_DAY, format_day};
 use datafusion::error::Result;
@@ -9,13 +12,13 @@ use datafusion::prelude::SessionContext;
 
 use crate::model::{DayCount, Inputs, PathCount, RegistryDayCount};
 use crate::rows::each;
-use crate::sql::{Filter, query};
+use crate::sql::query;
 use crate::unconfigured::Unconfigured;
+use crate::views::view_name;
 
 /// Per (registry, access path, day, versions): counts, times and data-quality sums — one scan
 /// for the inputs, the per-registry table and the per-day chart. The day is grouped as a number
-/// (days since 1970, UTC) and spelled once per group: formatting it per event cost five times
-/// the rest of the scan.
+/// (days since 1970, UTC) and spelled once per group.
 pub(crate) struct Overview {
     pub inputs: Inputs,
     pub first: Option<i64>,
@@ -25,18 +28,19 @@ pub(crate) struct Overview {
     pub by_registry_day: Vec<RegistryDayCount>,
 }
 
-pub(crate) async fn overview(ctx: &SessionContext, all: &Filter) -> Result<Overview> {
+pub(crate) async fn overview(ctx: &SessionContext) -> Result<Overview> {
     let rows = query(
         ctx,
         &format!(
-            "SELECT registry, access_path, arrow_cast(time, 'Int64') / {MICROS_PER_DAY} AS day, \
-             tags_version, config_version, count(*) AS events, min(time) AS first, max(time) AS last, \
-             sum(CASE WHEN config_version IS NULL THEN 1 ELSE 0 END) AS unconfigured, \
-             sum(CASE WHEN caller_ip IS NULL THEN 1 ELSE 0 END) AS no_caller \
-             FROM events WHERE {} GROUP BY 1, 2, 3, 4, 5",
-            all.sql()
+            "SELECT registry, access_path, arrow_cast(hour, 'Int64') / {MICROS_PER_DAY} AS day, \
+             tags_version, config_version, sum(requests) AS events, min(first) AS first, \
+             max(last) AS last, \
+             sum(CASE WHEN config_version IS NULL THEN requests ELSE 0 END) AS unconfigured, \
+             sum(CASE WHEN no_caller THEN requests ELSE 0 END) AS no_caller \
+             FROM {} GROUP BY 1, 2, 3, 4, 5",
+            view_name(PATHS)
         ),
-        &all.params,
+        &HashMap::new(),
     )
     .await?;
     // Keys sort as SQL's ORDER BY would: NULLs last.

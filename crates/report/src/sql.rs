@@ -72,9 +72,8 @@ pub struct Window {
 }
 
 impl Window {
-    /// The events of the window, as a predicate.
-    pub(crate) fn filter(self) -> Filter {
-        let mut f = Filter::default();
+    /// Restricts `f` to the events of the window.
+    pub(crate) fn restrict(self, f: &mut Filter) {
         let at = |t: i64| ScalarValue::TimestampMicrosecond(Some(t), Some("UTC".into()));
         if let Some(since) = self.since {
             let p = f.bind(at(since));
@@ -84,7 +83,6 @@ impl Window {
             let p = f.bind(at(until));
             f.push(format!("time < {p}"));
         }
-        f
     }
 }
 
@@ -118,6 +116,13 @@ pub(crate) fn drop_table(ctx: &SessionContext, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Removes a view.
+pub(crate) fn drop_view(ctx: &SessionContext, name: &str) -> Result<()> {
+    trace(ctx, || Traced::Statement(format!("DROP VIEW {name}")));
+    ctx.deregister_table(name)?;
+    Ok(())
+}
+
 /// Runs `sql` and keeps its result as table `name`.
 pub(crate) async fn keep(
     ctx: &SessionContext,
@@ -133,6 +138,22 @@ pub(crate) async fn keep(
     let batches = df.collect().await?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(())
+}
+
+/// Registers the query `sql` (with `params` bound) as the view `name`.
+pub(crate) async fn view(
+    ctx: &SessionContext,
+    name: &str,
+    sql: &str,
+    params: &HashMap<String, ScalarValue>,
+) -> Result<()> {
+    trace(ctx, || {
+        Traced::Statement(format!("CREATE VIEW {name} AS {}", inline(sql, params)))
+    });
+    let df = frame(ctx, sql, params).await?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, df.into_view())?;
     Ok(())
 }
 

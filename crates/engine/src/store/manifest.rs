@@ -7,6 +7,7 @@ use acrlens_events::{InputVersion, Resume};
 use serde::{Deserialize, Serialize};
 
 use super::fsutil::{read_json, write_atomically};
+use crate::rollup::ROLLUP_VERSION;
 use crate::store::StoreError;
 
 /// What the store knows of one input.
@@ -36,6 +37,10 @@ pub struct Manifest {
     pub version: u32,
     /// Inputs by path.
     pub inputs: BTreeMap<String, InputRecord>,
+    /// The version of the rollups kept beside the events, when every day has them
+    /// ([`ROLLUP_VERSION`]); 0 in a store written before rollups existed.
+    #[serde(default)]
+    pub rollups: u32,
 }
 
 impl InputRecord {
@@ -74,6 +79,7 @@ impl Manifest {
             return Ok(Manifest {
                 version: 1,
                 inputs: BTreeMap::new(),
+                rollups: ROLLUP_VERSION,
             });
         }
         read_json(path)

@@ -1,9 +1,12 @@
 //! The enriched Parquet store: `DIR/events/category=…/date=YYYY-MM-DD/part-….parquet` (zstd,
 //! row groups of up to 128 Ki rows sorted by time, page statistics), `DIR/quarantine/`,
-//! `DIR/manifest.json` and `DIR/runs.jsonl`.
+//! `DIR/rollups/<rollup>/YYYY-MM-DD.parquet` (the aggregates of [`crate::rollup`], one file per
+//! rollup and day), `DIR/manifest.json` and `DIR/runs.jsonl`.
 //!
 //! A run commits atomically: parts and quarantine are written under temporary names; then a
-//! journal naming every rename and the new manifest is written (atomically); then the renames
+//! the rollups of the days the run touched are made anew from those days' parts, also under
+//! temporary names; then a journal naming every rename and the new manifest is written
+//! (atomically); then the renames
 //! are done, the manifest replaced, the run appended to `runs.jsonl`, the journal removed. A run
 //! killed before its journal leaves only temporaries, removed by the next run, which re-reads
 //! the same inputs; a run killed after it is rolled forward by the next. Either way every record
@@ -12,8 +15,9 @@
 mod fsutil;
 mod manifest;
 mod partition;
+mod rollups;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +28,7 @@ use acrlens_events::{InputSource, InputVersion, Quarantined, SourceStats};
 use arrow_array::{RecordBatch, StringArray};
 use serde::{Deserialize, Serialize};
 
+use crate::rollup::ROLLUP_VERSION;
 use fsutil::{read_json, remove_temporaries, write_atomically};
 pub use manifest::{InputRecord, Manifest};
 use partition::PartitionWriters;
@@ -44,6 +49,9 @@ pub enum StoreError {
     /// Arrow refused a batch.
     #[error(transparent)]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// Aggregating the rollups failed.
+    #[error("building the rollups: {0}")]
+    Rollup(#[from] datafusion::error::DataFusionError),
     /// A failure injected by a test (`StoreOptions::fail_after_parts`).
     #[error("simulated crash after {0} part files")]
     Simulated(usize),
@@ -125,7 +133,7 @@ pub struct RunSummary {
 impl Store {
     /// Opens (or creates) a store, finishing or discarding whatever an interrupted run left.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        for sub in ["events", "quarantine"] {
+        for sub in ["events", "quarantine", "rollups"] {
             let path = dir.join(sub);
             fs::create_dir_all(&path).map_err(|e| StoreError::Io(path.display().to_string(), e))?;
         }
@@ -136,6 +144,7 @@ impl Store {
         }
         remove_temporaries(&dir.join("events"))?;
         remove_temporaries(&dir.join("quarantine"))?;
+        remove_temporaries(&dir.join("rollups"))?;
         let manifest = Manifest::load(&dir.join("manifest.json"))?;
         Ok(Store {
             dir: dir.to_path_buf(),
@@ -340,6 +349,17 @@ impl StoreRun {
             .map_err(|e| StoreError::Io(self.quarantine_tmp.display().to_string(), e))?;
         let mut renames = std::mem::take(&mut self.partitions.finished);
         self.summary.parts = renames.len();
+        let mut days: BTreeSet<String> = renames
+            .iter()
+            .filter_map(|(_, part)| rollups::day_of(part))
+            .collect();
+        if self.manifest.rollups != ROLLUP_VERSION {
+            // A store written before these rollups gets them for every day.
+            days.extend(rollups::committed_days(&self.dir.join("events"))?);
+            self.manifest.rollups = ROLLUP_VERSION;
+        }
+        let rollups = rollups::build(&self.dir, &days, &renames, &self.summary.run)?;
+        renames.extend(rollups);
         let quarantine_final = self
             .dir
             .join("quarantine")

@@ -137,7 +137,8 @@ pub struct PartitionWriters {
     pub finished: Vec<(PathBuf, PathBuf)>,
 }
 
-fn props() -> WriterProperties {
+/// How the store's Parquet files are written.
+pub(super) fn props() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))

@@ -4,26 +4,28 @@
 use acrlens_policy::Rule;
 use datafusion::prelude::SessionContext;
 
-use super::{Judged, RuleKind, event_violation};
-use crate::sql::Filter;
+use acrlens_engine::rollup::PATHS;
+
+use super::{Judged, RuleKind, Scope, event_violation};
 
 pub(crate) struct AllowedPaths<'r> {
     pub paths: &'r [String],
 }
 
 impl RuleKind for AllowedPaths<'_> {
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Scope) -> Judged {
         let allowed: Vec<String> = self
             .paths
             .iter()
-            .map(|p| format!("access_path <> {}", scope.text(p)))
+            .map(|p| format!("access_path <> {}", scope.filter.text(p)))
             .collect();
-        scope.push("access_path <> 'denied'");
-        scope.parts.extend(allowed);
+        scope.filter.push("access_path <> 'denied'");
+        scope.filter.parts.extend(allowed);
         let finding = format!(
             "requests reached the registry by a path other than {}",
             self.paths.join(", ")
         );
-        event_violation(ctx, rule, &scope, finding).await
+        let counted = scope.counted(PATHS);
+        event_violation(ctx, rule, &scope.filter, counted, finding).await
     }
 }

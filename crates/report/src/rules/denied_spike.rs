@@ -4,27 +4,32 @@ use acrlens_policy::Rule;
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 
-use super::{Judged, RuleKind, SAMPLES, per_registry};
+use acrlens_engine::rollup::PATHS;
+
+use super::{Judged, RuleKind, SAMPLES, Scope, per_registry};
 use crate::model::{Sample, Violation};
 use crate::rows::each;
-use crate::sql::{Filter, query};
+use crate::sql::query;
 
 pub(crate) struct DeniedSpike {
     pub max_per_hour: u64,
 }
 
 impl RuleKind for DeniedSpike {
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
-        scope.push("access_path = 'denied'");
-        let max = scope.bind(ScalarValue::Int64(Some(self.max_per_hour as i64)));
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, scope: Scope) -> Judged {
+        let counted = scope.counted(PATHS);
+        let mut f = scope.filter;
+        f.push("access_path = 'denied'");
+        let max = f.bind(ScalarValue::Int64(Some(self.max_per_hour as i64)));
+        let (hour, n, from) = (counted.hour()?, counted.requests(), counted.from(&mut f));
         let hours = query(
             ctx,
             &format!(
-                "SELECT date_trunc('hour', time) AS hour, registry, count(*) AS denied FROM events WHERE {} \
-                 GROUP BY 1, 2 HAVING count(*) > {max} ORDER BY 1, 2",
-                scope.sql()
+                "SELECT {hour} AS hour, registry, {n} AS denied FROM {from} WHERE {} \
+                 GROUP BY 1, 2 HAVING {n} > {max} ORDER BY 1, 2",
+                f.sql()
             ),
-            &scope.params,
+            &f.params,
         )
         .await?;
         let rows = each(&hours, |r, i| {

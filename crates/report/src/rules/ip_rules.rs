@@ -6,7 +6,7 @@ use acrlens_policy::Rule;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
-use super::{Judged, RuleKind, per_registry};
+use super::{Judged, RuleKind, Scope, per_registry};
 use crate::callers::CALLERS;
 use crate::model::{Sample, Violation};
 use crate::rows::each;
@@ -21,7 +21,7 @@ pub(crate) struct IpRules {
 
 impl RuleKind for IpRules {
     /// The IP rules are the registries', not the events': `scope` is not read.
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, _scope: Filter) -> Judged {
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, _scope: Scope) -> Judged {
         ip_rules(ctx, rule, self.max_rules, self.flag_unused).await
     }
 }

@@ -1,5 +1,5 @@
 //! The policy's rules, one module per kind behind [`RuleKind`]: a kind judges a rule over the
-//! events in the rule's scope and says what violates it. A new kind is a new module here (and
+//! requests in the rule's scope and says what violates it. A new kind is a new module here (and
 //! its variant of `acrlens_policy::Check`, which parses it).
 
 mod allowed_paths;
@@ -9,11 +9,16 @@ mod public_disabled;
 mod trusted_bypass;
 mod unexplained;
 
+use std::collections::BTreeMap;
+
+use acrlens_engine::rollup::Rollup;
 use acrlens_policy::{Check, Rule, glob_to_like};
 use acrlens_values::format_timestamp_micros;
+use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
+use crate::counted::Counted;
 use crate::model::{RegistryCount, Sample, Violation};
 use crate::rows::each;
 use crate::sql::{Filter, Window, query};
@@ -26,9 +31,35 @@ pub(crate) type Judged = Result<Option<Violation>>;
 
 /// One kind of rule.
 pub(crate) trait RuleKind {
-    /// Judges `rule` over the events `scope` selects (its registries and repositories within
+    /// Judges `rule` over the requests `scope` selects (its registries and repositories within
     /// the window): the violation, or `None` when nothing violates it.
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, scope: Filter) -> Judged;
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, scope: Scope) -> Judged;
+}
+
+/// The requests a rule is about: its predicate (registries, repositories, and what the kind
+/// adds) and where they are counted.
+pub(crate) struct Scope {
+    /// The predicate, without the window.
+    pub filter: Filter,
+    window: Window,
+    /// Whether the predicate names repositories, which no rollup keeps.
+    repositories: bool,
+}
+
+impl Scope {
+    /// Where to count: the view of `rollup`, or the events when the scope names repositories.
+    pub fn counted(&self, rollup: Rollup) -> Counted {
+        if self.repositories {
+            self.events()
+        } else {
+            Counted::rollup(self.window, rollup)
+        }
+    }
+
+    /// The events of the window, for a predicate no rollup can answer.
+    pub fn events(&self) -> Counted {
+        Counted::events(self.window)
+    }
 }
 
 /// Judges one rule of the policy.
@@ -100,8 +131,8 @@ pub(crate) fn per_registry<'a>(
 }
 
 /// A rule's scope (registries, repository patterns) within the window.
-fn scoped(rule: &Rule, window: Window) -> Filter {
-    let mut f = window.filter();
+fn scoped(rule: &Rule, window: Window) -> Scope {
+    let mut f = Filter::default();
     f.any_of("registry", &rule.registries);
     if !rule.repositories.is_empty() {
         let patterns: Vec<String> = rule
@@ -111,27 +142,39 @@ fn scoped(rule: &Rule, window: Window) -> Filter {
             .collect();
         f.push(format!("({})", patterns.join(" OR ")));
     }
-    f
+    Scope {
+        filter: f,
+        window,
+        repositories: !rule.repositories.is_empty(),
+    }
 }
 
-/// Event-level violations: the events matching `filter`.
+/// Event-level violations: the requests matching `filter`, counted from `counted`, with the
+/// first of them as samples.
 pub(crate) async fn event_violation(
     ctx: &SessionContext,
     rule: &Rule,
     filter: &Filter,
+    counted: Counted,
     finding: String,
 ) -> Result<Option<Violation>> {
-    let w = filter.sql();
+    let mut f = filter.clone();
+    let from = counted.from(&mut f);
+    let bucket = counted.bucket();
     let stats = query(
         ctx,
         &format!(
-            "SELECT registry, count(*) AS n, min(time) AS first, max(time) AS last FROM events \
-             WHERE {w} GROUP BY registry ORDER BY registry"
+            "SELECT registry, {bucket} AS bucket, {} AS n, {} AS first, {} AS last FROM {from} \
+             WHERE {} GROUP BY 1, 2",
+            counted.requests(),
+            counted.first(),
+            counted.last(),
+            f.sql()
         ),
-        &filter.params,
+        &f.params,
     )
     .await?;
-    let per_registry = each(&stats, |r, i| {
+    let mut groups = each(&stats, |r, i| {
         Ok((
             r.text("registry", i)?,
             r.int("n", i)?.unwrap_or(0) as u64,
@@ -139,31 +182,60 @@ pub(crate) async fn event_violation(
             r.int("last", i)?,
         ))
     })?;
-    let n: u64 = per_registry.iter().map(|r| r.1).sum();
-    if n == 0 {
+    // The samples are the first requests: taking groups in the order of their first request
+    // until they hold enough, every sample is at or before the last request among them.
+    groups.sort_by_key(|g| g.2);
+    // Registries in SQL's order: NULL last.
+    let mut per_registry: BTreeMap<(bool, Option<String>), (u64, Option<i64>, Option<i64>)> =
+        BTreeMap::new();
+    let (mut seen, mut cut, mut latest) = (0u64, None, None);
+    for (registry, n, first, last) in groups {
+        let entry = per_registry
+            .entry((registry.is_none(), registry))
+            .or_default();
+        entry.0 += n;
+        entry.1 = entry.1.into_iter().chain(first).min();
+        entry.2 = entry.2.into_iter().chain(last).max();
+        seen += n;
+        latest = latest.into_iter().chain(last).max();
+        if cut.is_none() && seen >= SAMPLES as u64 {
+            cut = latest;
+        }
+    }
+    if seen == 0 {
         return Ok(None);
     }
-    let first = per_registry.iter().filter_map(|r| r.2).min();
-    let last = per_registry.iter().filter_map(|r| r.3).max();
+    let first = per_registry.values().filter_map(|r| r.1).min();
+    let last = per_registry.values().filter_map(|r| r.2).max();
+    let mut sampled = filter.clone();
+    let from = Counted::events(counted.window()).from(&mut sampled);
+    if let Some(cut) = cut {
+        let p = sampled.bind(ScalarValue::TimestampMicrosecond(
+            Some(cut),
+            Some("UTC".into()),
+        ));
+        sampled.push(format!("time <= {p}"));
+    }
     let samples = query(
         ctx,
         &format!(
             "SELECT time, registry, repository, caller_ip, identity, user_agent, access_path, access_reason \
-             FROM events WHERE {w} ORDER BY time, source, source_line LIMIT {SAMPLES}"
+             FROM {from} WHERE {} ORDER BY time, source, source_line LIMIT {SAMPLES}",
+            sampled.sql()
         ),
-        &filter.params,
+        &sampled.params,
     )
     .await?;
     Ok(Some(Violation {
         rule: rule.name.clone(),
         severity: rule.severity,
         finding,
-        count: n,
+        count: seen,
         first_seen: first.map(format_timestamp_micros),
         last_seen: last.map(format_timestamp_micros),
         registries: per_registry
             .into_iter()
-            .map(|(registry, count, _, _)| RegistryCount { registry, count })
+            .map(|((_, registry), (count, _, _))| RegistryCount { registry, count })
             .collect(),
         samples: each(&samples, |r, i| {
             Ok(Sample {
@@ -191,10 +263,11 @@ mod a_new_kind {
     struct NoLegacyPulls;
 
     impl RuleKind for NoLegacyPulls {
-        async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
-            let pattern = scope.text("legacy/%");
-            scope.push(format!("repository LIKE {pattern}"));
-            event_violation(ctx, rule, &scope, "legacy repositories were pulled".into()).await
+        async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Scope) -> Judged {
+            let pattern = scope.filter.text("legacy/%");
+            scope.filter.push(format!("repository LIKE {pattern}"));
+            let finding = "legacy repositories were pulled".into();
+            event_violation(ctx, rule, &scope.filter, scope.events(), finding).await
         }
     }
 

@@ -5,20 +5,22 @@
 use acrlens_policy::Rule;
 use datafusion::prelude::SessionContext;
 
-use super::{Judged, RuleKind, event_violation};
-use crate::sql::Filter;
+use acrlens_engine::rollup::PATHS;
+
+use super::{Judged, RuleKind, Scope, event_violation};
 
 pub(crate) struct NoPublicWhenDisabled;
 
 impl RuleKind for NoPublicWhenDisabled {
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
-        scope.push(
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Scope) -> Judged {
+        scope.filter.push(
             "access_path IN ('public_internet', 'public_azure', 'unexplained') AND EXISTS (\
              SELECT 1 FROM registries r WHERE r.login_server = events.registry AND NOT r.public_network_access \
              AND ((split_part(events.config_version, ' ', 1) = 'initial' AND r.effective_from IS NULL) \
              OR r.effective_from = TRY_CAST(split_part(events.config_version, ' ', 1) AS TIMESTAMP)))",
         );
         let finding = "public requests reached a registry whose public network access was disabled";
-        event_violation(ctx, rule, &scope, finding.into()).await
+        let counted = scope.counted(PATHS);
+        event_violation(ctx, rule, &scope.filter, counted, finding.into()).await
     }
 }

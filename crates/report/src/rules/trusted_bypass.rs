@@ -3,7 +3,9 @@
 use acrlens_policy::Rule;
 use datafusion::prelude::SessionContext;
 
-use super::{Judged, RuleKind, event_violation};
+use acrlens_engine::rollup::TRUSTED;
+
+use super::{Judged, RuleKind, Scope, event_violation};
 use crate::sql::Filter;
 
 pub(crate) struct TrustedBypass<'r> {
@@ -12,20 +14,23 @@ pub(crate) struct TrustedBypass<'r> {
 }
 
 impl RuleKind for TrustedBypass<'_> {
-    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Filter) -> Judged {
-        scope.push("access_path = 'trusted_service'");
+    async fn judge(&self, ctx: &SessionContext, rule: &Rule, mut scope: Scope) -> Judged {
+        scope.filter.push("access_path = 'trusted_service'");
         // The allowed callers, bound in the same parameter list as the scope.
         let mut allowed = Filter {
-            params: std::mem::take(&mut scope.params),
+            params: std::mem::take(&mut scope.filter.params),
             ..Filter::default()
         };
         allowed.any_of("identity", self.identities);
         allowed.any_of("caller_kind", self.caller_kinds);
         if !allowed.parts.is_empty() {
-            scope.push(format!("NOT ({})", allowed.parts.join(" OR ")));
+            scope
+                .filter
+                .push(format!("NOT ({})", allowed.parts.join(" OR ")));
         }
-        scope.params = allowed.params;
+        scope.filter.params = allowed.params;
         let finding = "callers outside the allowed list used the trusted-service bypass";
-        event_violation(ctx, rule, &scope, finding.into()).await
+        let counted = scope.counted(TRUSTED);
+        event_violation(ctx, rule, &scope.filter, counted, finding.into()).await
     }
 }

@@ -1,0 +1,242 @@
+//! Building the rollups of the days a run touched, at its commit: each rollup of a day is made
+//! anew from all of that day's part files (those committed before and the run's own, still
+//! under temporary names), each week holding such a day is merged anew from its days' rollups,
+//! and the new files replace the previous ones through the run's journal, so the rollups hold
+//! every committed event exactly once, as the part files do.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use acrlens_attrib::attributed_schema;
+use acrlens_values::{MICROS_PER_DAY, format_day, parse_timestamp_micros};
+use arrow_schema::SchemaRef;
+use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::prelude::SessionContext;
+use parquet::arrow::ArrowWriter;
+
+use super::partition::{file_schema, props};
+use crate::parquet_table;
+use crate::rollup::{self, Span, week_start};
+use crate::store::StoreError;
+
+/// The day (`YYYY-MM-DD`) of a partition folder `…/date=YYYY-MM-DD`.
+fn day_of_folder(folder: &Path) -> Option<String> {
+    let name = folder.file_name()?.to_str()?;
+    name.strip_prefix("date=").map(str::to_owned)
+}
+
+/// The day of a part file, from its partition folder.
+pub(super) fn day_of(part: &Path) -> Option<String> {
+    day_of_folder(part.parent()?)
+}
+
+/// Every day that has committed part files.
+pub(super) fn committed_days(events: &Path) -> Result<BTreeSet<String>, StoreError> {
+    let io = |path: &Path, e| StoreError::Io(path.display().to_string(), e);
+    let mut days = BTreeSet::new();
+    for category in fs::read_dir(events).map_err(|e| io(events, e))? {
+        let category = category.map_err(|e| io(events, e))?.path();
+        if !category.is_dir() {
+            continue;
+        }
+        for day in fs::read_dir(&category).map_err(|e| io(&category, e))? {
+            let day = day.map_err(|e| io(&category, e))?.path();
+            days.extend(day_of_folder(&day));
+        }
+    }
+    Ok(days)
+}
+
+/// The committed part files of `day`, in every category.
+fn committed_parts(events: &Path, day: &str) -> Result<Vec<PathBuf>, StoreError> {
+    let io = |path: &Path, e| StoreError::Io(path.display().to_string(), e);
+    let mut parts = Vec::new();
+    for category in fs::read_dir(events).map_err(|e| io(events, e))? {
+        let folder = category
+            .map_err(|e| io(events, e))?
+            .path()
+            .join(format!("date={day}"));
+        let Ok(files) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for file in files {
+            let file = file.map_err(|e| io(&folder, e))?.path();
+            if file.extension().is_some_and(|e| e == "parquet") {
+                parts.push(file);
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// Writes every rollup table of each of `days` and of their weeks under a temporary name, from
+/// the days' committed parts and the run's `new_parts` (temporary path, final path); returns
+/// the renames that put them in place.
+pub(super) fn build(
+    store: &Path,
+    days: &BTreeSet<String>,
+    new_parts: &[(PathBuf, PathBuf)],
+    run: &str,
+) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+    let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
+    for day in days {
+        files
+            .entry(day)
+            .or_default()
+            .extend(committed_parts(&store.join("events"), day)?);
+    }
+    for (tmp, final_path) in new_parts {
+        if let Some(list) = day_of(final_path).and_then(|d| files.get_mut(d.as_str())) {
+            list.push(tmp.clone());
+        }
+    }
+    // DataFusion runs on a runtime of its own, on a thread of its own, so a caller already
+    // inside a runtime (a report staging raw exports, a test) can commit too.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| StoreError::Io("the rollups' runtime".into(), e))?;
+                runtime.block_on(async {
+                    let mut renames = Vec::new();
+                    for (day, parts) in files.iter().filter(|(_, parts)| !parts.is_empty()) {
+                        renames.extend(build_day(store, day, parts, run).await?);
+                    }
+                    let weeks: BTreeSet<String> = files.keys().filter_map(|d| week_of(d)).collect();
+                    for week in &weeks {
+                        renames.extend(build_week(store, week, &renames, run).await?);
+                    }
+                    Ok(renames)
+                })
+            })
+            .join()
+            .unwrap_or_else(|_| {
+                Err(StoreError::Corrupt(
+                    "rollups".into(),
+                    "building them panicked".into(),
+                ))
+            })
+    })
+}
+
+/// The Monday (`YYYY-MM-DD`) of a day's week.
+fn week_of(day: &str) -> Option<String> {
+    let micros = parse_day(day)?;
+    Some(format_day(week_start(micros).div_euclid(MICROS_PER_DAY)))
+}
+
+/// A day (`YYYY-MM-DD`) as the time of its start.
+fn parse_day(day: &str) -> Option<i64> {
+    parse_timestamp_micros(&format!("{day}T00:00:00Z"))
+}
+
+/// The table `name` over `files` (temporary or not: every file named is read).
+fn files_table(
+    ctx: &SessionContext,
+    name: &str,
+    files: &[PathBuf],
+    schema: SchemaRef,
+) -> Result<(), StoreError> {
+    let urls = files
+        .iter()
+        .map(|p| ListingTableUrl::parse(p.display().to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    ctx.register_table(name, parquet_table(urls, "", Vec::new(), schema)?)?;
+    Ok(())
+}
+
+/// Writes the rows of `df` as the temporary file of `table`'s `bucket`; returns the rename that
+/// puts it in place.
+async fn write(
+    df: DataFrame,
+    store: &Path,
+    table: &str,
+    bucket: &str,
+    run: &str,
+) -> Result<(PathBuf, PathBuf), StoreError> {
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    let folder = rollup::folder(store, table);
+    fs::create_dir_all(&folder).map_err(|e| StoreError::Io(folder.display().to_string(), e))?;
+    let tmp = folder.join(format!(".{bucket}-{run}.parquet.tmp"));
+    let file = File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props()))?;
+    for batch in &batches {
+        writer.write(batch)?;
+    }
+    writer
+        .into_inner()?
+        .sync_all()
+        .map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
+    Ok((tmp, folder.join(format!("{bucket}.parquet"))))
+}
+
+/// Writes every per-hour and per-day rollup of one day from its part files.
+async fn build_day(
+    store: &Path,
+    day: &str,
+    parts: &[PathBuf],
+    run: &str,
+) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+    let ctx = SessionContext::new();
+    files_table(&ctx, "events", parts, file_schema(&attributed_schema()))?;
+    let mut renames = Vec::new();
+    for table in rollup::TABLES.iter().filter(|t| t.span == Span::Bucket) {
+        let df = ctx.sql(&table.rollup.over("events", "TRUE")).await?;
+        renames.push(write(df, store, table.name, day, run).await?);
+    }
+    Ok(renames)
+}
+
+/// Writes every per-week rollup of the week from Monday `week`, merged from the per-day files
+/// of its days: those written by this run (`written`) and those committed before.
+async fn build_week(
+    store: &Path,
+    week: &str,
+    written: &[(PathBuf, PathBuf)],
+    run: &str,
+) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+    let Some(monday) = parse_day(week) else {
+        return Ok(Vec::new());
+    };
+    let days: Vec<String> = (0..7)
+        .map(|d| format_day(monday.div_euclid(MICROS_PER_DAY) + d))
+        .collect();
+    let mut renames = Vec::new();
+    for table in rollup::TABLES.iter().filter(|t| t.span == Span::Week) {
+        let Some(daily) = table.rollup.tables().find(|t| t.span == Span::Bucket) else {
+            continue;
+        };
+        let folder = rollup::folder(store, daily.name);
+        let files: Vec<PathBuf> = days
+            .iter()
+            .filter_map(|day| {
+                let committed = folder.join(format!("{day}.parquet"));
+                written
+                    .iter()
+                    .find(|(_, done)| *done == committed)
+                    .map(|(tmp, _)| tmp.clone())
+                    .or_else(|| committed.exists().then_some(committed))
+            })
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let ctx = SessionContext::new();
+        files_table(&ctx, "days", &files, table.rollup.schema().await?)?;
+        let sql = table.rollup.merged("days", "$week", "TRUE");
+        let week_start = ScalarValue::TimestampMicrosecond(Some(monday), Some("UTC".into()));
+        let df = ctx
+            .sql(&sql)
+            .await?
+            .with_param_values(vec![("week", week_start)])?;
+        renames.push(write(df, store, table.name, week, run).await?);
+    }
+    Ok(renames)
+}
