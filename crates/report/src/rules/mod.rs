@@ -149,6 +149,9 @@ fn scoped(rule: &Rule, window: Window) -> Scope {
     }
 }
 
+/// Requests found, and the time of the first and the last.
+type Found = (u64, Option<i64>, Option<i64>);
+
 /// Event-level violations: the requests matching `filter`, counted from `counted`, with the
 /// first of them as samples.
 pub(crate) async fn event_violation(
@@ -185,9 +188,8 @@ pub(crate) async fn event_violation(
     // The samples are the first requests: taking groups in the order of their first request
     // until they hold enough, every sample is at or before the last request among them.
     groups.sort_by_key(|g| g.2);
-    // Registries in SQL's order: NULL last.
-    let mut per_registry: BTreeMap<(bool, Option<String>), (u64, Option<i64>, Option<i64>)> =
-        BTreeMap::new();
+    // Registries in SQL's order (NULL last): requests, first and last time.
+    let mut per_registry: BTreeMap<(bool, Option<String>), Found> = BTreeMap::new();
     let (mut seen, mut cut, mut latest) = (0u64, None, None);
     for (registry, n, first, last) in groups {
         let entry = per_registry
