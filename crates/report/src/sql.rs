@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
@@ -130,15 +130,7 @@ pub(crate) async fn keep(
     sql: &str,
     params: &HashMap<String, ScalarValue>,
 ) -> Result<()> {
-    trace(ctx, || {
-        Traced::Statement(format!("CREATE TABLE {name} AS {}", inline(sql, params)))
-    });
-    let df = frame(ctx, sql, params).await?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    ctx.deregister_table(name)?;
-    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
-    Ok(())
+    create(ctx, Made::Table, name, sql, params).await
 }
 
 /// Registers the query `sql` (with `params` bound) as the view `name`.
@@ -148,12 +140,43 @@ pub(crate) async fn view(
     sql: &str,
     params: &HashMap<String, ScalarValue>,
 ) -> Result<()> {
+    create(ctx, Made::View, name, sql, params).await
+}
+
+/// What [`create`] makes of a query.
+#[derive(Clone, Copy)]
+enum Made {
+    /// Its rows, kept in memory.
+    Table,
+    /// The query itself, run wherever it is read.
+    View,
+}
+
+async fn create(
+    ctx: &SessionContext,
+    made: Made,
+    name: &str,
+    sql: &str,
+    params: &HashMap<String, ScalarValue>,
+) -> Result<()> {
+    let kind = match made {
+        Made::Table => "TABLE",
+        Made::View => "VIEW",
+    };
     trace(ctx, || {
-        Traced::Statement(format!("CREATE VIEW {name} AS {}", inline(sql, params)))
+        Traced::Statement(format!("CREATE {kind} {name} AS {}", inline(sql, params)))
     });
     let df = frame(ctx, sql, params).await?;
+    let table: Arc<dyn TableProvider> = match made {
+        Made::Table => {
+            let schema = Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await?;
+            Arc::new(MemTable::try_new(schema, vec![batches])?)
+        }
+        Made::View => df.into_view(),
+    };
     ctx.deregister_table(name)?;
-    ctx.register_table(name, df.into_view())?;
+    ctx.register_table(name, table)?;
     Ok(())
 }
 
