@@ -48,7 +48,7 @@ pub(crate) async fn trusted_callers(ctx: &SessionContext) -> Result<Vec<Caller>>
             "SELECT registry, min(caller_ip) AS caller_ip, identity, caller_kind, service_tag, min(country) AS country, \
              min(asn) AS asn, min(as_org) AS as_org, 'trusted_service' AS access_path, sum(requests) AS requests \
              FROM {} GROUP BY registry, identity, caller_kind, service_tag \
-             ORDER BY requests DESC, registry, identity LIMIT {TOP_CALLERS}",
+             ORDER BY requests DESC, registry, identity, caller_kind, service_tag LIMIT {TOP_CALLERS}",
             view_name(TRUSTED)
         ),
         &HashMap::new(),
@@ -109,7 +109,7 @@ pub(crate) async fn busiest_callers(
     let top = |filter: &str, limit: usize| {
         format!(
             "SELECT registry, caller_ip, access_path, requests FROM {CALLERS} WHERE {filter} \
-             ORDER BY requests DESC, registry, caller_ip LIMIT {limit}"
+             ORDER BY requests DESC, registry, caller_ip, access_path LIMIT {limit}"
         )
     };
     let public = query(
