@@ -4,19 +4,19 @@
 use std::sync::Arc;
 
 use acrlens_events::{ColumnSet, placeholder, put};
-use acrlens_netmap::{IpFacts, PrivateEndpoint};
+use acrlens_netmap::{CallerScope, IpFacts, PrivateEndpoint};
 use arrow_array::ArrayRef;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 
 use crate::schema::{attribution_fields, col};
 use crate::verdict::{AccessPath, Verdict};
 
-/// What a row is, for the `ip_scope` column when there are no facts.
-fn scope_name(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> &'static str {
+/// The `ip_scope` of a row: its address's, or why it has none.
+fn scope_of(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> CallerScope {
     match (facts, raw) {
-        (Some(f), _) => f.scope.name(),
-        (None, Some(_)) => "invalid",
-        (None, None) => "missing",
+        (Some(f), _) => CallerScope::Of(f.scope),
+        (None, Some(_)) => CallerScope::Invalid,
+        (None, None) => CallerScope::Missing,
     }
 }
 
@@ -117,7 +117,7 @@ impl Columns {
         caller_kind: Option<&str>,
         verdict: &Verdict,
     ) {
-        put(&mut self.ip_scope, Some(scope_name(f, raw)));
+        put(&mut self.ip_scope, Some(scope_of(f, raw).name()));
         let subnet = f.and_then(|f| f.subnet);
         put(&mut self.vnet, subnet.map(|s| s.vnet.as_str()));
         put(&mut self.subnet, subnet.map(|s| s.name.as_str()));

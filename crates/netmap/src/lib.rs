@@ -45,7 +45,7 @@ pub use prefix::{IpKey, parse_prefix};
 pub use proposal::{Change, KEYS, MAX_IP_RULES, Proposal, ProposalError};
 pub use ranges::NamedRange;
 pub use registry::{RegistryConfig, login_server};
-pub use scope::IpScope;
+pub use scope::{CallerScope, IpScope};
 pub use servicetags::{ServiceTag, ServiceTagSnapshot};
 pub use settings::{SETTING_NAMES, Settings};
 pub use timeline::{Changed, Period, RegistryTimeline, configurations, timelines};

@@ -22,6 +22,46 @@ pub enum IpScope {
     Reserved,
 }
 
+/// The value of the `ip_scope` column: the scope of the caller's address, or why there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerScope {
+    /// The address parsed: its scope.
+    Of(IpScope),
+    /// The logs gave a caller address that is not one.
+    Invalid,
+    /// The logs gave no caller address.
+    Missing,
+}
+
+impl CallerScope {
+    /// Every value of the column.
+    pub const ALL: [CallerScope; 9] = [
+        CallerScope::Of(IpScope::Public),
+        CallerScope::Of(IpScope::Private),
+        CallerScope::Of(IpScope::Cgnat),
+        CallerScope::Of(IpScope::Loopback),
+        CallerScope::Of(IpScope::LinkLocal),
+        CallerScope::Of(IpScope::Documentation),
+        CallerScope::Of(IpScope::Reserved),
+        CallerScope::Invalid,
+        CallerScope::Missing,
+    ];
+
+    /// The value of the `ip_scope` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallerScope::Of(scope) => scope.name(),
+            CallerScope::Invalid => "invalid",
+            CallerScope::Missing => "missing",
+        }
+    }
+
+    /// The value a name of the column stands for.
+    pub fn from_name(name: &str) -> Option<CallerScope> {
+        CallerScope::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
 impl IpScope {
     /// The scope of an address.
     pub fn of(ip: IpAddr) -> IpScope {
@@ -71,7 +111,7 @@ impl IpScope {
         }
     }
 
-    /// The value of the `ip_scope` column.
+    /// The value of the `ip_scope` column (see [`CallerScope`] for every value).
     pub fn name(self) -> &'static str {
         match self {
             IpScope::Public => "public",
@@ -97,6 +137,22 @@ impl IpScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_ip_scope_value_has_one_name() {
+        let names: std::collections::BTreeSet<&str> =
+            CallerScope::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(names.len(), CallerScope::ALL.len());
+        for scope in CallerScope::ALL {
+            assert_eq!(CallerScope::from_name(scope.name()), Some(scope));
+        }
+        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(
+            CallerScope::from_name("private"),
+            Some(CallerScope::Of(IpScope::of(ip)))
+        );
+        assert_eq!(CallerScope::from_name("nowhere"), None);
+    }
 
     fn scope(s: &str) -> &'static str {
         IpScope::of(s.parse().unwrap()).name()
