@@ -35,4 +35,5 @@ pub use output::{OutputFormat, ResultWriter};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
 pub(crate) use session::parquet_table;
-pub use session::{EventSource, Session, session};
+pub use session::{EVENTS, EventSource, Session, session};
+pub use tables::Table;

@@ -20,6 +20,9 @@ use crate::rollup::{self, ROLLUP_VERSION};
 use crate::store::{Manifest, file_schema};
 use crate::{tables, udf};
 
+/// The table of attributed events in every session.
+pub const EVENTS: &str = "events";
+
 /// Where the `events` table reads from.
 #[derive(Debug, Clone)]
 pub enum EventSource {
@@ -119,11 +122,11 @@ pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> 
         EventSource::Logs { sources, options } => {
             let raw = RawExports::new(sources, options, topology.clone());
             let quarantined = raw.quarantined();
-            ctx.register_table("events", Arc::new(raw))?;
+            ctx.register_table(EVENTS, Arc::new(raw))?;
             quarantined
         }
         EventSource::Store(dir) => {
-            ctx.register_table("events", store_table(&dir)?)?;
+            ctx.register_table(EVENTS, store_table(&dir)?)?;
             register_rollups(&ctx, &dir).await?;
             Arc::default()
         }

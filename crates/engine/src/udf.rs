@@ -29,18 +29,26 @@ use datafusion::logical_expr::{
 
 /// Which function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Function {
+pub enum Function {
+    /// `service_tags(ip)`.
     ServiceTags,
+    /// `service_tag(ip)`.
     ServiceTag,
+    /// `ip_scope(ip)`.
     IpScope,
+    /// `country(ip)`.
     Country,
+    /// `asn(ip)`.
     Asn,
+    /// `ip_in_cidr(ip, cidr)`.
     IpInCidr,
+    /// `access_path_at(ip, registry, time)`.
     AccessPathAt,
 }
 
 impl Function {
-    fn name(self) -> &'static str {
+    /// Its name in SQL.
+    pub fn name(self) -> &'static str {
         match self {
             Function::ServiceTags => "service_tags",
             Function::ServiceTag => "service_tag",

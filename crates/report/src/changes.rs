@@ -2,6 +2,7 @@
 //! configurations (what changed, as the `registries` table says it) and each new service-tag
 //! snapshot.
 
+use acrlens_engine::Table;
 use acrlens_values::format_timestamp_micros;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
@@ -19,8 +20,11 @@ pub(crate) async fn changes(
     let within = |t: i64| from.is_none_or(|f| t >= f) && to.is_none_or(|u| t <= u);
     let rows = query(
         ctx,
-        "SELECT login_server, effective_from, changed, unknown FROM registries \
-         WHERE effective_from IS NOT NULL",
+        &format!(
+            "SELECT login_server, effective_from, changed, unknown FROM {} \
+             WHERE effective_from IS NOT NULL",
+            Table::Registries.name()
+        ),
         &Default::default(),
     )
     .await?;
@@ -51,8 +55,11 @@ pub(crate) async fn changes(
     }
     let tags = query(
         ctx,
-        "SELECT change_number, min(effective_from) AS effective_from FROM service_tags \
-         WHERE effective_from IS NOT NULL GROUP BY change_number",
+        &format!(
+            "SELECT change_number, min(effective_from) AS effective_from FROM {} \
+             WHERE effective_from IS NOT NULL GROUP BY change_number",
+            Table::ServiceTags.name()
+        ),
         &Default::default(),
     )
     .await?;

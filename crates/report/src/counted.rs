@@ -2,6 +2,7 @@
 //! for a rule scoped to repositories (which no rollup keeps), the events themselves. A query
 //! names its table, counts and times through [`Counted`], so it is written once for both.
 
+use acrlens_engine::EVENTS;
 use acrlens_engine::rollup::Rollup;
 use datafusion::error::{DataFusionError, Result};
 
@@ -43,9 +44,9 @@ impl Counted {
         match self.rollup {
             None => {
                 self.window.restrict(filter);
-                "events".to_owned()
+                EVENTS.to_owned()
             }
-            Some(rollup) => format!("{} AS events", view_name(rollup)),
+            Some(rollup) => format!("{} AS {EVENTS}", view_name(rollup)),
         }
     }
 

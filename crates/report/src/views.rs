@@ -4,6 +4,7 @@
 //! the rollup of the days the window cuts. Over a store without rollups the whole window is
 //! computed.
 
+use acrlens_engine::EVENTS;
 use acrlens_engine::rollup::{ROLLUPS, Rollup, Span, week_start};
 use acrlens_values::MICROS_PER_DAY;
 use datafusion::common::ScalarValue;
@@ -129,12 +130,12 @@ pub(crate) async fn register_views(ctx: &SessionContext, window: Window) -> Resu
                 .collect();
             computed.push(format!("({})", outside.join(" OR ")));
             let name = computed_name(rollup);
-            let sql = rollup.over("events", &computed.sql());
+            let sql = rollup.over(EVENTS, &computed.sql());
             keep(ctx, &name, &sql, &computed.params).await?;
             parts.push(format!("SELECT * FROM {name}"));
         }
         if parts.is_empty() {
-            parts.push(rollup.over("events", "FALSE"));
+            parts.push(rollup.over(EVENTS, "FALSE"));
         }
         view(
             ctx,

@@ -2,6 +2,8 @@
 //! matched by some caller in the period (the callers table), and are still in the service tag
 //! they were copied from.
 
+use acrlens_engine::Table;
+use acrlens_engine::udf::Function;
 use acrlens_policy::Rule;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
@@ -36,23 +38,26 @@ async fn ip_rules(
     registries.any_of("login_server", &rule.registries);
     let latest = format!(
         "SELECT login_server, ip_rules FROM (SELECT login_server, ip_rules, \
-         row_number() OVER (PARTITION BY login_server ORDER BY effective_from DESC NULLS LAST) AS k FROM registries WHERE {}) WHERE k = 1",
+         row_number() OVER (PARTITION BY login_server ORDER BY effective_from DESC NULLS LAST) AS k FROM {} WHERE {}) WHERE k = 1",
+        Table::Registries.name(),
         registries.sql()
     );
     let params = registries.params;
+    let ip_in_cidr = Function::IpInCidr.name();
+    let service_tags = Table::ServiceTags.name();
     let sql = format!(
         "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
          callers AS (SELECT DISTINCT registry, caller_ip FROM {CALLERS} WHERE caller_ip IS NOT NULL \
          AND registry IN (SELECT login_server FROM rules)) \
          SELECT r.login_server, r.rule, count(c.caller_ip) AS callers, (SELECT count(*) FROM rules x WHERE x.login_server = r.login_server) AS rules \
-         FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND ip_in_cidr(c.caller_ip, r.rule) \
+         FROM rules r LEFT JOIN callers c ON c.registry = r.login_server AND {ip_in_cidr}(c.caller_ip, r.rule) \
          GROUP BY r.login_server, r.rule ORDER BY r.login_server, r.rule"
     );
     let left_sql = format!(
         "WITH latest AS ({latest}), rules AS (SELECT login_server, unnest(ip_rules) AS rule FROM latest), \
-         newest AS (SELECT max(change_number) AS n FROM service_tags), \
-         was AS (SELECT DISTINCT prefix, tag FROM service_tags WHERE change_number < (SELECT n FROM newest)), \
-         still AS (SELECT DISTINCT prefix, tag FROM service_tags WHERE change_number = (SELECT n FROM newest)) \
+         newest AS (SELECT max(change_number) AS n FROM {service_tags}), \
+         was AS (SELECT DISTINCT prefix, tag FROM {service_tags} WHERE change_number < (SELECT n FROM newest)), \
+         still AS (SELECT DISTINCT prefix, tag FROM {service_tags} WHERE change_number = (SELECT n FROM newest)) \
          SELECT r.login_server, r.rule, w.tag, (SELECT n FROM newest) AS change FROM rules r JOIN was w ON w.prefix = r.rule \
          LEFT JOIN still s ON s.prefix = r.rule AND s.tag = w.tag WHERE s.prefix IS NULL ORDER BY 1, 2, 3"
     );
