@@ -1,5 +1,6 @@
 //! Any bytes, as an export file of any shape: the shape detector, then each decoder. The first
-//! byte picks the shape: auto-detection below 128, a forced shape above. Every record read is
+//! byte picks the shape (auto-detection below 128, a forced shape above) and the size of the
+//! work units (64 B to 8 KiB), so records are cut across many units. Every record read is
 //! accounted for.
 #![no_main]
 
@@ -18,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let options = DecodeOptions {
         format,
         parallelism: 1,
+        chunk_bytes: 64 << ((pick >> 4) & 7),
         ..DecodeOptions::default()
     };
     let collected = decode_bytes("fuzz.json", bytes, options);
