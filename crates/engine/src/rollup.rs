@@ -186,7 +186,9 @@ pub const ROLLUPS: [Rollup; 3] = [PATHS, CALLERS, TRUSTED];
 pub fn week_start(micros: i64) -> i64 {
     // 1970-01-01 was a Thursday: Mondays are 4 days after a multiple of 7 days.
     let day = micros.div_euclid(MICROS_PER_DAY);
-    ((day - 4).div_euclid(7) * 7 + 4) * MICROS_PER_DAY
+    let monday = (day - 4).div_euclid(7) * 7 + 4;
+    // Only a time within a week of the earliest one representable could overflow: it saturates.
+    monday.saturating_mul(MICROS_PER_DAY)
 }
 
 impl Rollup {
