@@ -105,10 +105,27 @@ pub(super) fn build(
                     .map_err(|e| StoreError::Io("the rollups' runtime".into(), e))?;
                 runtime.block_on(async {
                     let mut renames = Vec::new();
-                    for (day, parts) in files.iter().filter(|(_, parts)| !parts.is_empty()) {
-                        renames.extend(build_day(store, day, parts, run).await?);
+                    // Two days at a time: one day's queries keep about one core busy.
+                    let mut days = tokio::task::JoinSet::new();
+                    for (day, parts) in files.into_iter().filter(|(_, parts)| !parts.is_empty()) {
+                        if days.len() >= DAYS_AT_ONCE
+                            && let Some(done) = days.join_next().await
+                        {
+                            renames.extend(joined(done)?);
+                        }
+                        let (store, day, run) =
+                            (store.to_path_buf(), day.to_owned(), run.to_owned());
+                        days.spawn(async move { build_day(&store, &day, &parts, &run).await });
                     }
-                    let weeks: BTreeSet<String> = files.keys().filter_map(|d| week_of(d)).collect();
+                    while let Some(done) = days.join_next().await {
+                        renames.extend(joined(done)?);
+                    }
+                    let weeks: BTreeSet<String> = renames
+                        .iter()
+                        .filter_map(|(_, done): &(PathBuf, PathBuf)| {
+                            week_of(done.file_stem()?.to_str()?)
+                        })
+                        .collect();
                     for week in &weeks {
                         renames.extend(build_week(store, week, &renames, run).await?);
                     }
@@ -123,6 +140,16 @@ pub(super) fn build(
                 ))
             })
     })
+}
+
+/// Days whose rollups are built at once.
+const DAYS_AT_ONCE: usize = 2;
+
+/// The rollup files of a day built on a task of its own.
+fn joined(
+    done: Result<Result<Vec<(PathBuf, PathBuf)>, StoreError>, tokio::task::JoinError>,
+) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+    done.map_err(|e| StoreError::Corrupt("rollups".into(), format!("building a day's: {e}")))?
 }
 
 /// The Monday (`YYYY-MM-DD`) of a day's week.
