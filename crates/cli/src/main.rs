@@ -49,8 +49,10 @@ enum Command {
     /// violations, 2 when the report cannot be made.
     #[command(after_help = EXIT_STATUS)]
     Report(report::ReportArgs),
-    /// SQL over raw exports: tables events, repository_events, login_events, service_tags,
-    /// subnets, registries; IP functions such as service_tags(ip) and ip_in_cidr(ip, cidr).
+    /// SQL over raw exports or a store: tables events, repository_events, login_events,
+    /// service_tags, subnets, registries (and a store's rollups: paths_by_hour, callers_by_day,
+    /// callers_by_week, trusted_by_day, trusted_by_week); IP functions such as
+    /// service_tags(ip) and ip_in_cidr(ip, cidr).
     #[command(after_help = EXIT_STATUS)]
     Query(query::QueryArgs),
     /// Every fact about one caller address and the verdict a request from it would get.
