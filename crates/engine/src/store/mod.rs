@@ -355,7 +355,7 @@ impl StoreRun {
             .collect();
         if self.manifest.rollups != ROLLUP_VERSION {
             // A store written before these rollups gets them for every day.
-            days.extend(rollups::committed_days(&self.dir.join("events"))?);
+            days.extend(rollups::committed_parts(&self.dir.join("events"))?.into_keys());
             self.manifest.rollups = ROLLUP_VERSION;
         }
         let rollups = rollups::build(&self.dir, &days, &renames, &self.summary.run)?;

@@ -34,39 +34,26 @@ pub(super) fn day_of(part: &Path) -> Option<String> {
     day_of_folder(part.parent()?)
 }
 
-/// Every day that has committed part files.
-pub(super) fn committed_days(events: &Path) -> Result<BTreeSet<String>, StoreError> {
+/// The committed part files of every day, in every category: one walk of the events folder.
+pub(super) fn committed_parts(events: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, StoreError> {
     let io = |path: &Path, e| StoreError::Io(path.display().to_string(), e);
-    let mut days = BTreeSet::new();
+    let mut parts: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for category in fs::read_dir(events).map_err(|e| io(events, e))? {
         let category = category.map_err(|e| io(events, e))?.path();
-        if !category.is_dir() {
-            continue;
-        }
-        for day in fs::read_dir(&category).map_err(|e| io(&category, e))? {
-            let day = day.map_err(|e| io(&category, e))?.path();
-            days.extend(day_of_folder(&day));
-        }
-    }
-    Ok(days)
-}
-
-/// The committed part files of `day`, in every category.
-fn committed_parts(events: &Path, day: &str) -> Result<Vec<PathBuf>, StoreError> {
-    let io = |path: &Path, e| StoreError::Io(path.display().to_string(), e);
-    let mut parts = Vec::new();
-    for category in fs::read_dir(events).map_err(|e| io(events, e))? {
-        let folder = category
-            .map_err(|e| io(events, e))?
-            .path()
-            .join(format!("date={day}"));
-        let Ok(files) = fs::read_dir(&folder) else {
+        let Ok(days) = fs::read_dir(&category) else {
             continue;
         };
-        for file in files {
-            let file = file.map_err(|e| io(&folder, e))?.path();
-            if file.extension().is_some_and(|e| e == "parquet") {
-                parts.push(file);
+        for folder in days {
+            let folder = folder.map_err(|e| io(&category, e))?.path();
+            let (Some(day), Ok(files)) = (day_of_folder(&folder), fs::read_dir(&folder)) else {
+                continue;
+            };
+            let list = parts.entry(day).or_default();
+            for file in files {
+                let file = file.map_err(|e| io(&folder, e))?.path();
+                if file.extension().is_some_and(|e| e == "parquet") {
+                    list.push(file);
+                }
             }
         }
     }
@@ -82,13 +69,11 @@ pub(super) fn build(
     new_parts: &[(PathBuf, PathBuf)],
     run: &str,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
-    let mut files: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
-    for day in days {
-        files
-            .entry(day)
-            .or_default()
-            .extend(committed_parts(&store.join("events"), day)?);
-    }
+    let mut committed = committed_parts(&store.join("events"))?;
+    let mut files: BTreeMap<&str, Vec<PathBuf>> = days
+        .iter()
+        .map(|day| (day.as_str(), committed.remove(day).unwrap_or_default()))
+        .collect();
     for (tmp, final_path) in new_parts {
         if let Some(list) = day_of(final_path).and_then(|d| files.get_mut(d.as_str())) {
             list.push(tmp.clone());
@@ -120,14 +105,14 @@ pub(super) fn build(
                     while let Some(done) = days.join_next().await {
                         renames.extend(joined(done)?);
                     }
-                    let weeks: BTreeSet<String> = renames
+                    let weeks: BTreeSet<i64> = renames
                         .iter()
                         .filter_map(|(_, done): &(PathBuf, PathBuf)| {
-                            week_of(done.file_stem()?.to_str()?)
+                            parse_day(done.file_stem()?.to_str()?).map(week_start)
                         })
                         .collect();
-                    for week in &weeks {
-                        renames.extend(build_week(store, week, &renames, run).await?);
+                    for monday in weeks {
+                        renames.extend(build_week(store, monday, &renames, run).await?);
                     }
                     Ok(renames)
                 })
@@ -150,12 +135,6 @@ fn joined(
     done: Result<Result<Vec<(PathBuf, PathBuf)>, StoreError>, tokio::task::JoinError>,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
     done.map_err(|e| StoreError::Corrupt("rollups".into(), format!("building a day's: {e}")))?
-}
-
-/// The Monday (`YYYY-MM-DD`) of a day's week.
-fn week_of(day: &str) -> Option<String> {
-    let micros = parse_day(day)?;
-    Some(format_day(week_start(micros).div_euclid(MICROS_PER_DAY)))
 }
 
 /// A day (`YYYY-MM-DD`) as the time of its start.
@@ -221,20 +200,17 @@ async fn build_day(
     Ok(renames)
 }
 
-/// Writes every per-week rollup of the week from Monday `week`, merged from the per-day files
+/// Writes every per-week rollup of the week from `monday` (µs), merged from the per-day files
 /// of its days: those written by this run (`written`) and those committed before.
 async fn build_week(
     store: &Path,
-    week: &str,
+    monday: i64,
     written: &[(PathBuf, PathBuf)],
     run: &str,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
-    let Some(monday) = parse_day(week) else {
-        return Ok(Vec::new());
-    };
-    let days: Vec<String> = (0..7)
-        .map(|d| format_day(monday.div_euclid(MICROS_PER_DAY) + d))
-        .collect();
+    let first = monday.div_euclid(MICROS_PER_DAY);
+    let week = format_day(first);
+    let days: Vec<String> = (first..first + 7).map(format_day).collect();
     let mut renames = Vec::new();
     for table in rollup::TABLES.iter().filter(|t| t.span == Span::Week) {
         let Some(daily) = table.rollup.tables().find(|t| t.span == Span::Bucket) else {
@@ -263,7 +239,7 @@ async fn build_week(
             .sql(&sql)
             .await?
             .with_param_values(vec![("week", week_start)])?;
-        renames.push(write(df, store, table.name, week, run).await?);
+        renames.push(write(df, store, table.name, &week, run).await?);
     }
     Ok(renames)
 }
