@@ -47,6 +47,24 @@ impl Filter {
         self.parts.push(format!("({})", alternatives.join(" OR ")));
     }
 
+    /// `column` from `from` (inclusive) to `to` (exclusive), both times in µs and `None` for
+    /// unbounded, as a predicate whose bounds are bound here.
+    pub fn within(&mut self, column: &str, from: Option<i64>, to: Option<i64>) -> String {
+        let at = |t: i64| ScalarValue::TimestampMicrosecond(Some(t), Some("UTC".into()));
+        let mut parts = Vec::new();
+        if let Some(from) = from {
+            parts.push(format!("{column} >= {}", self.bind(at(from))));
+        }
+        if let Some(to) = to {
+            parts.push(format!("{column} < {}", self.bind(at(to))));
+        }
+        if parts.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            format!("({})", parts.join(" AND "))
+        }
+    }
+
     /// Adds a predicate (its values already bound).
     pub fn push(&mut self, predicate: impl Into<String>) {
         self.parts.push(predicate.into());
@@ -74,14 +92,9 @@ pub struct Window {
 impl Window {
     /// Restricts `f` to the events of the window.
     pub(crate) fn restrict(self, f: &mut Filter) {
-        let at = |t: i64| ScalarValue::TimestampMicrosecond(Some(t), Some("UTC".into()));
-        if let Some(since) = self.since {
-            let p = f.bind(at(since));
-            f.push(format!("time >= {p}"));
-        }
-        if let Some(until) = self.until {
-            let p = f.bind(at(until));
-            f.push(format!("time < {p}"));
+        if self.since.is_some() || self.until.is_some() {
+            let within = f.within("time", self.since, self.until);
+            f.push(within);
         }
     }
 }

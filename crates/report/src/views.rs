@@ -7,7 +7,6 @@
 use acrlens_engine::EVENTS;
 use acrlens_engine::rollup::{ROLLUPS, Rollup, Span, week_start};
 use acrlens_values::MICROS_PER_DAY;
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 
@@ -24,10 +23,6 @@ pub(crate) fn view_name(rollup: Rollup) -> String {
 /// The table of the computed part of a view.
 fn computed_name(rollup: Rollup) -> String {
     format!("acrlens_report_{}_rollup_computed", rollup.name)
-}
-
-fn at(t: i64) -> ScalarValue {
-    ScalarValue::TimestampMicrosecond(Some(t), Some("UTC".into()))
 }
 
 /// The whole days inside the window: from the first midnight at or after its start to the last
@@ -69,22 +64,6 @@ fn covered(range: Range, span: Span) -> Option<Range> {
     }
 }
 
-/// `column` within `range`, as a predicate with its bounds bound in `f`.
-fn within(f: &mut Filter, column: &str, range: Range) -> String {
-    let mut parts = Vec::new();
-    if let Some(from) = range.0 {
-        parts.push(format!("{column} >= {}", f.bind(at(from))));
-    }
-    if let Some(to) = range.1 {
-        parts.push(format!("{column} < {}", f.bind(at(to))));
-    }
-    if parts.is_empty() {
-        "TRUE".to_owned()
-    } else {
-        format!("({})", parts.join(" AND "))
-    }
-}
-
 /// Registers the view of every rollup over `window`.
 pub(crate) async fn register_views(ctx: &SessionContext, window: Window) -> Result<()> {
     for rollup in ROLLUPS {
@@ -104,7 +83,7 @@ pub(crate) async fn register_views(ctx: &SessionContext, window: Window) -> Resu
                     rest.push(piece);
                     continue;
                 };
-                let rows = within(&mut params, rollup.bucket, part);
+                let rows = params.within(rollup.bucket, part.0, part.1);
                 parts.push(format!("SELECT * FROM {} WHERE {rows}", table.name));
                 let before_and_after = [(piece.0, part.0), (part.1, piece.1)];
                 rest.extend(before_and_after.into_iter().filter(|r| r.0 != r.1));
@@ -126,7 +105,7 @@ pub(crate) async fn register_views(ctx: &SessionContext, window: Window) -> Resu
             window.restrict(&mut computed);
             let outside: Vec<String> = left
                 .iter()
-                .map(|&r| within(&mut computed, "time", r))
+                .map(|&(from, to)| computed.within("time", from, to))
                 .collect();
             computed.push(format!("({})", outside.join(" OR ")));
             let name = computed_name(rollup);
