@@ -1,8 +1,8 @@
-//! The inputs named on a command line, local and remote alike, in the order given.
+//! The inputs named on a command line, local and remote alike, in time order.
 
 use std::sync::Arc;
 
-use acrlens_events::{InputSource, InputVersion, Resume, TimeWindow, discover};
+use acrlens_events::{InputSource, InputVersion, Resume, TimeWindow, discover, in_time_order};
 use object_store::ObjectMeta;
 
 use crate::client::{BlobOptions, Container, RequestCounts};
@@ -40,7 +40,7 @@ pub struct Listing {
 /// Every input found, and how each blob input was listed.
 #[derive(Debug, Default)]
 pub struct Discovery {
-    /// The inputs, in the order named; each folder, glob and container in name order.
+    /// The inputs in the order of the hours their folders name ([`in_time_order`]).
     pub sources: Vec<InputSource>,
     /// One entry per blob input.
     pub listings: Vec<Listing>,
@@ -80,6 +80,7 @@ pub fn discover_inputs(
             .sources
             .extend(blobs.into_iter().map(|meta| source(&container, meta)));
     }
+    in_time_order(&mut found.sources);
     Ok(found)
 }
 

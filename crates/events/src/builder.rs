@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 
 use crate::columns::{ColumnSet, placeholder, put};
 use crate::dedup::dedup_key;
@@ -246,8 +248,14 @@ impl EventBatchBuilder {
                 &**source, rows,
             ))) as ArrayRef
         });
+        // Builders grow by doubling: a batch keeps only what its values use, since batches
+        // wait in the store writer's buffers (a shrinking reallocation does not copy).
         fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
-            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
+            b.map(|mut b| {
+                let mut array = b.finish();
+                array.shrink_to_fit();
+                Arc::new(array) as ArrayRef
+            })
         }
         let built: Vec<Option<ArrayRef>> = vec![
             Some(Arc::new(time)),

@@ -3,7 +3,10 @@
 //! A record is a duplicate of another with the same correlation id, time, operation and caller.
 //! Keys are 128-bit hashes kept in per-hour sets; an hour is forgotten once the newest record seen
 //! is more than [`DEDUP_WINDOW_HOURS`] past it, so memory follows the rate of events, not the size
-//! of the input. Retried copies land minutes apart, well inside the window.
+//! of the input. Retried copies land minutes apart, well inside the window. Inputs that go back in
+//! time (another registry's folders after this one's) add sets older than the newest hour; once
+//! twice the window's hours are held, the hours farther than the window from the record's own are
+//! forgotten, so such inputs are bounded too.
 
 use std::hash::BuildHasher;
 
@@ -14,6 +17,9 @@ use hashbrown::{HashMap, HashSet};
 pub const DEDUP_WINDOW_HOURS: i64 = 48;
 
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
+
+/// The most hour sets held: twice the window's, for inputs that go back in time.
+const MAX_HOURS: i64 = 2 * (DEDUP_WINDOW_HOURS + 1);
 
 /// The de-duplication key of a record; `None` (never a duplicate) without a correlation id.
 pub fn dedup_key(
@@ -45,6 +51,10 @@ impl Dedup {
             if self.hours.len() as i64 > DEDUP_WINDOW_HOURS + 1 {
                 self.hours.retain(|&h, _| h >= horizon);
             }
+        }
+        if self.hours.len() as i64 >= MAX_HOURS && !self.hours.contains_key(&hour) {
+            self.hours
+                .retain(|&h, _| h.abs_diff(hour) <= DEDUP_WINDOW_HOURS.unsigned_abs());
         }
         self.hours.entry(hour).or_default().insert(key)
     }
@@ -85,5 +95,23 @@ mod tests {
         }
         assert!(d.len() <= (DEDUP_WINDOW_HOURS + 2) as usize, "{}", d.len());
         assert!(!d.insert(199 * MICROS_PER_HOUR, 199));
+    }
+
+    #[test]
+    fn inputs_going_back_in_time_stay_bounded_and_keep_their_window() {
+        let mut d = Dedup::default();
+        // Thirty days of one registry, then thirty days of another, then a third.
+        for pass in 0..3u128 {
+            for hour in 0..720i64 {
+                let key = pass << 32 | hour as u128;
+                assert!(d.insert(hour * MICROS_PER_HOUR, key));
+                assert!(d.hours.len() as i64 <= MAX_HOURS, "{}", d.hours.len());
+                // A retried copy an hour later is still recognised.
+                if hour > 0 {
+                    let previous = pass << 32 | (hour - 1) as u128;
+                    assert!(!d.insert(hour * MICROS_PER_HOUR - 1, previous));
+                }
+            }
+        }
     }
 }

@@ -57,8 +57,8 @@ pub use remote::{InputVersion, RemoteInput, is_content_error};
 pub use schema::{category, col, event_schema, time_type};
 pub use shard::Shard;
 pub use source::{
-    FILING_MARGIN_MICROS, InputSource, discover, looks_like_log, partition_may_overlap,
-    partition_span,
+    FILING_MARGIN_MICROS, InputSource, discover, in_time_order, looks_like_log,
+    partition_may_overlap, partition_span,
 };
 pub use stats::SourceStats;
 pub use value::{Loose, NullSpelling};

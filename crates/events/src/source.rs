@@ -181,6 +181,15 @@ fn add_path(
     Ok(())
 }
 
+/// Puts inputs in the order of the hour their `y=/m=/d=/h=` folders name, those without such
+/// folders first, keeping the given order among equals. An export holds one folder tree per
+/// registry and category, so name order reads one registry's month before the next's; in time
+/// order the de-duplication window and the store's open partitions follow the event rate instead
+/// of growing with the number of registries.
+pub fn in_time_order(sources: &mut [InputSource]) {
+    sources.sort_by_cached_key(|s| partition_span(Path::new(&s.name())).map(|(start, _)| start));
+}
+
 /// Whether a walk of a folder or container picks up a file or blob of this name: JSON, JSON
 /// lines and CSV, optionally gzipped.
 pub fn looks_like_log(path: &str) -> bool {
@@ -257,6 +266,30 @@ mod tests {
 
     fn t(s: &str) -> i64 {
         parse_timestamp_micros(s).unwrap()
+    }
+
+    #[test]
+    fn inputs_are_read_hour_by_hour_across_registries() {
+        let path = |registry: &str, d: u32, h: u32| {
+            format!(
+                "insights-logs-x/resourceId=/REGISTRIES/{registry}/y=2025/m=11/d={d:02}/h={h:02}/m=00/PT1H.json"
+            )
+        };
+        let named = [
+            path("A", 1, 0),
+            path("A", 1, 1),
+            path("A", 2, 0),
+            "undated.json".to_owned(),
+            path("B", 1, 0),
+            path("B", 1, 1),
+            path("B", 2, 0),
+        ];
+        let mut sources: Vec<InputSource> =
+            named.iter().map(|n| InputSource::File(n.into())).collect();
+        in_time_order(&mut sources);
+        let order: Vec<String> = sources.iter().map(InputSource::name).collect();
+        let expected = [3, 0, 4, 1, 5, 2, 6].map(|i| named[i].clone());
+        assert_eq!(order, expected);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The enriched Parquet store: `DIR/events/category=…/date=YYYY-MM-DD/part-….parquet` (zstd,
-//! row groups of up to 128 Ki rows sorted by time, page statistics), `DIR/quarantine/`,
+//! row groups of up to 64 Ki rows sorted by time, page statistics), `DIR/quarantine/`,
 //! `DIR/rollups/<rollup>/YYYY-MM-DD.parquet` (the aggregates of [`crate::rollup`], one file per
 //! rollup and day), `DIR/manifest.json` and `DIR/runs.jsonl`.
 //!

@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use acrlens_events::col;
 use acrlens_values::{MICROS_PER_DAY, format_day};
-use arrow_array::{Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
+use arrow_array::{
+    Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, new_empty_array,
+};
 use arrow_schema::{Schema, SchemaRef};
-use datafusion::arrow::compute::{interleave_record_batch, take_record_batch};
+use datafusion::arrow::compute::{interleave, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
@@ -23,9 +24,9 @@ use rayon::prelude::*;
 use crate::store::StoreError;
 
 /// Rows per row group.
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Rows buffered across all partitions before the largest buffer is written early: one row
-/// group's worth, since a flush makes one more copy of it (sorted).
+/// group's worth.
 const BUFFERED_ROWS: usize = ROW_GROUP_ROWS;
 
 /// The hive value of a partition: characters other than `[A-Za-z0-9_-]` percent-encoded, so a
@@ -45,22 +46,38 @@ pub fn hive_value(value: Option<&str>) -> String {
     out
 }
 
-/// The rows of `batches` in one batch, in time order (ties in the order given), gathered
-/// straight from the buffered batches without concatenating them first.
-fn sorted_by_time(batches: &[RecordBatch]) -> Result<RecordBatch, StoreError> {
+/// Rows of one attributed batch held for a partition: the batch as decoded with the rows that
+/// belong to the partition (all of them when `rows` is `None`), or a copy of just those rows.
+struct Held {
+    batch: RecordBatch,
+    rows: Option<Vec<u32>>,
+}
+
+impl Held {
+    /// How many of the batch's rows belong to the partition.
+    fn selected(&self) -> usize {
+        self.rows.as_ref().map_or(self.batch.num_rows(), Vec::len)
+    }
+}
+
+/// The positions (batch, row) of the rows held, in time order, ties in the order given.
+fn time_order(held: &[Held]) -> Result<Vec<(usize, usize)>, StoreError> {
     let mut order: Vec<(i64, usize, usize)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let times = batch
+    for (b, part) in held.iter().enumerate() {
+        let times = part
+            .batch
             .column(0)
             .as_any()
             .downcast_ref::<TimestampMicrosecondArray>()
-            .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?;
-        order.extend(times.values().iter().enumerate().map(|(r, &t)| (t, b, r)));
+            .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?
+            .values();
+        match &part.rows {
+            None => order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r))),
+            Some(rows) => order.extend(rows.iter().map(|&r| (times[r as usize], b, r as usize))),
+        }
     }
     order.sort_by_key(|&(t, _, _)| t);
-    let indices: Vec<(usize, usize)> = order.into_iter().map(|(_, b, r)| (b, r)).collect();
-    let refs: Vec<&RecordBatch> = batches.iter().collect();
-    Ok(interleave_record_batch(&refs, &indices)?)
+    Ok(order.into_iter().map(|(_, b, r)| (b, r)).collect())
 }
 
 /// The schema of the part files: the attributed schema without `category`, which the path holds.
@@ -84,31 +101,53 @@ struct OpenPart {
 }
 
 impl OpenPart {
-    /// Writes `batch` as one row group, its columns encoded and compressed in parallel: on the
-    /// ingest path the writer would otherwise be one thread behind decoders that are faster.
-    fn write_row_group(&mut self, schema: &Schema, batch: &RecordBatch) -> Result<(), StoreError> {
+    /// Writes the rows `held` at `order` as one row group. Each column is gathered in
+    /// that order inside its own encoding job, the jobs in parallel: the writer keeps up with
+    /// decoders that are faster than one thread, and only the columns being encoded exist
+    /// twice in memory, not the whole row group.
+    fn write_row_group(
+        &mut self,
+        schema: &Schema,
+        held: &[Held],
+        order: &[(usize, usize)],
+    ) -> Result<(), StoreError> {
         let mut writers = self
             .columns
             .create_column_writers(self.row_groups)?
             .into_iter();
-        let mut jobs = Vec::with_capacity(batch.num_columns());
-        for (field, column) in schema.fields().iter().zip(batch.columns()) {
-            for leaf in compute_leaves(field, column)? {
-                let writer = writers.next().ok_or_else(|| {
-                    StoreError::Corrupt("schema".into(), "more leaves than columns".into())
-                })?;
-                jobs.push((writer, leaf));
+        let mut jobs = Vec::with_capacity(schema.fields().len());
+        for (index, field) in schema.fields().iter().enumerate() {
+            let leaves = compute_leaves(field, &new_empty_array(field.data_type()))?.len();
+            let field_writers: Vec<_> = writers.by_ref().take(leaves).collect();
+            if field_writers.len() != leaves {
+                return Err(StoreError::Corrupt(
+                    "schema".into(),
+                    "more leaves than columns".into(),
+                ));
             }
+            jobs.push((index, field, field_writers));
         }
-        let chunks: Vec<ArrowColumnChunk> = jobs
+        let chunks: Vec<Vec<ArrowColumnChunk>> = jobs
             .into_par_iter()
-            .map(|(mut writer, leaf)| {
-                writer.write(&leaf)?;
-                writer.close()
+            .map(|(index, field, field_writers)| {
+                let columns: Vec<&dyn Array> = held
+                    .iter()
+                    .map(|h| h.batch.column(index).as_ref())
+                    .collect();
+                let column = interleave(&columns, order)?;
+                let leaves = compute_leaves(field, &column)?;
+                field_writers
+                    .into_iter()
+                    .zip(leaves)
+                    .map(|(mut writer, leaf)| {
+                        writer.write(&leaf)?;
+                        Ok(writer.close()?)
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
             })
-            .collect::<Result<_, ParquetError>>()?;
+            .collect::<Result<_, StoreError>>()?;
         let mut row_group = self.writer.next_row_group()?;
-        for chunk in chunks {
+        for chunk in chunks.into_iter().flatten() {
             chunk.append_to_row_group(&mut row_group)?;
         }
         row_group.close()?;
@@ -119,8 +158,11 @@ impl OpenPart {
 
 #[derive(Default)]
 struct Partition {
-    buffered: Vec<RecordBatch>,
+    held: Vec<Held>,
+    /// Rows of the partition held: what makes a row group.
     rows: usize,
+    /// Rows of batches held, the partition's or not: what memory is bounded by.
+    held_rows: usize,
     part: Option<OpenPart>,
 }
 
@@ -169,7 +211,9 @@ impl PartitionWriters {
         self.parts
     }
 
-    /// Adds an attributed batch.
+    /// Adds an attributed batch. The partition with most of its rows holds the batch as it is;
+    /// the rows of any other partition are copied, so a batch is released once that partition
+    /// is written, and most rows are copied only once, into their row group.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
         let categories = batch
             .column(self.category_index)
@@ -180,32 +224,48 @@ impl PartitionWriters {
             .column_by_name(col::TIME)
             .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
             .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?;
-        let mut days: HashMap<i64, String> = HashMap::new();
-        let mut groups: HashMap<(String, String), Vec<u32>> = HashMap::new();
-        for row in 0..batch.num_rows() {
-            let day = times.value(row).div_euclid(MICROS_PER_DAY);
-            let date = days.entry(day).or_insert_with(|| format_day(day));
-            let category = hive_value(categories.is_valid(row).then(|| categories.value(row)));
+        // Rows grouped by (category's place in `names`, day): names are made once per group.
+        let mut names: Vec<Option<&str>> = Vec::new();
+        let mut groups: HashMap<(usize, i64), Vec<u32>> = HashMap::new();
+        for (row, &time) in times.values().iter().enumerate() {
+            let category = categories.is_valid(row).then(|| categories.value(row));
+            let place = match names.iter().position(|&n| n == category) {
+                Some(place) => place,
+                None => {
+                    names.push(category);
+                    names.len() - 1
+                }
+            };
             groups
-                .entry((category, date.clone()))
+                .entry((place, time.div_euclid(MICROS_PER_DAY)))
                 .or_default()
                 .push(row as u32);
         }
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        groups.sort_by_key(|(group, rows)| (std::cmp::Reverse(rows.len()), *group));
         let without_category: Vec<usize> = (0..batch.num_columns())
             .filter(|&i| i != self.category_index)
             .collect();
         let projected = batch.project(&without_category)?;
-        for (key, rows) in groups {
-            let part = if rows.len() == batch.num_rows() {
-                projected.clone()
+        for (first, ((place, day), rows)) in groups.into_iter().enumerate() {
+            let key = (hive_value(names[place]), format_day(day));
+            let held = if first == 0 {
+                let all = rows.len() == projected.num_rows();
+                Held {
+                    batch: projected.clone(),
+                    rows: (!all).then_some(rows),
+                }
             } else {
-                take_record_batch(&projected, &UInt32Array::from(rows))?
+                Held {
+                    batch: take_record_batch(&projected, &UInt32Array::from(rows))?,
+                    rows: None,
+                }
             };
             let entry = self.partitions.entry(key.clone()).or_default();
-            let rows = part.num_rows();
-            entry.rows += rows;
-            entry.buffered.push(part);
-            self.buffered += rows;
+            entry.rows += held.selected();
+            entry.held_rows += held.batch.num_rows();
+            self.buffered += held.batch.num_rows();
+            entry.held.push(held);
             if entry.rows >= ROW_GROUP_ROWS {
                 self.flush(&key)?;
             }
@@ -214,7 +274,7 @@ impl PartitionWriters {
             let Some(largest) = self
                 .partitions
                 .iter()
-                .max_by_key(|(_, p)| p.rows)
+                .max_by_key(|(_, p)| p.held_rows)
                 .map(|(k, _)| k.clone())
             else {
                 break;
@@ -229,14 +289,14 @@ impl PartitionWriters {
         let Some(partition) = self.partitions.get_mut(key) else {
             return Ok(());
         };
-        if partition.rows == 0 {
+        if partition.held.is_empty() {
             return Ok(());
         }
-        self.buffered -= partition.rows.min(self.buffered);
+        self.buffered -= partition.held_rows.min(self.buffered);
         partition.rows = 0;
-        let buffered = std::mem::take(&mut partition.buffered);
-        let sorted = sorted_by_time(&buffered)?;
-        drop(buffered);
+        partition.held_rows = 0;
+        let held = std::mem::take(&mut partition.held);
+        let order = time_order(&held)?;
         if partition.part.is_none() {
             let dir = self
                 .events_dir
@@ -260,7 +320,7 @@ impl PartitionWriters {
             });
         }
         if let Some(part) = partition.part.as_mut() {
-            part.write_row_group(&self.file_schema, &sorted)?;
+            part.write_row_group(&self.file_schema, &held, &order)?;
         }
         Ok(())
     }
