@@ -30,7 +30,8 @@ fn shared_tags() -> PathBuf {
     path
 }
 
-/// 20 days of generated events (from Monday 2025-11-03) ingested in two runs.
+/// 20 days of generated events (from Monday 2025-11-03) ingested in two runs: every third hour
+/// first, then the rest, so the second run's rollups of every day are merged into the first's.
 fn store(dir: &Path) -> Arc<Topology> {
     let spec = GenSpec {
         events: 40_000,
@@ -44,9 +45,15 @@ fn store(dir: &Path) -> Arc<Topology> {
     write_generated_topology(&dir.join("topo"), spec.registries, &shared_tags()).unwrap();
     let topology = Arc::new(Topology::load(&dir.join("topo/acrlens.toml")).unwrap());
     let store = Store::open(&dir.join("store")).unwrap();
-    let (first, second) = files.split_at(files.len() / 3);
+    let (first, second): (Vec<_>, Vec<_>) = files
+        .iter()
+        .enumerate()
+        .partition(|(hour, _)| hour % 3 == 0);
     for run in [first, second] {
-        let sources = run.iter().map(|f| InputSource::File(f.clone())).collect();
+        let sources = run
+            .into_iter()
+            .map(|(_, f)| InputSource::File(f.clone()))
+            .collect();
         let options = DecodeOptions::default();
         ingest(
             sources,

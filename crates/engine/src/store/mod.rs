@@ -353,12 +353,13 @@ impl StoreRun {
             .iter()
             .filter_map(|(_, part)| rollups::day_of(part))
             .collect();
-        if self.manifest.rollups != ROLLUP_VERSION {
+        let from_scratch = self.manifest.rollups != ROLLUP_VERSION;
+        if from_scratch {
             // A store written before these rollups gets them for every day.
             days.extend(rollups::committed_parts(&self.dir.join("events"))?.into_keys());
             self.manifest.rollups = ROLLUP_VERSION;
         }
-        let rollups = rollups::build(&self.dir, &days, &renames, &self.summary.run)?;
+        let rollups = rollups::build(&self.dir, &days, &renames, from_scratch, &self.summary.run)?;
         renames.extend(rollups);
         let quarantine_final = self
             .dir

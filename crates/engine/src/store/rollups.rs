@@ -1,8 +1,10 @@
-//! Building the rollups of the days a run touched, at its commit: each rollup of a day is made
-//! anew from all of that day's part files (those committed before and the run's own, still
-//! under temporary names), each week holding such a day is merged anew from its days' rollups,
-//! and the new files replace the previous ones through the run's journal, so the rollups hold
-//! every committed event exactly once, as the part files do.
+//! Building the rollups of the days a run touched, at its commit: each rollup of a day is the
+//! rollup of the run's own part files (still under temporary names) merged with the day's rollup
+//! committed before — or, for a store whose rollups are being made for the first time or a day
+//! missing one, made from all of that day's part files. Each week holding such a day is merged
+//! anew from its days' rollups, and the new files replace the previous ones through the run's
+//! journal, so the rollups hold every committed event exactly once, as the part files do. A
+//! scheduled run reads only what it wrote, not the whole day again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -61,22 +63,31 @@ pub(super) fn committed_parts(events: &Path) -> Result<BTreeMap<String, Vec<Path
 }
 
 /// Writes every rollup table of each of `days` and of their weeks under a temporary name, from
-/// the days' committed parts and the run's `new_parts` (temporary path, final path); returns
-/// the renames that put them in place.
+/// the run's `new_parts` (temporary path, final path) and, for each day, its committed rollups
+/// or, where there are none or `from_scratch`, its committed parts; returns the renames that put
+/// them in place.
 pub(super) fn build(
     store: &Path,
     days: &BTreeSet<String>,
     new_parts: &[(PathBuf, PathBuf)],
+    from_scratch: bool,
     run: &str,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
     let mut committed = committed_parts(&store.join("events"))?;
-    let mut files: BTreeMap<&str, Vec<PathBuf>> = days
+    let mut files: BTreeMap<&str, DaySources> = days
         .iter()
-        .map(|day| (day.as_str(), committed.remove(day).unwrap_or_default()))
+        .map(|day| {
+            let merge = !from_scratch && daily_files(store, day).all(|f| f.exists());
+            let parts = match merge {
+                true => Vec::new(),
+                false => committed.remove(day).unwrap_or_default(),
+            };
+            (day.as_str(), DaySources { parts, merge })
+        })
         .collect();
     for (tmp, final_path) in new_parts {
-        if let Some(list) = day_of(final_path).and_then(|d| files.get_mut(d.as_str())) {
-            list.push(tmp.clone());
+        if let Some(sources) = day_of(final_path).and_then(|d| files.get_mut(d.as_str())) {
+            sources.parts.push(tmp.clone());
         }
     }
     // DataFusion runs on a runtime of its own, on a thread of its own, so a caller already
@@ -92,7 +103,7 @@ pub(super) fn build(
                     let mut renames = Vec::new();
                     // Two days at a time: one day's queries keep about one core busy.
                     let mut days = tokio::task::JoinSet::new();
-                    for (day, parts) in files.into_iter().filter(|(_, parts)| !parts.is_empty()) {
+                    for (day, sources) in files.into_iter().filter(|(_, s)| !s.parts.is_empty()) {
                         if days.len() >= DAYS_AT_ONCE
                             && let Some(done) = days.join_next().await
                         {
@@ -100,7 +111,7 @@ pub(super) fn build(
                         }
                         let (store, day, run) =
                             (store.to_path_buf(), day.to_owned(), run.to_owned());
-                        days.spawn(async move { build_day(&store, &day, &parts, &run).await });
+                        days.spawn(async move { build_day(&store, &day, &sources, &run).await });
                     }
                     while let Some(done) = days.join_next().await {
                         renames.extend(joined(done)?);
@@ -183,18 +194,51 @@ async fn write(
     Ok((tmp, folder.join(format!("{bucket}.parquet"))))
 }
 
-/// Writes every per-hour and per-day rollup of one day from its part files.
+/// What a day's rollups are made from.
+struct DaySources {
+    /// Part files: all of the day's, or the run's alone when `merge`.
+    parts: Vec<PathBuf>,
+    /// Whether the rollups of `parts` are merged into the day's committed rollup files.
+    merge: bool,
+}
+
+/// The committed files of a day's per-hour and per-day rollups.
+fn daily_files<'a>(store: &'a Path, day: &'a str) -> impl Iterator<Item = PathBuf> + 'a {
+    rollup::TABLES
+        .iter()
+        .filter(|t| t.span == Span::Bucket)
+        .map(move |t| rollup::folder(store, t.name).join(format!("{day}.parquet")))
+}
+
+/// Writes every per-hour and per-day rollup of one day.
 async fn build_day(
     store: &Path,
     day: &str,
-    parts: &[PathBuf],
+    sources: &DaySources,
     run: &str,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
     let ctx = SessionContext::new();
-    files_table(&ctx, "events", parts, file_schema(&attributed_schema()))?;
+    files_table(
+        &ctx,
+        "events",
+        &sources.parts,
+        file_schema(&attributed_schema()),
+    )?;
     let mut renames = Vec::new();
     for table in rollup::TABLES.iter().filter(|t| t.span == Span::Bucket) {
-        let df = ctx.sql(&table.rollup.over("events", "TRUE")).await?;
+        let rows = table.rollup.over("events", "TRUE");
+        let sql = if sources.merge {
+            let committed = rollup::folder(store, table.name).join(format!("{day}.parquet"));
+            files_table(&ctx, table.name, &[committed], table.rollup.schema().await?)?;
+            let both = format!(
+                "(SELECT * FROM {} UNION ALL {rows}) AS both_runs",
+                table.name
+            );
+            table.rollup.merged(&both, table.rollup.bucket, "TRUE")
+        } else {
+            rows
+        };
+        let df = ctx.sql(&sql).await?;
         renames.push(write(df, store, table.name, day, run).await?);
     }
     Ok(renames)
