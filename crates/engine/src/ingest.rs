@@ -85,31 +85,42 @@ pub fn ingest(
         }
         None => (sources, None),
     };
-    let decoder =
+    let mut decoder =
         Decoder::new(sources, options).with_transform(attribution(topology.into(), ColumnSet::ALL));
-    let mut step = |item: Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
-        let item = match item {
-            Decoded::Failed(e) => return Err(IngestError::Attribution(e)),
-            item => item,
+    let mut step =
+        |item: Decoded, decoder: &Decoder, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
+            let item = match item {
+                Decoded::Failed(e) => return Err(IngestError::Attribution(e)),
+                item => item,
+            };
+            observe(&item).map_err(IngestError::Observer)?;
+            let Some(run) = run else { return Ok(()) };
+            match &item {
+                Decoded::Batch(batch) => decoder.install(|| run.write(batch))?,
+                Decoded::Quarantined(q) => run.quarantine(q)?,
+                Decoded::SourceDone(stats) => run.source_done(stats)?,
+                Decoded::Failed(_) => {}
+            }
+            Ok(())
         };
-        observe(&item).map_err(IngestError::Observer)?;
-        let Some(run) = run else { return Ok(()) };
-        match &item {
-            Decoded::Batch(batch) => run.write(batch)?,
-            Decoded::Quarantined(q) => run.quarantine(q)?,
-            Decoded::SourceDone(stats) => run.source_done(stats)?,
-            Decoded::Failed(_) => {}
-        }
-        Ok(())
-    };
-    for item in decoder {
-        if let Err(e) = step(item, run.as_mut()) {
+    while let Some(item) = decoder.next() {
+        if let Err(e) = step(item, &decoder, run.as_mut()) {
             if let Some(run) = run {
                 run.abandon();
             }
             return Err(e);
         }
     }
+    if let Some(open) = run.as_mut()
+        && let Err(e) = decoder.install(|| open.finish_parts())
+    {
+        if let Some(run) = run {
+            run.abandon();
+        }
+        return Err(e.into());
+    }
+    // The decoding threads end here, before the rollups start threads of their own.
+    drop(decoder);
     outcome.run = run.map(StoreRun::commit).transpose()?;
     Ok(outcome)
 }

@@ -134,6 +134,13 @@ impl Decoder {
         }
     }
 
+    /// Runs `op` on the decoding threads, where any parallel work it starts runs too: a consumer
+    /// with parallel work of its own (the store writer's encoding) shares the decoders' threads
+    /// and their allocator arenas instead of starting more of both.
+    pub fn install<R: Send>(&self, op: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(op)
+    }
+
     /// Applies `transform` to every batch on the decoding threads.
     pub fn with_transform(mut self, transform: BatchTransform) -> Self {
         self.transform = Some(transform);

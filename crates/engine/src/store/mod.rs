@@ -340,6 +340,12 @@ impl StoreRun {
         }
     }
 
+    /// Writes every row still buffered and closes the run's part files (under temporary names);
+    /// `commit` does it too, for what is written after.
+    pub fn finish_parts(&mut self) -> Result<(), StoreError> {
+        self.partitions.finish()
+    }
+
     /// Commits the run: after this, its rows are in the store exactly once.
     pub fn commit(mut self) -> Result<RunSummary, StoreError> {
         self.partitions.finish()?;
