@@ -365,4 +365,114 @@ mod tests {
         assert_eq!(hive_value(None), "__HIVE_DEFAULT_PARTITION__");
         assert_eq!(hive_value(Some("")), "__HIVE_DEFAULT_PARTITION__");
     }
+
+    /// A batch of the attributed schema with `rows` of (category, time, id in `source_line`).
+    fn batch(rows: &[(Option<&str>, i64, i64)]) -> RecordBatch {
+        use arrow_array::builder::{ListBuilder, StringBuilder};
+        use arrow_array::{ArrayRef, Int64Array, new_null_array};
+        use arrow_schema::DataType;
+        let schema = acrlens_attrib::attributed_schema();
+        let n = rows.len();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|field| -> ArrayRef {
+                match field.name().as_str() {
+                    col::TIME => Arc::new(
+                        TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1))
+                            .with_timezone("UTC"),
+                    ),
+                    col::CATEGORY => Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0))),
+                    col::SOURCE_LINE => {
+                        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2)))
+                    }
+                    _ if field.is_nullable() => new_null_array(field.data_type(), n),
+                    _ if field.data_type().is_nested() => {
+                        let mut lists = ListBuilder::new(StringBuilder::new());
+                        (0..n).for_each(|_| lists.append(true));
+                        Arc::new(lists.finish())
+                    }
+                    _ => {
+                        assert_eq!(field.data_type(), &DataType::Utf8, "{}", field.name());
+                        Arc::new(StringArray::from_iter_values(std::iter::repeat_n("x", n)))
+                    }
+                }
+            })
+            .collect();
+        RecordBatch::try_new(schema, columns).unwrap()
+    }
+
+    #[test]
+    fn each_part_holds_its_partitions_rows_in_time_order() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let (day0, day1) = (0, MICROS_PER_DAY);
+        let (repo, login) = (Some("Repository"), Some("Login"));
+        let dir = tempfile::tempdir().unwrap();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
+        // Mostly one partition, out of time order, with rows of three others: the batch is held
+        // by its main partition and the other rows are copied.
+        writers
+            .write(&batch(&[
+                (repo, day0 + 5, 0),
+                (login, day0 + 1, 1),
+                (repo, day1 + 2, 2),
+                (repo, day0 + 3, 3),
+                (None, day0 + 4, 4),
+                (repo, day0 + 9, 8),
+            ]))
+            .unwrap();
+        writers
+            .write(&batch(&[
+                (repo, day0, 5),
+                (repo, day1 + 1, 6),
+                (login, day0 + 2, 7),
+            ]))
+            .unwrap();
+        writers.finish().unwrap();
+        let mut found: Vec<(String, Vec<i64>)> = Vec::new();
+        for (tmp, final_path) in &writers.finished {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(tmp).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+            let mut ids = Vec::new();
+            let mut times = Vec::new();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let column = |name| batch.column_by_name(name).unwrap().clone();
+                let id = column(col::SOURCE_LINE);
+                let id = id
+                    .as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .unwrap();
+                ids.extend(id.values().iter().copied());
+                let time = column(col::TIME);
+                let time = time
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .unwrap();
+                times.extend(time.values().iter().copied());
+            }
+            assert!(times.is_sorted(), "{final_path:?}: {times:?}");
+            let folder = final_path
+                .parent()
+                .unwrap()
+                .strip_prefix(dir.path())
+                .unwrap();
+            found.push((folder.display().to_string(), ids));
+        }
+        found.sort();
+        let expected = [
+            ("category=Login/date=1970-01-01", vec![1, 7]),
+            ("category=Repository/date=1970-01-01", vec![5, 3, 0, 8]),
+            ("category=Repository/date=1970-01-02", vec![6, 2]),
+            (
+                "category=__HIVE_DEFAULT_PARTITION__/date=1970-01-01",
+                vec![4],
+            ),
+        ]
+        .map(|(folder, ids)| (folder.to_owned(), ids));
+        assert_eq!(found, expected);
+    }
 }
