@@ -73,23 +73,33 @@ pub(super) fn build(
     from_scratch: bool,
     run: &str,
 ) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
-    let mut committed = committed_parts(&store.join("events"))?;
     let mut files: BTreeMap<&str, DaySources> = days
         .iter()
         .map(|day| {
             let merge = !from_scratch && daily_files(store, day).all(|f| f.exists());
-            let parts = match merge {
-                true => Vec::new(),
-                false => committed.remove(day).unwrap_or_default(),
-            };
+            let parts = Vec::new();
             (day.as_str(), DaySources { parts, merge })
         })
         .collect();
+    // The events folder is walked only for days that are made from all their parts: a
+    // scheduled run into a store with rollups lists nothing but what it wrote.
+    if files.values().any(|s| !s.merge) {
+        let mut committed = committed_parts(&store.join("events"))?;
+        for (day, sources) in files.iter_mut().filter(|(_, s)| !s.merge) {
+            sources.parts = committed.remove(*day).unwrap_or_default();
+        }
+    }
     for (tmp, final_path) in new_parts {
         if let Some(sources) = day_of(final_path).and_then(|d| files.get_mut(d.as_str())) {
             sources.parts.push(tmp.clone());
         }
     }
+    files.retain(|_, sources| !sources.parts.is_empty());
+    let weeks: BTreeSet<i64> = files
+        .keys()
+        .filter_map(|d| parse_day(d))
+        .map(week_start)
+        .collect();
     // DataFusion runs on a runtime of its own, on a thread of its own, so a caller already
     // inside a runtime (a report staging raw exports, a test) can commit too.
     std::thread::scope(|scope| {
@@ -103,7 +113,7 @@ pub(super) fn build(
                     let mut renames = Vec::new();
                     // Two days at a time: one day's queries keep about one core busy.
                     let mut days = tokio::task::JoinSet::new();
-                    for (day, sources) in files.into_iter().filter(|(_, s)| !s.parts.is_empty()) {
+                    for (day, sources) in files {
                         if days.len() >= DAYS_AT_ONCE
                             && let Some(done) = days.join_next().await
                         {
@@ -116,12 +126,6 @@ pub(super) fn build(
                     while let Some(done) = days.join_next().await {
                         renames.extend(joined(done)?);
                     }
-                    let weeks: BTreeSet<i64> = renames
-                        .iter()
-                        .filter_map(|(_, done): &(PathBuf, PathBuf)| {
-                            parse_day(done.file_stem()?.to_str()?).map(week_start)
-                        })
-                        .collect();
                     for monday in weeks {
                         renames.extend(build_week(store, monday, &renames, run).await?);
                     }
