@@ -103,21 +103,20 @@ pub fn ingest(
             }
             Ok(())
         };
-    while let Some(item) = decoder.next() {
-        if let Err(e) = step(item, &decoder, run.as_mut()) {
-            if let Some(run) = run {
-                run.abandon();
-            }
-            return Err(e);
+    let mut written = || -> Result<(), IngestError> {
+        while let Some(item) = decoder.next() {
+            step(item, &decoder, run.as_mut())?;
         }
-    }
-    if let Some(open) = run.as_mut()
-        && let Err(e) = decoder.install(|| open.finish_parts())
-    {
+        if let Some(open) = run.as_mut() {
+            decoder.install(|| open.finish_parts())?;
+        }
+        Ok(())
+    };
+    if let Err(e) = written() {
         if let Some(run) = run {
             run.abandon();
         }
-        return Err(e.into());
+        return Err(e);
     }
     // The decoding threads end here, before the rollups start threads of their own.
     drop(decoder);

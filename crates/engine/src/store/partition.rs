@@ -108,6 +108,7 @@ impl OpenPart {
     fn write_row_group(
         &mut self,
         schema: &Schema,
+        leaves: &[usize],
         held: &[Held],
         order: &[(usize, usize)],
     ) -> Result<(), StoreError> {
@@ -116,8 +117,7 @@ impl OpenPart {
             .create_column_writers(self.row_groups)?
             .into_iter();
         let mut jobs = Vec::with_capacity(schema.fields().len());
-        for (index, field) in schema.fields().iter().enumerate() {
-            let leaves = compute_leaves(field, &new_empty_array(field.data_type()))?.len();
+        for (index, (field, &leaves)) in schema.fields().iter().zip(leaves).enumerate() {
             let field_writers: Vec<_> = writers.by_ref().take(leaves).collect();
             if field_writers.len() != leaves {
                 return Err(StoreError::Corrupt(
@@ -171,6 +171,8 @@ pub struct PartitionWriters {
     events_dir: PathBuf,
     run: String,
     file_schema: SchemaRef,
+    /// The Parquet columns (leaves) of each field of `file_schema`.
+    leaves: Vec<usize>,
     category_index: usize,
     partitions: HashMap<(String, String), Partition>,
     buffered: usize,
@@ -191,13 +193,20 @@ pub(super) fn props() -> WriterProperties {
 impl PartitionWriters {
     /// Writers for one run into `events_dir`.
     pub fn new(events_dir: &Path, run: &str, attributed: &SchemaRef) -> Result<Self, StoreError> {
+        let file_schema = file_schema(attributed);
+        let leaves = file_schema
+            .fields()
+            .iter()
+            .map(|f| Ok(compute_leaves(f, &new_empty_array(f.data_type()))?.len()))
+            .collect::<Result<_, StoreError>>()?;
         let category_index = attributed
             .index_of(col::CATEGORY)
             .map_err(|e| StoreError::Corrupt("schema".into(), e.to_string()))?;
         Ok(PartitionWriters {
             events_dir: events_dir.to_path_buf(),
             run: run.to_owned(),
-            file_schema: file_schema(attributed),
+            leaves,
+            file_schema,
             category_index,
             partitions: HashMap::new(),
             buffered: 0,
@@ -320,7 +329,7 @@ impl PartitionWriters {
             });
         }
         if let Some(part) = partition.part.as_mut() {
-            part.write_row_group(&self.file_schema, &held, &order)?;
+            part.write_row_group(&self.file_schema, &self.leaves, &held, &order)?;
         }
         Ok(())
     }
