@@ -32,7 +32,7 @@ fn shared_tags() -> PathBuf {
 
 /// 20 days of generated events (from Monday 2025-11-03) ingested in two runs: every third hour
 /// first, then the rest, so the second run's rollups of every day are merged into the first's.
-fn store(dir: &Path) -> Arc<Topology> {
+fn store(dir: &Path) -> (Arc<Topology>, Vec<PathBuf>) {
     let spec = GenSpec {
         events: 40_000,
         registries: 3,
@@ -49,22 +49,38 @@ fn store(dir: &Path) -> Arc<Topology> {
         .iter()
         .enumerate()
         .partition(|(hour, _)| hour % 3 == 0);
-    for run in [first, second] {
-        let sources = run
-            .into_iter()
-            .map(|(_, f)| InputSource::File(f.clone()))
-            .collect();
-        let options = DecodeOptions::default();
+    // The first run holds a few hundred groups per rollup, so it writes its rollup rows out
+    // many times a day, as a long run does; the second holds them all.
+    let held = [Some(300), None];
+    for (run, held_rollup_groups) in [first, second].into_iter().zip(held) {
+        let run: Vec<PathBuf> = run.into_iter().map(|(_, f)| f.clone()).collect();
+        ingest_into(&store, &topology, &run, held_rollup_groups);
+    }
+    (topology, files)
+}
+
+/// Ingests `files` into `store`, each rollup holding up to `held_rollup_groups` groups.
+fn ingest_into(
+    store: &Store,
+    topology: &Arc<Topology>,
+    files: &[PathBuf],
+    held_rollup_groups: Option<usize>,
+) {
+    {
+        let sources = files.iter().cloned().map(InputSource::File).collect();
+        let options = StoreOptions {
+            held_rollup_groups,
+            ..StoreOptions::default()
+        };
         ingest(
             sources,
-            options,
+            DecodeOptions::default(),
             topology.clone(),
-            Some((&store, StoreOptions::default())),
+            Some((store, options)),
             |_| Ok(()),
         )
         .unwrap();
     }
-    topology
 }
 
 async fn report_json(dir: &Path, topology: &Arc<Topology>, window: Window) -> String {
@@ -99,7 +115,7 @@ fn window(since: Option<&str>, until: Option<&str>) -> Window {
 #[tokio::test]
 async fn reports_from_rollups_equal_reports_from_events() {
     let dir = tempfile::tempdir().unwrap();
-    let topology = store(dir.path());
+    let (topology, _) = store(dir.path());
     let windows = [
         window(None, None),
         // Whole weeks, whole days and a cut day on each side.
@@ -140,8 +156,20 @@ async fn rows(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Vec<Strin
 #[tokio::test]
 async fn every_rollup_table_holds_every_event_once() {
     let dir = tempfile::tempdir().unwrap();
-    let topology = store(dir.path());
-    let s = session(EventSource::Store(dir.path().join("store")), topology)
+    let (topology, files) = store(dir.path());
+    assert_every_event_once(dir.path(), &topology).await;
+    // A store written before rollups existed: its next run, with nothing new to read, makes
+    // them from the part files.
+    forget_rollups(dir.path());
+    std::fs::remove_dir_all(dir.path().join("store/rollups")).unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    ingest_into(&store, &topology, &files, None);
+    assert!(dir.path().join("store/rollups/callers_by_week").is_dir());
+    assert_every_event_once(dir.path(), &topology).await;
+}
+
+async fn assert_every_event_once(dir: &Path, topology: &Arc<Topology>) {
+    let s = session(EventSource::Store(dir.join("store")), topology.clone())
         .await
         .unwrap();
     for rollup in ROLLUPS {
@@ -153,6 +181,7 @@ async fn every_rollup_table_holds_every_event_once() {
         .await;
         assert!(expected.len() > 10, "{}", rollup.name);
         for table in TABLES.iter().filter(|t| t.rollup == rollup) {
+            assert!(s.ctx.table_exist(table.name).unwrap(), "{}", table.name);
             let stored = rollups_totals(&s.ctx, table.name, rollup).await;
             assert_eq!(stored, expected, "{}", table.name);
         }

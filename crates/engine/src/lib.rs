@@ -34,6 +34,5 @@ pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest}
 pub use output::{OutputFormat, ResultWriter};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
-pub(crate) use session::parquet_table;
 pub use session::{EVENTS, EventSource, Session, session};
 pub use tables::Table;

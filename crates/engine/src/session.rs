@@ -47,7 +47,7 @@ pub struct Session {
 
 /// A table over Parquet files: `urls` name folders (listed for files ending in `extension`) or
 /// files, all of `schema`.
-pub(crate) fn parquet_table(
+fn parquet_table(
     urls: Vec<ListingTableUrl>,
     extension: &str,
     partitions: Vec<(String, DataType)>,
@@ -95,7 +95,7 @@ async fn register_rollups(ctx: &SessionContext, dir: &Path) -> Result<()> {
         return Ok(());
     }
     for table in &rollup::TABLES {
-        let schema = table.rollup.schema().await?;
+        let schema = table.rollup.schema();
         let folder = rollup::folder(dir, table.name);
         if folder.is_dir() {
             let files = parquet_table(vec![folder_url(&folder)?], ".parquet", Vec::new(), schema)?;

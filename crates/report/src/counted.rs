@@ -3,7 +3,7 @@
 //! names its table, counts and times through [`Counted`], so it is written once for both.
 
 use acrlens_engine::EVENTS;
-use acrlens_engine::rollup::Rollup;
+use acrlens_engine::rollup::{Bucket, Rollup};
 use datafusion::error::{DataFusionError, Result};
 
 use crate::sql::{Filter, Window};
@@ -81,7 +81,7 @@ impl Counted {
     pub fn hour(&self) -> Result<&'static str> {
         match self.rollup {
             None => Ok("date_trunc('hour', time)"),
-            Some(r) if r.bucket == "hour" => Ok(r.bucket),
+            Some(r) if r.bucket == Bucket::Hour => Ok(r.bucket.name()),
             Some(r) => Err(DataFusionError::Internal(format!(
                 "the {} rollup has no hours",
                 r.name
@@ -93,7 +93,7 @@ impl Counted {
     pub fn bucket(&self) -> &'static str {
         match self.rollup {
             None => "date_trunc('day', time)",
-            Some(r) => r.bucket,
+            Some(r) => r.bucket.name(),
         }
     }
 }

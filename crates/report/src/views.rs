@@ -83,7 +83,7 @@ pub(crate) async fn register_views(ctx: &SessionContext, window: Window) -> Resu
                     rest.push(piece);
                     continue;
                 };
-                let rows = params.within(rollup.bucket, part.0, part.1);
+                let rows = params.within(rollup.bucket.name(), part.0, part.1);
                 parts.push(format!("SELECT * FROM {} WHERE {rows}", table.name));
                 let before_and_after = [(piece.0, part.0), (part.1, piece.1)];
                 rest.extend(before_and_after.into_iter().filter(|r| r.0 != r.1));

@@ -3,17 +3,19 @@
 //! `DIR/rollups/<rollup>/YYYY-MM-DD.parquet` (the aggregates of [`crate::rollup`], one file per
 //! rollup and day), `DIR/manifest.json` and `DIR/runs.jsonl`.
 //!
-//! A run commits atomically: parts and quarantine are written under temporary names; then a
-//! the rollups of the days the run touched are made anew from those days' parts, also under
-//! temporary names; then a journal naming every rename and the new manifest is written
-//! (atomically); then the renames
-//! are done, the manifest replaced, the run appended to `runs.jsonl`, the journal removed. A run
-//! killed before its journal leaves only temporaries, removed by the next run, which re-reads
-//! the same inputs; a run killed after it is rolled forward by the next. Either way every record
+//! A run commits atomically: parts, quarantine and the run's rollup rows (made from its batches
+//! as they are written) are written under temporary names; then the rollups of the days the run
+//! touched are merged anew from those rows and the days' committed rollups, also under temporary
+//! names; then a journal naming every rename and the new manifest is written (atomically); then
+//! the renames are done, the manifest replaced, the run appended to `runs.jsonl`, the journal
+//! removed. A run killed before its journal leaves only temporaries, removed by the next run,
+//! which re-reads the same inputs; a run killed after it is rolled forward by the next. Either way
+//! every record
 //! is in the store exactly once.
 
 mod fsutil;
 mod manifest;
+mod partials;
 mod partition;
 mod rollups;
 
@@ -31,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::rollup::ROLLUP_VERSION;
 use fsutil::{read_json, remove_temporaries, write_atomically};
 pub use manifest::{InputRecord, Manifest};
+use partials::Partials;
 use partition::PartitionWriters;
 pub use partition::{ROW_GROUP_ROWS, file_schema, hive_value};
 
@@ -49,9 +52,6 @@ pub enum StoreError {
     /// Arrow refused a batch.
     #[error(transparent)]
     Arrow(#[from] arrow_schema::ArrowError),
-    /// Aggregating the rollups failed.
-    #[error("building the rollups: {0}")]
-    Rollup(#[from] datafusion::error::DataFusionError),
     /// A failure injected by a test (`StoreOptions::fail_after_parts`).
     #[error("simulated crash after {0} part files")]
     Simulated(usize),
@@ -70,6 +70,9 @@ pub struct StoreOptions {
     pub fail_after_parts: Option<usize>,
     /// Stop after the journal is written and the parts renamed, before the manifest is replaced.
     pub fail_before_manifest: bool,
+    /// The groups each rollup holds in memory before writing them out (64 Ki when `None`): a
+    /// few make a run write its rollups out many times a day, as a long run does.
+    pub held_rollup_groups: Option<usize>,
 }
 
 /// An opened store.
@@ -211,6 +214,7 @@ impl Store {
         Ok(StoreRun {
             dir: self.dir.clone(),
             partitions: PartitionWriters::new(&self.events_dir(), &run, &attributed_schema())?,
+            partials: Partials::new(&self.dir, &run, options.held_rollup_groups)?,
             quarantine,
             quarantine_tmp,
             manifest: self.manifest.clone(),
@@ -258,6 +262,8 @@ fn apply(dir: &Path, journal: &Journal) -> Result<(), StoreError> {
 pub struct StoreRun {
     dir: PathBuf,
     partitions: PartitionWriters,
+    /// The run's rollups, made from the batches as they are written.
+    partials: Partials,
     quarantine: BufWriter<File>,
     quarantine_tmp: PathBuf,
     manifest: Manifest,
@@ -279,7 +285,9 @@ impl StoreRun {
             acrlens_attrib::col::ACCESS_PATH,
             &mut self.summary.access_paths,
         );
-        self.partitions.write(batch)?;
+        let (partitions, partials) = (&mut self.partitions, &mut self.partials);
+        let (written, rolled_up) = rayon::join(|| partitions.write(batch), || partials.add(batch));
+        written.and(rolled_up)?;
         self.maybe_crash()
     }
 
@@ -330,6 +338,7 @@ impl StoreRun {
         let temporaries = self
             .partitions
             .temporaries()
+            .chain(self.partials.temporaries())
             .map(Path::to_path_buf)
             .chain([self.quarantine_tmp.clone()])
             .collect::<Vec<_>>();
@@ -343,12 +352,13 @@ impl StoreRun {
     /// Writes every row still buffered and closes the run's part files (under temporary names);
     /// `commit` does it too, for what is written after.
     pub fn finish_parts(&mut self) -> Result<(), StoreError> {
-        self.partitions.finish()
+        self.partitions.finish()?;
+        self.partials.finish()
     }
 
     /// Commits the run: after this, its rows are in the store exactly once.
     pub fn commit(mut self) -> Result<RunSummary, StoreError> {
-        self.partitions.finish()?;
+        self.finish_parts()?;
         self.maybe_crash()?;
         self.quarantine
             .flush()
@@ -365,7 +375,13 @@ impl StoreRun {
             days.extend(rollups::committed_parts(&self.dir.join("events"))?.into_keys());
             self.manifest.rollups = ROLLUP_VERSION;
         }
-        let rollups = rollups::build(&self.dir, &days, &renames, from_scratch, &self.summary.run)?;
+        let rollups = rollups::build(
+            &self.dir,
+            &days,
+            &self.partials,
+            from_scratch,
+            &self.summary.run,
+        )?;
         renames.extend(rollups);
         let quarantine_final = self
             .dir
@@ -390,6 +406,11 @@ impl StoreRun {
             return Err(StoreError::Simulated(journal.renames.len()));
         }
         apply(&self.dir, &journal)?;
+        for tmp in self.partials.temporaries() {
+            // Committed: the run's rollup rows are in the rollup files now. A file left is
+            // removed by the next run, with any other temporary.
+            let _ = fs::remove_file(tmp);
+        }
         if journal
             .renames
             .iter()
