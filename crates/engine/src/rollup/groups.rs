@@ -369,6 +369,7 @@ mod tests {
     use crate::rollup::ROLLUPS;
     use acrlens_attrib::attributed_schema;
     use datafusion::common::ScalarValue;
+    use datafusion::dataframe::DataFrame;
     use datafusion::datasource::MemTable;
     use datafusion::prelude::SessionContext;
 
@@ -421,8 +422,9 @@ mod tests {
         RecordBatch::try_new(schema, columns).unwrap()
     }
 
-    async fn sorted(ctx: &SessionContext, sql: &str) -> Vec<String> {
-        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    /// The rows of `df` as sorted lines of text.
+    async fn sorted(df: DataFrame) -> Vec<String> {
+        let batches = df.collect().await.unwrap();
         let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
             .unwrap()
             .to_string();
@@ -488,35 +490,27 @@ mod tests {
             let name = format!("merged_{}", rollup.name);
             ctx.register_table(name.as_str(), Arc::new(merge(None)))
                 .unwrap();
-            let expected = sorted(&ctx, &rollup.over("events", "TRUE")).await;
-            assert_eq!(
-                sorted(&ctx, &format!("SELECT * FROM {name}")).await,
-                expected
-            );
+            let sql = |sql: String| {
+                let ctx = ctx.clone();
+                async move { ctx.sql(&sql).await.unwrap() }
+            };
+            let expected = sorted(sql(rollup.over("events", "TRUE")).await).await;
+            let merged = sorted(sql(format!("SELECT * FROM {name}")).await).await;
+            assert_eq!(merged, expected);
             assert!(expected.len() > 4, "{expected:?}");
             // Merged into one bucket, as a week's days are: SQL's merge of the same rows.
             let monday = -3 * MICROS_PER_DAY;
             let week = format!("week_{}", rollup.name);
             ctx.register_table(week.as_str(), Arc::new(merge(Some(monday))))
                 .unwrap();
-            let in_sql = ctx
-                .sql(&rollup.merged(&name, "$week", "TRUE"))
+            let monday = ScalarValue::TimestampMicrosecond(Some(monday), Some("UTC".into()));
+            let in_sql = sql(rollup.merged(&name, "$week", "TRUE"))
                 .await
-                .unwrap()
-                .with_param_values(vec![(
-                    "week",
-                    ScalarValue::TimestampMicrosecond(Some(monday), Some("UTC".into())),
-                )])
-                .unwrap()
-                .collect()
-                .await
+                .with_param_values(vec![("week", monday)])
                 .unwrap();
-            let in_sql = datafusion::arrow::util::pretty::pretty_format_batches(&in_sql)
-                .unwrap()
-                .to_string();
-            let mut in_sql: Vec<String> = in_sql.lines().map(str::to_owned).collect();
-            in_sql.sort();
-            assert_eq!(sorted(&ctx, &format!("SELECT * FROM {week}")).await, in_sql);
+            let in_sql = sorted(in_sql).await;
+            let week = sorted(sql(format!("SELECT * FROM {week}")).await).await;
+            assert_eq!(week, in_sql);
         }
     }
 }

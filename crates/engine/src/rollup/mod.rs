@@ -275,7 +275,7 @@ impl Rollup {
             .keys
             .iter()
             .map(|key| match key {
-                Key::Column(column) => column.to_string(),
+                Key::Column(column) => format!("{column} AS {column}"),
                 Key::IsNull(column, name) => format!("{column} IS NULL AS {name}"),
             })
             .chain(
