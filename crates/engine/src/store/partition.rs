@@ -1,6 +1,7 @@
 //! Writing attributed batches into hive partitions `category=…/date=YYYY-MM-DD/`: rows are
 //! grouped per partition, sorted by time, and written as row groups of up to `ROW_GROUP_ROWS`
-//! into one temporary part file per partition and run.
+//! into a temporary part file per partition and run — closed once the partition has been idle
+//! for a while, so a long run keeps only the days in flight open.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -28,6 +29,10 @@ pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Rows buffered across all partitions before the largest buffer is written early: one row
 /// group's worth.
 const BUFFERED_ROWS: usize = ROW_GROUP_ROWS;
+/// Batches without a row of a partition after which its part is closed: several hours of an
+/// estate's events (inputs are read hour by hour, and a record is filed by its receipt, within
+/// minutes of its own time), while logs in any other order keep every partition busy and open.
+const IDLE_BATCHES: u64 = 64;
 
 /// The hive value of a partition: characters other than `[A-Za-z0-9_-]` percent-encoded, so a
 /// category from the logs can never name another folder.
@@ -158,6 +163,8 @@ impl OpenPart {
 
 #[derive(Default)]
 struct Partition {
+    /// The last batch (by number) that had rows of it.
+    last_batch: u64,
     held: Vec<Held>,
     /// Rows of the partition held: what makes a row group.
     rows: usize,
@@ -175,6 +182,8 @@ pub struct PartitionWriters {
     leaves: Vec<usize>,
     category_index: usize,
     partitions: HashMap<(String, String), Partition>,
+    /// Batches written so far.
+    batches: u64,
     buffered: usize,
     parts: usize,
     /// Parts finished: (temporary name, final name).
@@ -209,6 +218,7 @@ impl PartitionWriters {
             file_schema,
             category_index,
             partitions: HashMap::new(),
+            batches: 0,
             buffered: 0,
             parts: 0,
             finished: Vec::new(),
@@ -271,6 +281,7 @@ impl PartitionWriters {
                 }
             };
             let entry = self.partitions.entry(key.clone()).or_default();
+            entry.last_batch = self.batches;
             entry.rows += held.selected();
             entry.held_rows += held.batch.num_rows();
             self.buffered += held.batch.num_rows();
@@ -289,6 +300,33 @@ impl PartitionWriters {
                 break;
             };
             self.flush(&largest)?;
+        }
+        self.batches += 1;
+        self.close_idle(self.batches.saturating_sub(IDLE_BATCHES))
+    }
+
+    /// Closes the part of every partition that had no rows since batch `since` (its rows
+    /// written, its file finished): what an open part keeps in memory (its row groups' metadata
+    /// and page indexes) then follows the days in flight, not the days of the run. A row for it
+    /// later opens a part file of its own.
+    fn close_idle(&mut self, since: u64) -> Result<(), StoreError> {
+        let idle: Vec<_> = self
+            .partitions
+            .iter()
+            .filter(|(_, p)| p.last_batch < since)
+            .map(|(key, _)| key.clone())
+            .collect();
+        idle.iter().try_for_each(|key| self.close(key))
+    }
+
+    /// Writes a partition's buffered rows, finishes its part and forgets it.
+    fn close(&mut self, key: &(String, String)) -> Result<(), StoreError> {
+        self.flush(key)?;
+        if let Some(part) = self.partitions.remove(key).and_then(|p| p.part) {
+            let file = part.writer.into_inner()?;
+            file.sync_all()
+                .map_err(|e| StoreError::Io(part.tmp.display().to_string(), e))?;
+            self.finished.push((part.tmp, part.final_path));
         }
         Ok(())
     }
@@ -345,17 +383,7 @@ impl PartitionWriters {
 
     /// Writes everything buffered and closes every part (still under temporary names).
     pub fn finish(&mut self) -> Result<(), StoreError> {
-        let keys: Vec<_> = self.partitions.keys().cloned().collect();
-        for key in keys {
-            self.flush(&key)?;
-            if let Some(part) = self.partitions.get_mut(&key).and_then(|p| p.part.take()) {
-                let file = part.writer.into_inner()?;
-                file.sync_all()
-                    .map_err(|e| StoreError::Io(part.tmp.display().to_string(), e))?;
-                self.finished.push((part.tmp, part.final_path));
-            }
-        }
-        Ok(())
+        self.close_idle(u64::MAX)
     }
 }
 
@@ -483,5 +511,49 @@ mod tests {
         ]
         .map(|(folder, ids)| (folder.to_owned(), ids));
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn an_idle_partition_is_closed_and_a_late_row_gets_a_part_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
+        let repo = Some("Repository");
+        writers.write(&batch(&[(repo, 1, 0)])).unwrap();
+        for id in 1..=IDLE_BATCHES as i64 {
+            writers
+                .write(&batch(&[(repo, MICROS_PER_DAY + id, id)]))
+                .unwrap();
+        }
+        let closed: Vec<_> = writers.finished.iter().map(|(_, f)| f.clone()).collect();
+        assert_eq!(closed.len(), 1, "{closed:?}");
+        assert!(closed[0].parent().unwrap().ends_with("date=1970-01-01"));
+        // A late row of the closed day, then the end of the run.
+        writers.write(&batch(&[(repo, 2, 100)])).unwrap();
+        writers.finish().unwrap();
+        let mut first_day: Vec<i64> = Vec::new();
+        for (tmp, final_path) in &writers.finished {
+            if !final_path.parent().unwrap().ends_with("date=1970-01-01") {
+                continue;
+            }
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                File::open(tmp).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let ids = batch.column_by_name(col::SOURCE_LINE).unwrap();
+                let ids = ids
+                    .as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .unwrap();
+                first_day.extend(ids.values().iter().copied());
+            }
+        }
+        assert_eq!(writers.finished.len(), 3);
+        first_day.sort_unstable();
+        assert_eq!(first_day, vec![0, 100]);
     }
 }
