@@ -251,17 +251,23 @@ impl Groups {
                 value,
             )),
         };
+        let measure_fields = self.schema.fields().iter().skip(self.rollup.keys.len() + 1);
         let sources = self
             .rollup
             .measures
             .iter()
-            .map(|m| -> Result<Source<'_>, ArrowError> {
+            .zip(measure_fields)
+            .map(|(m, field)| -> Result<Source<'_>, ArrowError> {
                 let name = match m {
                     Measure::Count(_) if events => return Ok(Source::Count),
                     Measure::Min(name, _) | Measure::Max(name, _) if events => name,
                     m => m.name(),
                 };
                 let values = column(name)?;
+                // A column of another type (a damaged rollup file) is an error, not skipped.
+                if values.data_type() != field.data_type() {
+                    return Err(missing(name));
+                }
                 Ok(if let Some(text) = values.as_string_opt() {
                     Source::Text(text)
                 } else if let Some(n) = values.as_primitive_opt::<Int64Type>() {
@@ -512,5 +518,39 @@ mod tests {
             let week = sorted(sql(format!("SELECT * FROM {week}")).await).await;
             assert_eq!(week, in_sql);
         }
+    }
+
+    #[test]
+    fn rollup_rows_of_another_type_are_an_error_not_skipped() {
+        use arrow_schema::{Field, Schema};
+        let rollup = crate::rollup::CALLERS;
+        let mut events = Groups::new(rollup).unwrap();
+        events
+            .add(&batch(&[(
+                5,
+                "r1",
+                "public",
+                Some("10.0.0.1"),
+                None,
+                Some(3),
+            )]))
+            .unwrap();
+        let (_, rows) = events.drain().unwrap().remove(0);
+        let mut merging = Groups::merging(rollup, None).unwrap();
+        merging.add(&rows).unwrap();
+        // The same rows with `requests` as text.
+        let place = rows.schema().index_of("requests").unwrap();
+        let mut fields: Vec<Field> = rows
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields[place] = Field::new("requests", DataType::Utf8, false);
+        let mut columns = rows.columns().to_vec();
+        columns[place] = Arc::new(StringArray::from(vec!["1"]));
+        let damaged = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let error = merging.add(&damaged).unwrap_err();
+        assert!(error.to_string().contains("requests"), "{error}");
     }
 }
