@@ -128,6 +128,30 @@ enum Input {
     Rows(Option<i64>),
 }
 
+/// No groups yet, with a place for each measure of `rollup` (whose rows have `schema`).
+fn empty_day(rollup: &Rollup, schema: &SchemaRef) -> Day {
+    let measures = rollup
+        .measures
+        .iter()
+        .zip(schema.fields().iter().skip(rollup.keys.len() + 1))
+        .map(|(m, field)| match (m, field.data_type()) {
+            (Measure::Count(_), _) => Values::Count(Vec::new()),
+            (m, DataType::Utf8) => Values::Text {
+                least: matches!(m, Measure::Min(..)),
+                values: Vec::new(),
+            },
+            (m, _) => Values::Number {
+                least: matches!(m, Measure::Min(..)),
+                values: Vec::new(),
+            },
+        })
+        .collect();
+    Day {
+        measures,
+        ..Day::default()
+    }
+}
+
 /// One rollup over the batches added so far, grouped per day.
 pub struct Groups {
     rollup: Rollup,
@@ -188,30 +212,6 @@ impl Groups {
     /// Whether no group is held.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    fn empty_day(&self) -> Day {
-        let measures = self
-            .rollup
-            .measures
-            .iter()
-            .zip(self.schema.fields().iter().skip(self.rollup.keys.len() + 1))
-            .map(|(m, field)| match (m, field.data_type()) {
-                (Measure::Count(_), _) => Values::Count(Vec::new()),
-                (m, DataType::Utf8) => Values::Text {
-                    least: matches!(m, Measure::Min(..)),
-                    values: Vec::new(),
-                },
-                (m, _) => Values::Number {
-                    least: matches!(m, Measure::Min(..)),
-                    values: Vec::new(),
-                },
-            })
-            .collect();
-        Day {
-            measures,
-            ..Day::default()
-        }
     }
 
     /// Adds the events (or the rows, when merging) of `batch`.
@@ -284,14 +284,11 @@ impl Groups {
             {
                 continue;
             }
-            let day_number = start.div_euclid(MICROS_PER_DAY);
-            if !self.days.contains_key(&day_number) {
-                let empty = self.empty_day();
-                self.days.insert(day_number, empty);
-            }
-            let Some(day) = self.days.get_mut(&day_number) else {
-                continue;
-            };
+            let (rollup, schema) = (&self.rollup, &self.schema);
+            let day = self
+                .days
+                .entry(start.div_euclid(MICROS_PER_DAY))
+                .or_insert_with(|| empty_day(rollup, schema));
             let known = day.keys.len();
             let group = day.keys.id(rows.row(row).as_ref());
             if group == known {

@@ -91,17 +91,17 @@ impl Partials {
         };
         let folder = rollup::folder(&self.store, table.name);
         fs::create_dir_all(&folder).map_err(|e| StoreError::Io(folder.display().to_string(), e))?;
+        // Read once by this run's commit: neither compressed nor given statistics.
+        let props = WriterProperties::builder()
+            .set_statistics_enabled(EnabledStatistics::None)
+            .build();
         for (day, rows) in groups.drain()? {
             let day = format_day(day);
             let tmp = folder.join(format!(".{day}-{}-{}.rows.tmp", self.run, self.written));
             self.written += 1;
             let file =
                 File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
-            // Read once by this run's commit: neither compressed nor given statistics.
-            let props = WriterProperties::builder()
-                .set_statistics_enabled(EnabledStatistics::None)
-                .build();
-            let mut writer = ArrowWriter::try_new(file, rows.schema(), Some(props))?;
+            let mut writer = ArrowWriter::try_new(file, rows.schema(), Some(props.clone()))?;
             writer.write(&rows)?;
             writer.close()?;
             self.files.entry((place, day)).or_default().push(tmp);
