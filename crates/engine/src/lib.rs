@@ -28,6 +28,8 @@ pub mod rollup;
 mod session;
 pub mod store;
 mod tables;
+#[cfg(test)]
+mod testing;
 pub mod udf;
 
 pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest};

@@ -390,39 +390,19 @@ mod tests {
 
     /// Attributed rows of `rows`, the other columns NULL or a constant.
     fn batch(rows: &[Event<'_>]) -> RecordBatch {
-        use arrow_array::builder::{ListBuilder, StringBuilder};
-        use arrow_array::new_null_array;
-        let schema = attributed_schema();
-        let n = rows.len();
         let text = |values: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(values)) };
-        let columns: Vec<ArrayRef> = schema
-            .fields()
-            .iter()
-            .map(|field| -> ArrayRef {
-                match field.name().as_str() {
-                    "time" => Arc::new(
-                        TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.0))
-                            .with_timezone("UTC"),
-                    ),
-                    "registry" => text(rows.iter().map(|r| Some(r.1)).collect()),
-                    "access_path" => text(rows.iter().map(|r| Some(r.2)).collect()),
-                    "caller_ip" => text(rows.iter().map(|r| r.3).collect()),
-                    "identity" => text(rows.iter().map(|r| r.4).collect()),
-                    "asn" => Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.5))),
-                    _ if field.is_nullable() => new_null_array(field.data_type(), n),
-                    _ if field.data_type().is_nested() => {
-                        let mut lists = ListBuilder::new(StringBuilder::new());
-                        (0..n).for_each(|_| lists.append(true));
-                        Arc::new(lists.finish())
-                    }
-                    _ if field.data_type() == &DataType::Int64 => {
-                        Arc::new(Int64Array::from(vec![7; n]))
-                    }
-                    _ => text(vec![Some("k"); n]),
-                }
-            })
-            .collect();
-        RecordBatch::try_new(schema, columns).unwrap()
+        crate::testing::attributed_batch(rows.len(), |name| match name {
+            "time" => Some(Arc::new(
+                TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.0))
+                    .with_timezone("UTC"),
+            )),
+            "registry" => Some(text(rows.iter().map(|r| Some(r.1)).collect())),
+            "access_path" => Some(text(rows.iter().map(|r| Some(r.2)).collect())),
+            "caller_ip" => Some(text(rows.iter().map(|r| r.3).collect())),
+            "identity" => Some(text(rows.iter().map(|r| r.4).collect())),
+            "asn" => Some(Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.5)))),
+            _ => None,
+        })
     }
 
     /// The rows of `df` as sorted lines of text.

@@ -405,38 +405,20 @@ mod tests {
 
     /// A batch of the attributed schema with `rows` of (category, time, id in `source_line`).
     fn batch(rows: &[(Option<&str>, i64, i64)]) -> RecordBatch {
-        use arrow_array::builder::{ListBuilder, StringBuilder};
-        use arrow_array::{ArrayRef, Int64Array, new_null_array};
-        use arrow_schema::DataType;
-        let schema = acrlens_attrib::attributed_schema();
-        let n = rows.len();
-        let columns: Vec<ArrayRef> = schema
-            .fields()
-            .iter()
-            .map(|field| -> ArrayRef {
-                match field.name().as_str() {
-                    col::TIME => Arc::new(
-                        TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1))
-                            .with_timezone("UTC"),
-                    ),
-                    col::CATEGORY => Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0))),
-                    col::SOURCE_LINE => {
-                        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2)))
-                    }
-                    _ if field.is_nullable() => new_null_array(field.data_type(), n),
-                    _ if field.data_type().is_nested() => {
-                        let mut lists = ListBuilder::new(StringBuilder::new());
-                        (0..n).for_each(|_| lists.append(true));
-                        Arc::new(lists.finish())
-                    }
-                    _ => {
-                        assert_eq!(field.data_type(), &DataType::Utf8, "{}", field.name());
-                        Arc::new(StringArray::from_iter_values(std::iter::repeat_n("x", n)))
-                    }
-                }
-            })
-            .collect();
-        RecordBatch::try_new(schema, columns).unwrap()
+        use arrow_array::{ArrayRef, Int64Array};
+        crate::testing::attributed_batch(rows.len(), |name| -> Option<ArrayRef> {
+            match name {
+                col::TIME => Some(Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.1))
+                        .with_timezone("UTC"),
+                )),
+                col::CATEGORY => Some(Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0)))),
+                col::SOURCE_LINE => Some(Arc::new(Int64Array::from_iter_values(
+                    rows.iter().map(|r| r.2),
+                ))),
+                _ => None,
+            }
+        })
     }
 
     #[test]
