@@ -9,6 +9,7 @@ use crate::error::TransformError;
 use arrow_array::RecordBatch;
 use csv::ByteRecord;
 
+use crate::buffers::UnitBuffers;
 use crate::builder::{EventBatchBuilder, Outcome};
 use crate::fast::{FieldSet, scan_record};
 use crate::quarantine::Quarantined;
@@ -112,13 +113,15 @@ impl<'m> Collector<'m> {
 /// Decodes one unit. A panic while decoding its records — a bug, never an input's fault —
 /// costs only that unit: its records are quarantined with the panic's message and the run goes
 /// on, the counts still reconciling.
-pub(crate) fn decode_unit(unit: Unit) -> UnitOutput {
-    guarded(unit, decode_records)
+/// The unit's buffer goes back to `buffers` for the reader to fill again.
+pub(crate) fn decode_unit(unit: Unit, buffers: &UnitBuffers) -> UnitOutput {
+    guarded(unit, buffers, decode_records)
 }
 
 /// Runs `decode` on a unit's records, quarantining them all if it panics.
 fn guarded(
     unit: Unit,
+    buffers: &UnitBuffers,
     decode: impl FnOnce(&Arc<SourceMeta>, &Payload) -> UnitOutput,
 ) -> UnitOutput {
     let meta = unit.meta;
@@ -133,13 +136,17 @@ fn guarded(
         payload => {
             let run =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(&meta, &payload)));
-            run.unwrap_or_else(|panic| {
+            let out = run.unwrap_or_else(|panic| {
                 let reason = format!(
                     "the decoder failed on this part of the input (a bug; please report it): {}",
                     panic_message(&*panic)
                 );
                 quarantine_all(&meta, &payload, &reason)
-            })
+            });
+            if let Payload::Lines { buf, .. } | Payload::Elements { buf, .. } = payload {
+                buffers.give(buf);
+            }
+            out
         }
     }
 }
@@ -310,7 +317,8 @@ mod tests {
     #[test]
     fn a_panic_while_decoding_quarantines_the_unit_and_the_counts_reconcile() {
         let text = "{\"time\":\"2025-11-03T10:00:00Z\"}\n\n{\"time\":\"x\"}\r\n";
-        let out = guarded(unit(text), |_, _| panic!("index out of bounds"));
+        let buffers = UnitBuffers::new(16, 1);
+        let out = guarded(unit(text), &buffers, |_, _| panic!("index out of bounds"));
         assert_eq!(out.read, 2);
         assert!(out.batch.is_none());
         let lines: Vec<u64> = out.quarantined.iter().map(|q| q.line).collect();
@@ -324,7 +332,7 @@ mod tests {
             out.quarantined[0].reason
         );
         // Without the panic the same unit decodes: one row, one bad time.
-        let out = decode_unit(unit(text));
+        let out = decode_unit(unit(text), &buffers);
         assert_eq!((out.read, out.quarantined.len()), (2, 1));
     }
 }

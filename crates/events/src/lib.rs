@@ -22,6 +22,7 @@
 //! assert!(out.stats[0].reconciles());
 //! ```
 
+mod buffers;
 mod builder;
 mod columns;
 mod decode;

@@ -11,6 +11,7 @@ use std::thread;
 use arrow_array::{Array, BooleanArray, RecordBatch, TimestampMicrosecondArray};
 use arrow_select::filter::filter_record_batch;
 
+use crate::buffers::UnitBuffers;
 use crate::builder::TimeWindow;
 use crate::columns::ColumnSet;
 use crate::decode::{UnitOutput, decode_unit, panic_message};
@@ -18,7 +19,7 @@ use crate::dedup::Dedup;
 use crate::error::TransformError;
 use crate::format::InputFormat;
 use crate::quarantine::Quarantined;
-use crate::reader::{ReaderConfig, Unit, read_all};
+use crate::reader::{MIN_READ, ReaderConfig, Unit, read_all};
 use crate::source::InputSource;
 use crate::stats::SourceStats;
 
@@ -85,6 +86,8 @@ pub struct Decoder {
     /// The decoder's own workers: the consumer never is one of them, so waiting for a unit can
     /// never take the thread that should decode it.
     pool: rayon::ThreadPool,
+    /// Unit buffers shared with the reader: decoded units hand theirs back.
+    buffers: Arc<UnitBuffers>,
     ready: VecDeque<Decoded>,
     stats: Vec<Option<SourceStats>>,
     dedup: Option<Dedup>,
@@ -110,6 +113,11 @@ impl Decoder {
             .build()
             .expect("starting the decoding threads");
         let (tx, rx) = sync_channel(width);
+        // Units wait in the channel and in flight, one more is being read.
+        let buffers = Arc::new(UnitBuffers::new(
+            options.chunk_bytes.max(1) + MIN_READ,
+            2 * width + 1,
+        ));
         let config = ReaderConfig {
             format: options.format,
             window: options.window,
@@ -118,9 +126,10 @@ impl Decoder {
             columns: options.columns,
         };
         let count = sources.len();
+        let reading = buffers.clone();
         thread::Builder::new()
             .name("acrlens-reader".into())
-            .spawn(move || read_all(sources, config, tx))
+            .spawn(move || read_all(sources, config, &reading, tx))
             .expect("spawning the reader thread");
         Decoder {
             units: rx,
@@ -130,6 +139,7 @@ impl Decoder {
             dedup: options.dedup.then(Dedup::default),
             width,
             pool,
+            buffers,
             transform: None,
         }
     }
@@ -236,8 +246,9 @@ impl Decoder {
             };
             let (tx, rx) = sync_channel(1);
             let transform = self.transform.clone();
+            let buffers = self.buffers.clone();
             self.pool.spawn(move || {
-                let mut out = decode_unit(unit);
+                let mut out = decode_unit(unit, &buffers);
                 if let Some(transform) = transform
                     && let Some((batch, keys)) = out.batch.take()
                 {

@@ -11,6 +11,7 @@ use std::sync::mpsc::SyncSender;
 use csv::ByteRecord;
 use flate2::read::MultiGzDecoder;
 
+use crate::buffers::UnitBuffers;
 use crate::builder::{RecordContext, TimeWindow};
 use crate::columns::ColumnSet;
 use crate::format::{Framing, InputFormat};
@@ -22,7 +23,7 @@ use crate::source::InputSource;
 /// How much of an input is read to detect its shape.
 const SNIFF_BYTES: usize = 64 * 1024;
 /// The smallest read while looking for the end of a record.
-const MIN_READ: usize = 64 * 1024;
+pub(crate) const MIN_READ: usize = 64 * 1024;
 /// CSV rows per work unit.
 const CSV_ROWS_PER_UNIT: usize = 8192;
 /// Remote inputs opened before their turn, so several are fetched at once: listing-time
@@ -135,7 +136,12 @@ type Opened = io::Result<Box<dyn Read + Send>>;
 /// Reads every input in order and sends its units; returns when done or when the receiver is
 /// gone. The next few remote inputs are opened ahead, so their first bytes are on the way
 /// while the current one is read.
-pub(crate) fn read_all(sources: Vec<InputSource>, cfg: ReaderConfig, tx: SyncSender<Unit>) {
+pub(crate) fn read_all(
+    sources: Vec<InputSource>,
+    cfg: ReaderConfig,
+    buffers: &UnitBuffers,
+    tx: SyncSender<Unit>,
+) {
     let mut ahead: VecDeque<Option<Opened>> = VecDeque::with_capacity(OPEN_AHEAD);
     for (index, source) in sources.iter().enumerate() {
         let upto = (index + OPEN_AHEAD).min(sources.len());
@@ -146,7 +152,7 @@ pub(crate) fn read_all(sources: Vec<InputSource>, cfg: ReaderConfig, tx: SyncSen
             });
         }
         let opened = ahead.pop_front().flatten();
-        if read_source(index, source, opened, cfg, &tx).is_err() {
+        if read_source(index, source, opened, cfg, buffers, &tx).is_err() {
             return;
         }
     }
@@ -157,6 +163,7 @@ fn read_source(
     source: &InputSource,
     opened: Option<Opened>,
     cfg: ReaderConfig,
+    buffers: &UnitBuffers,
     tx: &SyncSender<Unit>,
 ) -> Result<(), Disconnected> {
     let name: Arc<str> = source.name().into();
@@ -221,14 +228,15 @@ fn read_source(
             let emit = |payload| send(&meta, payload);
             match format.framing() {
                 // Offsets into a decompressed stream cannot be resumed with a seek.
-                Framing::Lines => frame_lines(&mut body, &meta, cfg, start.line, emit).map(|r| {
-                    (!gzip).then_some(Resume {
-                        offset: start.offset + r.offset,
-                        line: r.line,
-                    })
-                }),
+                Framing::Lines => frame_lines(&mut body, &meta, cfg, buffers, start.line, emit)
+                    .map(|r| {
+                        (!gzip).then_some(Resume {
+                            offset: start.offset + r.offset,
+                            line: r.line,
+                        })
+                    }),
                 Framing::Elements { depth } => {
-                    frame_elements(&mut body, depth, &meta, cfg, emit).map(|()| None)
+                    frame_elements(&mut body, depth, &meta, cfg, buffers, emit).map(|()| None)
                 }
                 Framing::Csv => frame_csv(&mut body, cfg, emit).map(|()| None),
             }
@@ -316,11 +324,12 @@ fn frame_lines(
     stream: &mut impl Read,
     meta: &SourceMeta,
     cfg: ReaderConfig,
+    buffers: &UnitBuffers,
     first_line: u64,
     mut emit: impl FnMut(Payload) -> Result<(), Disconnected>,
 ) -> Result<Resume, Stop> {
     let chunk = cfg.chunk_bytes.max(1);
-    let mut buf = Vec::with_capacity(chunk + MIN_READ);
+    let mut buf = buffers.take();
     let mut line = first_line;
     let mut skipping = false;
     // Bytes of whole lines handed on (or skipped as oversized): where a later run resumes.
@@ -367,8 +376,9 @@ fn frame_lines(
         }
         match memchr::memrchr(b'\n', &buf) {
             Some(p) if buf.len() >= chunk => {
-                let mut tail = buf.split_off(p + 1);
-                tail.reserve(chunk + MIN_READ);
+                let mut tail = buffers.take();
+                tail.extend_from_slice(&buf[p + 1..]);
+                buf.truncate(p + 1);
                 let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
                 consumed += buf.len() as u64;
                 emit(Payload::Lines {
@@ -488,6 +498,7 @@ fn frame_elements(
     target: u32,
     meta: &SourceMeta,
     cfg: ReaderConfig,
+    buffers: &UnitBuffers,
     mut emit: impl FnMut(Payload) -> Result<(), Disconnected>,
 ) -> Result<(), Stop> {
     let chunk = cfg.chunk_bytes.max(1);
@@ -500,7 +511,7 @@ fn frame_elements(
         open: None,
         spans: Vec::new(),
     };
-    let mut buf = Vec::with_capacity(chunk + MIN_READ);
+    let mut buf = buffers.take();
     loop {
         let scanned = buf.len();
         let eof = fill(stream, &mut buf, MIN_READ.max(chunk / 4))?;
@@ -521,7 +532,9 @@ fn frame_elements(
         }
         let spanned: usize = scanner.spans.last().map_or(0, |s| s.end);
         if !scanner.spans.is_empty() && (eof || !quarantine.is_empty() || spanned >= chunk) {
-            let rest = buf.split_off(spanned);
+            let mut rest = buffers.take();
+            rest.extend_from_slice(&buf[spanned..]);
+            buf.truncate(spanned);
             let spans = std::mem::take(&mut scanner.spans);
             emit(Payload::Elements {
                 buf: std::mem::replace(&mut buf, rest),
