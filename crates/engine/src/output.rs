@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -38,10 +39,29 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether a column holds text in any of Arrow's layouts: every one of them is defused, so a
+/// query cannot pass a formula through by casting (`arrow_cast(x, 'Utf8View')`).
+fn is_text(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, values) => is_text(values),
+        _ => false,
+    }
+}
+
+/// A text column in any layout as plain `Utf8`.
+fn as_text(column: &ArrayRef) -> Option<StringArray> {
+    if !is_text(column.data_type()) {
+        return None;
+    }
+    let text = cast(column, &DataType::Utf8).ok()?;
+    text.as_any().downcast_ref::<StringArray>().cloned()
+}
+
 /// A list of texts (`service_tags`) as one CSV cell: a JSON array, which keeps its items apart
 /// whatever they hold.
 fn list_cells(list: &ListArray) -> Option<StringArray> {
-    let values = list.values().as_any().downcast_ref::<StringArray>()?;
+    let values = as_text(list.values())?;
     let offsets = list.value_offsets();
     Some(
         (0..list.len())
@@ -63,9 +83,8 @@ fn defused(batch: &RecordBatch) -> Result<RecordBatch> {
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for (field, c) in batch.schema().fields().iter().zip(batch.columns()) {
         let text = match c.data_type() {
-            DataType::Utf8 => c.as_any().downcast_ref::<StringArray>().cloned(),
             DataType::List(_) => c.as_any().downcast_ref::<ListArray>().and_then(list_cells),
-            _ => None,
+            _ => as_text(c),
         };
         match text {
             Some(text) => {
@@ -156,6 +175,35 @@ mod tests {
         assert_eq!(defuse("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(defuse("@SUM(1)"), "'@SUM(1)");
         assert_eq!(defuse("docker/27.3.1"), "docker/27.3.1");
+    }
+
+    #[test]
+    fn formulas_are_defused_in_every_text_layout() {
+        use arrow_array::{DictionaryArray, LargeStringArray, StringViewArray, types::Int32Type};
+        let formula = "=HYPERLINK(\"http://x\")";
+        let batch = RecordBatch::try_from_iter([
+            (
+                "utf8",
+                Arc::new(StringArray::from(vec![formula])) as ArrayRef,
+            ),
+            ("large", Arc::new(LargeStringArray::from(vec![formula]))),
+            ("view", Arc::new(StringViewArray::from(vec![formula]))),
+            (
+                "dictionary",
+                Arc::new(DictionaryArray::<Int32Type>::from_iter([formula])),
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        let mut writer = ResultWriter::new(OutputFormat::Csv, &batch.schema(), &mut out)
+            .unwrap_or_else(|e| panic!("{e}"));
+        writer.write(batch).unwrap_or_else(|e| panic!("{e}"));
+        writer.finish().unwrap_or_else(|e| panic!("{e}"));
+        let cell = "\"'=HYPERLINK(\"\"http://x\"\")\"";
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            format!("utf8,large,view,dictionary\n{cell},{cell},{cell},{cell}\n")
+        );
     }
 
     #[test]
