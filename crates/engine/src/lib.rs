@@ -20,6 +20,7 @@
 //! # });
 //! ```
 
+mod dates;
 mod ingest;
 mod output;
 mod params;
