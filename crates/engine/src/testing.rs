@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, new_null_array};
 use arrow_schema::DataType;
+use datafusion::arrow::compute::cast;
 
 /// `n` rows of the attributed schema, with the columns `given` returns.
 pub(crate) fn attributed_batch(n: usize, given: impl Fn(&str) -> Option<ArrayRef>) -> RecordBatch {
@@ -25,7 +26,11 @@ pub(crate) fn attributed_batch(n: usize, given: impl Fn(&str) -> Option<ArrayRef
                     Arc::new(lists.finish())
                 }
                 DataType::Int64 => Arc::new(Int64Array::from(vec![7; n])),
-                _ => Arc::new(StringArray::from_iter_values(std::iter::repeat_n("x", n))),
+                // Text, plain or as a dictionary (`source`).
+                t => {
+                    let text = StringArray::from_iter_values(std::iter::repeat_n("x", n));
+                    cast(&text, t).expect("text casts to any text layout")
+                }
             }
         })
         .collect();

@@ -14,6 +14,8 @@ use acrlens_engine::{EventSource, IngestError, ingest, session};
 use acrlens_events::{DecodeOptions, InputSource, discover};
 use acrlens_netmap::Topology;
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::DataType;
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -88,12 +90,9 @@ fn read_back(dir: &Path) -> Vec<RecordBatch> {
 fn record_ids(batches: &[RecordBatch]) -> Vec<(String, i64)> {
     let mut ids = Vec::new();
     for b in batches {
-        let sources = b
-            .column_by_name("source")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap();
+        // Held as a dictionary (one text per input); read as plain text.
+        let sources = cast(b.column_by_name("source").unwrap(), &DataType::Utf8).unwrap();
+        let sources = sources.as_any().downcast_ref::<StringArray>().unwrap();
         let lines = b
             .column_by_name("source_line")
             .unwrap()

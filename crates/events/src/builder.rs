@@ -7,11 +7,9 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBuilder};
-use arrow_array::{
-    Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
 
-use crate::columns::{ColumnSet, placeholder, put};
+use crate::columns::{ColumnSet, placeholder, put, repeated_text};
 use crate::dedup::dedup_key;
 use crate::record::{FieldName as F, RawRecord};
 use crate::schema::{category, col, event_schema};
@@ -243,11 +241,10 @@ impl EventBatchBuilder {
         let rows = self.time.len();
         let time =
             TimestampMicrosecondArray::from(std::mem::take(&mut self.time)).with_timezone("UTC");
-        let source = self.source.as_ref().map(|source| {
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                &**source, rows,
-            ))) as ArrayRef
-        });
+        let source = self
+            .source
+            .as_ref()
+            .map(|source| repeated_text(source, rows));
         // Builders grow by doubling: a batch keeps only what its values use, since batches
         // wait in the store writer's buffers (a shrinking reallocation does not copy).
         fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {

@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, ListArray, StringArray, new_empty_array, new_null_array};
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, DictionaryArray, Int32Array, ListArray, StringArray, new_empty_array, new_null_array,
+};
 use arrow_buffer::{Buffer, OffsetBuffer};
 use arrow_schema::{DataType, Field};
 
@@ -84,10 +87,22 @@ pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
             new_empty_array(item.data_type()),
             None,
         )),
+        DataType::Dictionary(_, _) => repeated_text("", rows),
         // Not reached by the schemas built here (their other non-null columns are always
         // built); the batch's validation would reject the nulls rather than hide them.
         other => new_null_array(other, rows),
     }
+}
+
+/// `value` in each of `rows` rows, held once: a dictionary of one text, and a key per row.
+/// What every row of an input shares (its `source`) then costs four bytes a row, not a copy.
+pub fn repeated_text(value: &str, rows: usize) -> ArrayRef {
+    let keys = Int32Array::from(vec![0; rows]);
+    let values = Arc::new(StringArray::from(vec![value]));
+    Arc::new(
+        DictionaryArray::<Int32Type>::try_new(keys, values)
+            .expect("key 0 is in a dictionary of one value"),
+    )
 }
 
 #[cfg(test)]

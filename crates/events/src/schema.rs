@@ -87,7 +87,12 @@ pub fn event_schema() -> SchemaRef {
                 text(col::JWT_ID),
                 text(col::CALLER_IP),
                 text(col::CALLER_IP_RAW),
-                Field::new(col::SOURCE, DataType::Utf8, false),
+                // The same text in every row of an input: held once per batch.
+                Field::new(
+                    col::SOURCE,
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                    false,
+                ),
                 Field::new(col::SOURCE_LINE, DataType::Int64, false),
             ]))
         })
