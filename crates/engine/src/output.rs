@@ -170,6 +170,16 @@ impl<W: Write + Send> ResultWriter<W> {
 mod tests {
     use super::*;
 
+    /// The batch as the CSV output writes it.
+    fn csv_of(batch: RecordBatch) -> String {
+        let mut out = Vec::new();
+        let mut writer = ResultWriter::new(OutputFormat::Csv, &batch.schema(), &mut out)
+            .unwrap_or_else(|e| panic!("{e}"));
+        writer.write(batch).unwrap_or_else(|e| panic!("{e}"));
+        writer.finish().unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     #[test]
     fn formulas_are_defused_and_other_text_kept() {
         assert_eq!(defuse("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
@@ -194,14 +204,9 @@ mod tests {
             ),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
-        let mut out = Vec::new();
-        let mut writer = ResultWriter::new(OutputFormat::Csv, &batch.schema(), &mut out)
-            .unwrap_or_else(|e| panic!("{e}"));
-        writer.write(batch).unwrap_or_else(|e| panic!("{e}"));
-        writer.finish().unwrap_or_else(|e| panic!("{e}"));
         let cell = "\"'=HYPERLINK(\"\"http://x\"\")\"";
         assert_eq!(
-            String::from_utf8_lossy(&out),
+            csv_of(batch),
             format!("utf8,large,view,dictionary\n{cell},{cell},{cell},{cell}\n")
         );
     }
@@ -217,14 +222,8 @@ mod tests {
         let batch =
             RecordBatch::try_from_iter([("service_tags", Arc::new(tags.finish()) as ArrayRef)])
                 .unwrap_or_else(|e| panic!("{e}"));
-        let mut out = Vec::new();
-        let mut writer = ResultWriter::new(OutputFormat::Csv, &batch.schema(), &mut out)
-            .unwrap_or_else(|e| panic!("{e}"));
-        writer.write(batch).unwrap_or_else(|e| panic!("{e}"));
-        writer.finish().unwrap_or_else(|e| panic!("{e}"));
-        let text = String::from_utf8_lossy(&out);
         assert_eq!(
-            text,
+            csv_of(batch),
             "service_tags\n\"[\"\"AzureCloud.eastus\"\",\"\"a,\\\"\"b\\\"\"\"\"]\"\n\"\"\n"
         );
     }
