@@ -26,9 +26,8 @@ use clap::{Parser, Subcommand};
 /// jemalloc rather than the system allocator: a long `ingest` frees and makes multi-megabyte
 /// buffers (Arrow columns, row groups being encoded) on several threads, and glibc's arenas keep
 /// the gaps between them, so its resident memory rose for the first millions of events and
-/// settled far above a short run's (10 M events: ~530 MiB, 1 M: ~390 MiB). jemalloc returns
-/// freed pages after a few seconds: 407–414 against 356–363 MiB, and no slower (see the
-/// README's "Memory flat in input size").
+/// settled ~150 MiB above a short run's. jemalloc returns freed pages after a few seconds: the
+/// two stay within 64 MiB, at the same speed (the README's "Memory flat in input size").
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

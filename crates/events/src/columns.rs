@@ -146,5 +146,34 @@ mod tests {
         let c = placeholder(&list, 3);
         let c = c.as_any().downcast_ref::<ListArray>().unwrap();
         assert_eq!((c.len(), c.null_count(), c.value(1).len()), (3, 0, 0));
+        let source = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let d = placeholder(&Field::new("d", source, false), 3);
+        let d = d
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .unwrap();
+        let texts: Vec<_> = d
+            .downcast_dict::<StringArray>()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!((d.null_count(), texts), (0, vec![Some(""); 3]));
+    }
+
+    #[test]
+    fn a_repeated_text_is_held_once_and_read_in_every_row() {
+        let a = repeated_text("PT1H.json", 4);
+        let a = a
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .unwrap();
+        assert_eq!(a.values().len(), 1);
+        let texts: Vec<_> = a
+            .downcast_dict::<StringArray>()
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert_eq!(texts, vec![Some("PT1H.json"); 4]);
+        assert_eq!(repeated_text("x", 0).len(), 0);
     }
 }

@@ -112,8 +112,8 @@ impl<'m> Collector<'m> {
 
 /// Decodes one unit. A panic while decoding its records — a bug, never an input's fault —
 /// costs only that unit: its records are quarantined with the panic's message and the run goes
-/// on, the counts still reconciling.
-/// The unit's buffer goes back to `buffers` for the reader to fill again.
+/// on, the counts still reconciling. The unit's buffer goes back to `buffers` for the reader
+/// to fill again.
 pub(crate) fn decode_unit(unit: Unit, buffers: &UnitBuffers) -> UnitOutput {
     guarded(unit, buffers, decode_records)
 }
