@@ -111,7 +111,8 @@ async fn register_rollups(ctx: &SessionContext, dir: &Path) -> Result<()> {
         return Ok(());
     }
     for table in &rollup::TABLES {
-        let schema = table.rollup.schema();
+        // Text as views, like the events they are unioned with in reports.
+        let schema = view_types(&table.rollup.schema());
         let folder = rollup::folder(dir, table.name);
         if folder.is_dir() {
             let files = parquet_table(vec![folder_url(&folder)?], ".parquet", Vec::new(), schema)?;

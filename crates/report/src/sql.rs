@@ -182,11 +182,8 @@ async fn create(
     let df = frame(ctx, sql, params).await?;
     let table: Arc<dyn TableProvider> = match made {
         Made::Table => {
-            let planned = Arc::new(df.schema().as_arrow().clone());
+            let schema = Arc::new(df.schema().as_arrow().clone());
             let batches = df.collect().await?;
-            // The batches' own schema: where DataFusion's plan and its kernels disagree on a
-            // text layout (`Utf8` or `Utf8View`), the rows are what later queries read.
-            let schema = batches.first().map_or(planned, RecordBatch::schema);
             Arc::new(MemTable::try_new(schema, vec![batches])?)
         }
         Made::View => df.into_view(),
