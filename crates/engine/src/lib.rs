@@ -34,7 +34,7 @@ mod testing;
 pub mod udf;
 
 pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest};
-pub use output::{OutputFormat, ResultWriter};
+pub use output::{OutputFormat, ResultWriter, as_text};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
 pub use session::{EVENTS, EventSource, Session, session};

@@ -39,8 +39,7 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether a column holds text in any of Arrow's layouts: every one of them is defused, so a
-/// query cannot pass a formula through by casting (`arrow_cast(x, 'Utf8View')`).
+/// Whether a column holds text in any of Arrow's layouts.
 fn is_text(data_type: &DataType) -> bool {
     match data_type {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
@@ -49,21 +48,26 @@ fn is_text(data_type: &DataType) -> bool {
     }
 }
 
-/// A text column in any layout as plain `Utf8`.
-fn as_text(column: &ArrayRef) -> Option<StringArray> {
+/// A text column in any of Arrow's layouts (`Utf8`, `LargeUtf8`, `Utf8View`, a dictionary of
+/// text) as plain `Utf8`; `None` for a column of another type. Whatever reads a result's text
+/// reads every layout: the CSV output defuses them all, so a query cannot pass a formula through
+/// by casting (`arrow_cast(x, 'Utf8View')`).
+pub fn as_text(column: &dyn Array) -> Result<Option<StringArray>> {
     if !is_text(column.data_type()) {
-        return None;
+        return Ok(None);
     }
-    let text = cast(column, &DataType::Utf8).ok()?;
-    text.as_any().downcast_ref::<StringArray>().cloned()
+    let text = cast(column, &DataType::Utf8)?;
+    Ok(text.as_any().downcast_ref::<StringArray>().cloned())
 }
 
 /// A list of texts (`service_tags`) as one CSV cell: a JSON array, which keeps its items apart
 /// whatever they hold.
-fn list_cells(list: &ListArray) -> Option<StringArray> {
-    let values = as_text(list.values())?;
+fn list_cells(list: &ListArray) -> Result<Option<StringArray>> {
+    let Some(values) = as_text(list.values().as_ref())? else {
+        return Ok(None);
+    };
     let offsets = list.value_offsets();
-    Some(
+    Ok(Some(
         (0..list.len())
             .map(|i| {
                 list.is_valid(i).then(|| {
@@ -75,16 +79,16 @@ fn list_cells(list: &ListArray) -> Option<StringArray> {
                 })
             })
             .collect(),
-    )
+    ))
 }
 
 fn defused(batch: &RecordBatch) -> Result<RecordBatch> {
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for (field, c) in batch.schema().fields().iter().zip(batch.columns()) {
-        let text = match c.data_type() {
-            DataType::List(_) => c.as_any().downcast_ref::<ListArray>().and_then(list_cells),
-            _ => as_text(c),
+        let text = match c.as_any().downcast_ref::<ListArray>() {
+            Some(list) => list_cells(list)?,
+            None => as_text(c.as_ref())?,
         };
         match text {
             Some(text) => {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use acrlens_engine::as_text;
 use acrlens_values::format_timestamp_micros;
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, TimeUnit};
@@ -39,9 +40,8 @@ impl Rows {
                 rows.ints.insert(name, as_type(&micros, &DataType::Int64)?);
                 continue;
             }
-            if is_text(ty) {
-                rows.text
-                    .insert(name.clone(), as_type(column, &DataType::Utf8)?);
+            if let Some(text) = as_text(column.as_ref())? {
+                rows.text.insert(name.clone(), text);
             }
             if ty.is_integer() {
                 rows.ints.insert(name, as_type(column, &DataType::Int64)?);
@@ -73,14 +73,6 @@ impl Rows {
             .get(column)
             .ok_or_else(|| self.missing(column, "an integer"))?;
         Ok(n.is_valid(row).then(|| n.value(row)))
-    }
-}
-
-fn is_text(ty: &DataType) -> bool {
-    match ty {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, value) => is_text(value),
-        _ => false,
     }
 }
 
