@@ -2,6 +2,7 @@
 //!
 //! The binary is thin: it parses arguments, calls the library crates and prints.
 
+mod cluster;
 mod decodeargs;
 mod explain;
 mod ingest;
@@ -80,6 +81,16 @@ enum Command {
     /// cut off (exit 1), who newly let in.
     #[command(after_help = EXIT_STATUS)]
     Whatif(whatif::WhatIfArgs),
+    /// Run a cluster's scheduler (Apache DataFusion Ballista with acrlens's functions and
+    /// tables): `query --cluster` and `report --cluster` send their plans here. Stops on
+    /// Ctrl-C or SIGTERM.
+    #[command(after_help = EXIT_STATUS)]
+    Scheduler(cluster::SchedulerArgs),
+    /// Run a cluster's executor: it registers with the scheduler and runs its tasks over the
+    /// shared store, with its own topology (refusing plans made against another). Stops on
+    /// Ctrl-C or SIGTERM.
+    #[command(after_help = EXIT_STATUS)]
+    Executor(cluster::ExecutorArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +103,8 @@ fn main() -> ExitCode {
         Command::Tags(args) => tags::run(&args),
         Command::Topology(args) => timeline::run(&args),
         Command::Whatif(args) => whatif::run(&args),
+        Command::Scheduler(args) => cluster::scheduler(&args, cli.quiet),
+        Command::Executor(args) => cluster::executor(&args, cli.quiet),
     };
     match result {
         Ok(code) => code,

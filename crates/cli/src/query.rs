@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use acrlens_engine::{OutputFormat, ResultWriter, bind_params, session};
+use acrlens_engine::{OutputFormat, ResultWriter, bind_params};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use futures::StreamExt;
 
+use crate::cluster::ClusterArgs;
 use crate::runtime::query_runtime;
 use crate::sourceargs::SourceArgs;
 use crate::topology::TopologyArgs;
@@ -28,6 +29,8 @@ pub struct QueryArgs {
     source: SourceArgs,
     #[command(flatten)]
     topology: TopologyArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
     /// A named parameter for `$name` in the SQL, as `name=value` (repeatable); a query file's
     /// `-- param name: default` lines give defaults. Values are bound, never spliced into the SQL.
     #[arg(long = "param", value_parser = parse_param)]
@@ -73,11 +76,13 @@ pub fn run(args: &QueryArgs, quiet: bool) -> Result<ExitCode> {
     if matches!(args.format, Format::Parquet) && args.out.is_none() {
         bail!("--format parquet needs --out FILE");
     }
-    let topology = args.topology.lazy();
     let source = args.source.source()?;
     let runtime = query_runtime()?;
     runtime.block_on(async {
-        let s = session(source, topology).await?;
+        let s = args
+            .cluster
+            .session(source, &args.topology, args.topology.lazy())
+            .await?;
         let mut df = s.ctx.sql(&sql).await?;
         let values = bind_params(&sql, &args.params);
         if !values.is_empty() {

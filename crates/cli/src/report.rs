@@ -5,13 +5,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use acrlens_engine::store::{Store, StoreOptions};
-use acrlens_engine::{EventSource, ingest, session};
-use acrlens_netmap::Topology;
+use acrlens_engine::{EventSource, ingest};
+use acrlens_netmap::LazyTopology;
 use acrlens_report::{Policy, Window, build_report, render};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tempfile::TempDir;
 
+use crate::cluster::ClusterArgs;
 use crate::output::write_document;
 use crate::runtime::query_runtime;
 use crate::sourceargs::SourceArgs;
@@ -23,6 +24,8 @@ pub struct ReportArgs {
     source: SourceArgs,
     #[command(flatten)]
     topology: TopologyArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
     /// The policy (TOML). Without one: no unexplained requests, and no public requests to
     /// registries whose public access is disabled.
     #[arg(long, value_name = "FILE")]
@@ -51,11 +54,12 @@ enum ReportFormat {
 /// when dropped).
 fn staged(
     source: EventSource,
-    topology: &Arc<Topology>,
+    topology: &LazyTopology,
 ) -> Result<(EventSource, u64, Option<TempDir>)> {
     let EventSource::Logs { sources, options } = source else {
         return Ok((source, 0, None));
     };
+    let topology = topology.get()?;
     let dir = tempfile::Builder::new()
         .prefix("acrlens-report-")
         .tempdir()
@@ -81,12 +85,21 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         Some(path) => Policy::load(path)?,
         None => Policy::default_policy(),
     };
-    let topology = Arc::new(args.topology.load()?);
+    // Here the topology is loaded at once, to warn of its history's problems; a cluster's
+    // processes each load their own.
+    let topology: LazyTopology = if args.cluster.remote() {
+        args.topology.lazy()
+    } else {
+        Arc::new(args.topology.load()?).into()
+    };
     let (source, quarantined, _scratch) = staged(args.source.source()?, &topology)?;
     let window = args.source.decode.window()?;
     let runtime = query_runtime()?;
     let report = runtime.block_on(async {
-        let s = session(source, topology).await?;
+        let s = args
+            .cluster
+            .session(source, &args.topology, topology)
+            .await?;
         let window = Window {
             since: window.since,
             until: window.until,

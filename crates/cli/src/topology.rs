@@ -18,7 +18,7 @@ pub struct TopologyArgs {
 
 impl TopologyArgs {
     /// The project file: `--config`, else `acrlens.toml` here if there is one.
-    fn path(&self) -> Option<PathBuf> {
+    pub fn path(&self) -> Option<PathBuf> {
         let default = Path::new("acrlens.toml");
         match &self.config {
             Some(path) => Some(path.clone()),

@@ -89,7 +89,8 @@ fn is_utc(zone: &str) -> bool {
     matches!(zone, "UTC" | "utc" | "Z" | "+00:00" | "+00" | "Etc/UTC")
 }
 
-static UTC_DATE: LazyLock<ScalarUDF> = LazyLock::new(|| ScalarUDF::from(UtcDate::default()));
+pub(crate) static UTC_DATE: LazyLock<ScalarUDF> =
+    LazyLock::new(|| ScalarUDF::from(UtcDate::default()));
 
 /// `utc_date(t)`: the date of a timestamp read as UTC. Not registered under its name: only the
 /// optimizer puts it into plans.

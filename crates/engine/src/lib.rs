@@ -26,6 +26,7 @@ mod output;
 mod params;
 mod raw;
 pub mod rollup;
+mod scan;
 mod session;
 pub mod store;
 mod tables;
@@ -37,5 +38,6 @@ pub use ingest::{IngestError, IngestOutcome, ObserverError, attribution, ingest}
 pub use output::{OutputFormat, ResultWriter, as_text};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
-pub use session::{EVENTS, EventSource, Session, session};
-pub use tables::Table;
+pub use scan::TopologyScan;
+pub use session::{EVENTS, EventSource, Session, register, session};
+pub use tables::{Lazy as TopologyTable, Table};

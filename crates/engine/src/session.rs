@@ -90,13 +90,18 @@ fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
 
 /// `schema` with its text columns as `Utf8View`: Parquet pages are read into views of their own
 /// buffers instead of being copied value by value, and DataFusion groups and compares views
-/// faster.
+/// faster. Dictionary-encoded text (an event's `source`) is read as views too: Arrow Flight
+/// sends a dictionary's values instead of the dictionary, so on a cluster a dictionary column
+/// would arrive in another type than its plan says.
 fn view_types(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
             DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            DataType::Dictionary(_, value) if value.as_ref() == &DataType::Utf8 => {
+                f.as_ref().clone().with_data_type(DataType::Utf8View)
+            }
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -132,9 +137,19 @@ async fn register_rollups(ctx: &SessionContext, dir: &Path) -> Result<()> {
 /// tables and the IP functions. The topology is loaded when a scan, table or
 /// function first needs it (pass an `Arc<Topology>` when it is loaded already).
 pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> Result<Session> {
-    let topology: LazyTopology = topology.into();
     let config = SessionConfig::new().with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
+    let quarantined = register(&ctx, source, topology.into()).await?;
+    Ok(Session { ctx, quarantined })
+}
+
+/// Registers in `ctx` what [`session`] has: the tables, views, functions and the optimizer rule
+/// of acrlens. Returns the count of records the scans of raw exports quarantine.
+pub async fn register(
+    ctx: &SessionContext,
+    source: EventSource,
+    topology: LazyTopology,
+) -> Result<Arc<AtomicU64>> {
     ctx.add_optimizer_rule(Arc::new(UtcDates));
     let quarantined = match source {
         EventSource::Logs { sources, options } => {
@@ -145,7 +160,7 @@ pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> 
         }
         EventSource::Store(dir) => {
             ctx.register_table(EVENTS, store_table(&dir)?)?;
-            register_rollups(&ctx, &dir).await?;
+            register_rollups(ctx, &dir).await?;
             Arc::default()
         }
     };
@@ -168,5 +183,5 @@ pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> 
     for function in udf::functions(&topology) {
         ctx.register_udf(function);
     }
-    Ok(Session { ctx, quarantined })
+    Ok(quarantined)
 }

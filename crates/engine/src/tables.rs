@@ -11,10 +11,12 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+
+use crate::scan::TopologyScan;
 
 fn list_of_text() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
@@ -24,14 +26,15 @@ fn time_utc() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<MemTable> {
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    MemTable::try_new(schema, vec![vec![batch]])
+fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// One row per service-tag snapshot, tag and prefix.
-fn service_tags(topology: &Topology) -> Result<MemTable> {
+fn service_tags(topology: &Topology) -> Result<RecordBatch> {
     let (mut change, mut from, mut tag, mut region, mut service, mut prefix) = (
         Int64Builder::new(),
         TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -73,7 +76,7 @@ fn service_tags(topology: &Topology) -> Result<MemTable> {
 }
 
 /// One row per subnet prefix.
-fn subnets(topology: &Topology) -> Result<MemTable> {
+fn subnets(topology: &Topology) -> Result<RecordBatch> {
     let (mut vnet, mut subnet, mut prefix, mut delegations) = (
         StringBuilder::new(),
         StringBuilder::new(),
@@ -111,7 +114,7 @@ fn subnets(topology: &Topology) -> Result<MemTable> {
 /// a period whose configuration is not known has its settings NULL and says why in `unknown`),
 /// registry by registry, oldest first; `changed` says what differs from the last known one
 /// before it (NULL when there is none).
-fn registries(topology: &Topology) -> Result<MemTable> {
+fn registries(topology: &Topology) -> Result<RecordBatch> {
     let mut login = StringBuilder::new();
     let mut id = StringBuilder::new();
     let mut from = TimestampMicrosecondBuilder::new().with_timezone("UTC");
@@ -177,7 +180,7 @@ fn registries(topology: &Topology) -> Result<MemTable> {
 }
 
 /// The topology tables.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     /// `service_tags`.
     ServiceTags,
@@ -200,7 +203,12 @@ impl Table {
         }
     }
 
-    fn build(self, topology: &Topology) -> Result<MemTable> {
+    /// The table of that name.
+    pub fn named(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    fn build(self, topology: &Topology) -> Result<RecordBatch> {
         match self {
             Table::ServiceTags => service_tags(topology),
             Table::Subnets => subnets(topology),
@@ -209,14 +217,41 @@ impl Table {
     }
 }
 
-/// A topology table built from the topology when a query first scans it, so a query that
-/// reads none never loads the topology.
+/// A topology table's rows, built from the topology when a scan first reads them, so a query
+/// that reads none never loads the topology.
 #[derive(Debug)]
-pub struct Lazy {
+pub(crate) struct Rows {
     table: Table,
     topology: LazyTopology,
+    built: OnceLock<RecordBatch>,
+}
+
+impl Rows {
+    /// The table's rows.
+    pub(crate) fn get(&self) -> Result<RecordBatch> {
+        if let Some(batch) = self.built.get() {
+            return Ok(batch.clone());
+        }
+        let topology = self
+            .topology
+            .get()
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let batch = self.table.build(topology)?;
+        Ok(self.built.get_or_init(|| batch).clone())
+    }
+
+    /// Which table.
+    pub(crate) fn table(&self) -> Table {
+        self.table
+    }
+}
+
+/// A topology table. Its scans build the rows where the plan runs — on a cluster, each
+/// executor from its own topology — so the rows never travel in a plan.
+#[derive(Debug)]
+pub struct Lazy {
+    rows: Arc<Rows>,
     schema: SchemaRef,
-    built: OnceLock<Arc<MemTable>>,
 }
 
 impl Lazy {
@@ -226,24 +261,29 @@ impl Lazy {
         let schema = table
             .build(&Topology::compile(TopologyParts::default()))?
             .schema();
-        Ok(Lazy {
+        let rows = Rows {
             table,
             topology,
-            schema,
             built: OnceLock::new(),
+        };
+        Ok(Lazy {
+            rows: Arc::new(rows),
+            schema,
         })
     }
 
-    fn built(&self) -> Result<Arc<MemTable>> {
-        if let Some(table) = self.built.get() {
-            return Ok(table.clone());
-        }
-        let topology = self
-            .topology
-            .get()
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let table = Arc::new(self.table.build(topology)?);
-        Ok(self.built.get_or_init(|| table).clone())
+    /// Which table.
+    pub fn table(&self) -> Table {
+        self.rows.table
+    }
+
+    /// A scan of the columns `projection` names (all without one).
+    pub fn scan_plan(&self, projection: Option<&Vec<usize>>) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(TopologyScan::try_new(
+            self.rows.clone(),
+            self.schema.clone(),
+            projection.cloned(),
+        )?))
     }
 }
 
@@ -259,11 +299,12 @@ impl TableProvider for Lazy {
 
     async fn scan(
         &self,
-        state: &dyn Session,
+        _state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.built()?.scan(state, projection, filters, limit).await
+        // Filters and the limit are only hints: the plan applies them above the scan.
+        self.scan_plan(projection)
     }
 }

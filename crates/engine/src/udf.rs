@@ -60,6 +60,25 @@ impl Function {
         }
     }
 
+    const ALL: [Function; 7] = [
+        Function::ServiceTags,
+        Function::ServiceTag,
+        Function::IpScope,
+        Function::Country,
+        Function::Asn,
+        Function::IpInCidr,
+        Function::AccessPathAt,
+    ];
+
+    /// The function over `topology`.
+    fn over(self, topology: &LazyTopology) -> ScalarUDF {
+        ScalarUDF::from(IpFunction {
+            function: self,
+            topology: topology.clone(),
+            signature: Signature::any(self.arity(), Volatility::Immutable),
+        })
+    }
+
     fn arity(self) -> usize {
         match self {
             Function::IpInCidr => 2,
@@ -294,22 +313,27 @@ impl ScalarUDFImpl for IpFunction {
 
 /// Every function, over one topology (loaded when a function that needs it first runs).
 pub fn functions(topology: &LazyTopology) -> Vec<ScalarUDF> {
-    [
-        Function::ServiceTags,
-        Function::ServiceTag,
-        Function::IpScope,
-        Function::Country,
-        Function::Asn,
-        Function::IpInCidr,
-        Function::AccessPathAt,
-    ]
-    .into_iter()
-    .map(|function| {
-        ScalarUDF::from(IpFunction {
-            function,
-            topology: topology.clone(),
-            signature: Signature::any(function.arity(), Volatility::Immutable),
-        })
-    })
-    .collect()
+    Function::ALL
+        .into_iter()
+        .map(|function| function.over(topology))
+        .collect()
+}
+
+/// The function of acrlens named `name`, over `topology`: one of [`functions`], or `utc_date`,
+/// which only the optimizer puts into plans. How a plan that crossed a process boundary finds
+/// its functions again.
+pub fn named(name: &str, topology: &LazyTopology) -> Option<ScalarUDF> {
+    if name == crate::dates::UTC_DATE.name() {
+        return Some(crate::dates::UTC_DATE.clone());
+    }
+    Function::ALL
+        .into_iter()
+        .find(|f| f.name() == name)
+        .map(|f| f.over(topology))
+}
+
+/// Whether `function` is one of acrlens's (one [`named`] finds).
+pub fn is_acrlens(function: &ScalarUDF) -> bool {
+    let inner: &dyn std::any::Any = function.inner().as_ref();
+    inner.is::<IpFunction>() || inner.is::<crate::dates::UtcDate>()
 }

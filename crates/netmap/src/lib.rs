@@ -19,6 +19,7 @@
 pub mod cidr;
 mod config;
 mod error;
+mod fingerprint;
 mod geo;
 mod history;
 mod index;
@@ -37,6 +38,7 @@ mod vnet;
 
 pub use config::{Entry, GeoEntry, HistoryEntry, ProjectFile};
 pub use error::TopologyError;
+pub use fingerprint::{EMPTY as EMPTY_FINGERPRINT, fingerprint};
 pub use geo::{GeoDb, GeoFacts};
 pub use history::{HistoryReport, Problem, registry_history};
 pub use index::{CompiledIndex, FactId, FactSets, IndexBuilder, IntervalIndex, Key};

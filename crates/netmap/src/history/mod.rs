@@ -172,7 +172,7 @@ fn load(patterns: &[PathBuf]) -> Result<(Vec<Change>, HistoryReport), TopologyEr
 }
 
 /// The files a list of paths, folders and globs names, each once, in order.
-fn files(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, TopologyError> {
+pub(crate) fn files(patterns: &[PathBuf]) -> Result<Vec<PathBuf>, TopologyError> {
     let mut out = Vec::new();
     for pattern in patterns {
         let text = pattern.display().to_string();

@@ -1,0 +1,79 @@
+//! `acrlens executor`: Ballista's executor with acrlens's codecs, refusing tasks of sessions
+//! planned against another topology.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::extension::SessionConfigExt;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::SessionConfig;
+
+use crate::codec::{LogicalCodec, PhysicalCodec};
+use crate::options::{check, with_fingerprint};
+use crate::{ClusterTopology, ServerError};
+
+/// How an executor runs.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler's host.
+    pub scheduler_host: String,
+    /// The scheduler's port.
+    pub scheduler_port: u16,
+    /// Where it serves shuffle data and results (Arrow Flight).
+    pub bind: SocketAddr,
+    /// Where it takes tasks from the scheduler (gRPC).
+    pub grpc_port: u16,
+    /// The name the scheduler, other executors and clients reach it by (its address when not
+    /// given).
+    pub external_host: Option<String>,
+    /// How many tasks it runs at once.
+    pub slots: usize,
+    /// Where it keeps shuffle files (a temporary folder, removed at exit, when not given).
+    pub work_dir: PathBuf,
+    /// Seconds between heartbeats to the scheduler.
+    pub heartbeat: u64,
+    /// Seconds to wait for the scheduler at start-up.
+    pub connect_timeout: u16,
+}
+
+/// Runs an executor until Ctrl-C, SIGTERM or the scheduler stops it.
+pub async fn executor(
+    options: ExecutorOptions,
+    topology: ClusterTopology,
+) -> Result<(), ServerError> {
+    let fingerprint = topology.fingerprint.clone();
+    let producer_fingerprint = fingerprint.clone();
+    let work_dir = options.work_dir.clone();
+    let config = ExecutorProcessConfig {
+        bind_host: options.bind.ip().to_string(),
+        port: options.bind.port(),
+        grpc_port: options.grpc_port,
+        external_host: options.external_host,
+        scheduler_host: options.scheduler_host,
+        scheduler_port: options.scheduler_port,
+        scheduler_connect_timeout_seconds: options.connect_timeout,
+        vcores: options.slots,
+        work_dir: Some(work_dir.display().to_string()),
+        executor_heartbeat_interval_seconds: options.heartbeat,
+        print_thread_info: false,
+        override_config_producer: Some(Arc::new(move || {
+            with_fingerprint(SessionConfig::new_with_ballista(), &producer_fingerprint)
+        })),
+        // Every task's session passes here first: one planned against another topology fails
+        // with the fingerprints in its message instead of running.
+        override_runtime_producer: Some(Arc::new(move |session: &SessionConfig| {
+            check(session, &fingerprint, "executor")?;
+            Ok(Arc::new(
+                RuntimeEnvBuilder::new()
+                    .with_temp_file_path(work_dir.clone())
+                    .build()?,
+            ))
+        })),
+        override_logical_codec: Some(Arc::new(LogicalCodec::new(topology.topology.clone())?)),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::new(topology.topology)?)),
+        ..ExecutorProcessConfig::default()
+    };
+    Ok(start_executor_process(Arc::new(config)).await?)
+}

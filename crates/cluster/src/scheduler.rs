@@ -1,0 +1,85 @@
+//! `acrlens scheduler`: Ballista's scheduler with acrlens's codecs and the topology check.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_core::extension::SessionConfigExt;
+use ballista_core::utils::default_session_builder;
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
+
+use crate::codec::{LogicalCodec, PhysicalCodec};
+use crate::options::{check, with_fingerprint};
+use crate::windows::SortedWindowKeys;
+use crate::{ClusterTopology, ServerError};
+
+/// How a scheduler runs.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// Where it listens for clients and executors.
+    pub bind: SocketAddr,
+    /// The name executors and clients reach it by (its address when not given).
+    pub external_host: Option<String>,
+    /// Seconds without a heartbeat after which an executor is taken for dead and its tasks
+    /// are run elsewhere.
+    pub executor_timeout: u64,
+}
+
+/// Runs a scheduler until Ctrl-C or SIGTERM.
+pub async fn scheduler(
+    options: SchedulerOptions,
+    topology: ClusterTopology,
+) -> Result<(), ServerError> {
+    let fingerprint = topology.fingerprint.clone();
+    let producer_fingerprint = fingerprint.clone();
+    let mut config = SchedulerConfig {
+        bind_host: options.bind.ip().to_string(),
+        bind_port: options.bind.port(),
+        external_host: options
+            .external_host
+            .unwrap_or_else(|| options.bind.ip().to_string()),
+        executor_timeout_seconds: options.executor_timeout,
+        no_executors_grace_period_seconds: options.executor_timeout,
+        expire_dead_executor_interval_seconds: (options.executor_timeout / 4).max(1),
+        ..SchedulerConfig::default()
+    };
+    config.override_config_producer = Some(Arc::new(move || {
+        with_fingerprint(SessionConfig::new_with_ballista(), &producer_fingerprint)
+    }));
+    // A session planned against another topology is refused before anything is planned.
+    config.override_session_builder = Some(Arc::new(move |session: SessionConfig| {
+        check(&session, &fingerprint, "scheduler")?;
+        Ok(
+            SessionStateBuilder::new_from_existing(default_session_builder(session)?)
+                .with_physical_optimizer_rule(Arc::new(SortedWindowKeys))
+                .build(),
+        )
+    }));
+    config.override_logical_codec = Some(Arc::new(LogicalCodec::new(topology.topology.clone())?));
+    config.override_physical_codec = Some(Arc::new(PhysicalCodec::new(topology.topology.clone())?));
+    let cluster = BallistaCluster::new_from_config(&config).await?;
+    let server = start_server(cluster, options.bind, Arc::new(config));
+    tokio::select! {
+        served = server => Ok(served?),
+        signal = stop_signal() => Ok(signal?),
+    }
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM, as a service manager sends.
+pub(crate) async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
