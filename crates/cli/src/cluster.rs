@@ -46,6 +46,19 @@ impl ClusterArgs {
         let topology = cluster_topology(topology)?;
         Ok(acrlens_cluster::session(address, store, &topology).await?)
     }
+
+    /// `error` of work that ran here or on the cluster, with a hint when the scheduler
+    /// cancelled it because an executor left the cluster (it then said so in its log).
+    pub fn explain(&self, error: anyhow::Error) -> anyhow::Error {
+        let cancelled = format!("{error:#}").ends_with("failed: Cancelled");
+        match &self.cluster {
+            Some(address) if cancelled => error.context(format!(
+                "the cluster at {address} cancelled the query: an executor left the cluster while \
+                 it ran (the scheduler's log names it); run it again"
+            )),
+            _ => error,
+        }
+    }
 }
 
 fn cluster_topology(args: &TopologyArgs) -> Result<ClusterTopology> {

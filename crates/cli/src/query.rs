@@ -78,7 +78,7 @@ pub fn run(args: &QueryArgs, quiet: bool) -> Result<ExitCode> {
     }
     let source = args.source.source()?;
     let runtime = query_runtime()?;
-    runtime.block_on(async {
+    let run = runtime.block_on(async {
         let s = args
             .cluster
             .session(source, &args.topology, args.topology.lazy())
@@ -110,5 +110,6 @@ pub fn run(args: &QueryArgs, quiet: bool) -> Result<ExitCode> {
             eprintln!("note: {quarantined} records could not be decoded and are not in the result (acrlens ingest --quarantine FILE lists them)");
         }
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    run.map_err(|e| args.cluster.explain(e))
 }

@@ -105,7 +105,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             until: window.until,
         };
         anyhow::Ok(build_report(&s.ctx, &policy, window, quarantined).await?)
-    })?;
+    });
+    let report = report.map_err(|e| args.cluster.explain(e))?;
     let text = match args.format {
         ReportFormat::Md => render::markdown(&report),
         ReportFormat::Html => render::html(&report),

@@ -5,9 +5,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ballista_core::JobId;
 use ballista_core::extension::SessionConfigExt;
+use ballista_executor::execution_engine::{
+    DefaultExecutionEngine, ExecutionEngine, QueryStageExecutor,
+};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::error::Result;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionConfig;
 
 use crate::codec::{LogicalCodec, PhysicalCodec};
@@ -44,8 +49,6 @@ pub async fn executor(
     topology: ClusterTopology,
 ) -> Result<(), ServerError> {
     let fingerprint = topology.fingerprint.clone();
-    let producer_fingerprint = fingerprint.clone();
-    let work_dir = options.work_dir.clone();
     let config = ExecutorProcessConfig {
         bind_host: options.bind.ip().to_string(),
         port: options.bind.port(),
@@ -55,25 +58,52 @@ pub async fn executor(
         scheduler_port: options.scheduler_port,
         scheduler_connect_timeout_seconds: options.connect_timeout,
         vcores: options.slots,
-        work_dir: Some(work_dir.display().to_string()),
+        work_dir: Some(options.work_dir.display().to_string()),
         executor_heartbeat_interval_seconds: options.heartbeat,
         print_thread_info: false,
         override_config_producer: Some(Arc::new(move || {
-            with_fingerprint(SessionConfig::new_with_ballista(), &producer_fingerprint)
+            with_fingerprint(SessionConfig::new_with_ballista(), "")
         })),
-        // Every task's session passes here first: one planned against another topology fails
-        // with the fingerprints in its message instead of running.
-        override_runtime_producer: Some(Arc::new(move |session: &SessionConfig| {
-            check(session, &fingerprint, "executor")?;
-            Ok(Arc::new(
-                RuntimeEnvBuilder::new()
-                    .with_temp_file_path(work_dir.clone())
-                    .build()?,
-            ))
+        override_execution_engine: Some(Arc::new(Checked {
+            fingerprint,
+            engine: DefaultExecutionEngine::new(),
         })),
         override_logical_codec: Some(Arc::new(LogicalCodec::new(topology.topology.clone())?)),
         override_physical_codec: Some(Arc::new(PhysicalCodec::new(topology.topology)?)),
         ..ExecutorProcessConfig::default()
     };
     Ok(start_executor_process(Arc::new(config)).await?)
+}
+
+/// Ballista's execution engine, refusing every task of a session planned against another
+/// topology. The check is made as a task is set up to run, so its failure, with both
+/// fingerprints in the message, is the task's, and the query's (a refusal while tasks are still
+/// being handed out would reach the client as a bare "rejected by executor").
+struct Checked {
+    fingerprint: String,
+    engine: DefaultExecutionEngine,
+}
+
+impl ExecutionEngine for Checked {
+    fn create_query_stage_exec(
+        &self,
+        job_id: JobId,
+        stage_id: usize,
+        task_id: usize,
+        global_output_partition_ids: Vec<usize>,
+        plan: Arc<dyn ExecutionPlan>,
+        work_dir: &str,
+        config: &SessionConfig,
+    ) -> Result<Arc<dyn QueryStageExecutor>> {
+        check(config, &self.fingerprint, "executor")?;
+        self.engine.create_query_stage_exec(
+            job_id,
+            stage_id,
+            task_id,
+            global_output_partition_ids,
+            plan,
+            work_dir,
+            config,
+        )
+    }
 }

@@ -1,24 +1,65 @@
 //! The topology fingerprint in a session's configuration: a client sets it, and a scheduler
 //! or executor whose own topology has another fingerprint refuses the session's work.
 
-use datafusion::common::config::ConfigExtension;
-use datafusion::common::extensions_options;
+use std::any::Any;
+
+use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionConfig;
 
-extensions_options! {
-    /// acrlens's settings of a session (`acrlens.*`).
-    pub struct Options {
-        /// The fingerprint of the topology the session's plans are made against.
-        pub topology: String, default = String::new()
-    }
+/// The setting's name within acrlens's settings.
+const TOPOLOGY: &str = "topology";
+
+/// acrlens's settings of a session (`acrlens.*`). Written out rather than with DataFusion's
+/// `extensions_options!`, whose entries lack the `acrlens.` prefix: Ballista sends a session's
+/// entries to the scheduler and executors, which could then not set them.
+#[derive(Debug, Clone, Default)]
+struct Options {
+    /// The fingerprint of the topology the session's plans are made against.
+    topology: String,
 }
 
 impl ConfigExtension for Options {
     const PREFIX: &'static str = "acrlens";
 }
 
-/// `config` able to hold acrlens's settings, with `fingerprint` as the topology's.
+impl ExtensionOptions for Options {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key {
+            TOPOLOGY => {
+                value.clone_into(&mut self.topology);
+                Ok(())
+            }
+            _ => Err(DataFusionError::Configuration(format!(
+                "no setting acrlens.{key}"
+            ))),
+        }
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        vec![ConfigEntry {
+            key: format!("{}.{TOPOLOGY}", Self::PREFIX),
+            value: Some(self.topology.clone()),
+            description: "The fingerprint of the topology the session's plans are made against",
+        }]
+    }
+}
+
+/// `config` able to hold acrlens's settings, with `fingerprint` as the topology's (a server
+/// starts each session's configuration with an empty one: a session that does not set it is
+/// refused).
 pub fn with_fingerprint(config: SessionConfig, fingerprint: &str) -> SessionConfig {
     config.with_option_extension(Options {
         topology: fingerprint.to_owned(),
