@@ -296,3 +296,129 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         self.ballista.try_encode_udf(function, buf)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use acrlens_netmap::{Topology, TopologyParts};
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::execution::TaskContext;
+    use datafusion::prelude::SessionContext;
+    use datafusion_proto::physical_plan::DefaultPhysicalProtoConverter;
+
+    use super::*;
+
+    fn topology() -> LazyTopology {
+        Arc::new(Topology::compile(TopologyParts::default())).into()
+    }
+
+    #[test]
+    fn a_topology_table_travels_by_name_and_an_in_memory_one_with_its_rows() {
+        let codec = LogicalCodec::new(topology()).unwrap();
+        let ctx = TaskContext::default();
+        let name = TableReference::bare("t");
+        let table: Arc<dyn TableProvider> =
+            Arc::new(TopologyTable::new(Table::Registries, topology()).unwrap());
+        let mut buf = Vec::new();
+        codec
+            .try_encode_table_provider(&name, table.clone(), &mut buf)
+            .unwrap();
+        assert_eq!(buf, b"\0acrlens-topology-table:registries");
+        let back = codec
+            .try_decode_table_provider(&buf, &name, table.schema(), &ctx)
+            .unwrap();
+        let any: &dyn std::any::Any = back.as_ref();
+        let back = any.downcast_ref::<TopologyTable>().unwrap();
+        assert_eq!(back.table(), Table::Registries);
+
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("who", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("=cmd|' /C calc'!A0"), None])),
+                Arc::new(Int64Array::from(vec![3, 4])),
+            ],
+        )
+        .unwrap();
+        let memory =
+            Arc::new(MemTable::try_new(schema.clone(), vec![vec![batch.clone()]]).unwrap());
+        let mut buf = Vec::new();
+        codec
+            .try_encode_table_provider(&name, memory, &mut buf)
+            .unwrap();
+        let back = codec
+            .try_decode_table_provider(&buf, &name, schema, &ctx)
+            .unwrap();
+        let any: &dyn std::any::Any = back.as_ref();
+        let back = any.downcast_ref::<MemTable>().unwrap();
+        let rows = back.batches[0].try_read().unwrap().clone();
+        assert_eq!(rows, vec![batch]);
+
+        // A name that is no topology table is an error, not a panic.
+        let error = codec
+            .try_decode_table_provider(
+                b"\0acrlens-topology-table:nope",
+                &name,
+                table.schema(),
+                &ctx,
+            )
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("no topology table \"nope\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn acrlens_functions_travel_by_name_and_others_are_left_to_ballista() {
+        let codec = PhysicalCodec::new(topology()).unwrap();
+        for name in ["ip_scope", "access_path_at", "utc_date"] {
+            let function = udf::named(name, &topology()).unwrap();
+            let mut buf = Vec::new();
+            codec.try_encode_udf(&function, &mut buf).unwrap();
+            assert_eq!(buf, FUNCTION, "{name}");
+            assert_eq!(codec.try_decode_udf(name, &buf).unwrap().name(), name);
+        }
+        // DataFusion's own functions are found by name in the registry: nothing is written.
+        let ctx = SessionContext::new();
+        let upper = ctx.state().scalar_functions()["upper"].clone();
+        let mut buf = Vec::new();
+        codec.try_encode_udf(&upper, &mut buf).unwrap();
+        assert!(buf.is_empty());
+        assert!(codec.try_decode_udf("no_such_function", FUNCTION).is_err());
+    }
+
+    #[test]
+    fn a_topology_scan_travels_as_its_table_and_columns() {
+        let codec = PhysicalCodec::new(topology()).unwrap();
+        let ctx = TaskContext::default();
+        let converter = DefaultPhysicalProtoConverter {};
+        for projection in [None, Some(vec![2, 0]), Some(vec![])] {
+            let table = TopologyTable::new(Table::Subnets, topology()).unwrap();
+            let scan = table.scan_plan(projection.as_ref()).unwrap();
+            let mut buf = Vec::new();
+            codec
+                .try_encode(scan.clone(), &mut buf, &converter)
+                .unwrap();
+            let back = codec.try_decode(&buf, &[], &ctx, &converter).unwrap();
+            let back = back.downcast_ref::<TopologyScan>().unwrap();
+            assert_eq!(back.table(), Table::Subnets);
+            assert_eq!(back.projection(), projection.as_ref());
+            assert_eq!(back.schema(), scan.schema());
+        }
+        let bad = codec.try_decode(
+            b"\0acrlens-topology-scan:subnets;1,x",
+            &[],
+            &ctx,
+            &converter,
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("not a list of columns")
+        );
+    }
+}

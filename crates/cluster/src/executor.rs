@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use ballista_core::JobId;
 use ballista_core::extension::SessionConfigExt;
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::utils::default_session_builder;
 use ballista_executor::execution_engine::{
     DefaultExecutionEngine, ExecutionEngine, QueryStageExecutor,
 };
@@ -49,6 +51,12 @@ pub async fn executor(
     topology: ClusterTopology,
 ) -> Result<(), ServerError> {
     let fingerprint = topology.fingerprint.clone();
+    // The functions the scheduler plans with: Ballista's executor would otherwise know only
+    // DataFusion's core functions, not its nested ones (`cardinality`, `array_has`, …), and
+    // refuse every task that uses one.
+    let functions = BallistaFunctionRegistry::from(&default_session_builder(
+        SessionConfig::new_with_ballista(),
+    )?);
     let config = ExecutorProcessConfig {
         bind_host: options.bind.ip().to_string(),
         port: options.bind.port(),
@@ -64,6 +72,7 @@ pub async fn executor(
         override_config_producer: Some(Arc::new(move || {
             with_fingerprint(SessionConfig::new_with_ballista(), "")
         })),
+        override_function_registry: Some(Arc::new(functions)),
         override_execution_engine: Some(Arc::new(Checked {
             fingerprint,
             engine: DefaultExecutionEngine::new(),

@@ -1,6 +1,6 @@
 //! Ballista's log lines on stderr, so a scheduler or executor says what went wrong.
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use log::{Level, Log, Metadata, Record};
 
 struct Stderr(Level);
 
@@ -27,6 +27,6 @@ impl Log for Stderr {
 pub fn init(level: Level) {
     // The logger lives as long as the process (as `log` requires): one small value.
     if log::set_logger(Box::leak(Box::new(Stderr(level)))).is_ok() {
-        log::set_max_level(LevelFilter::from(level.to_level_filter()));
+        log::set_max_level(level.to_level_filter());
     }
 }

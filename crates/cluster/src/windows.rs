@@ -75,3 +75,46 @@ fn with_keys_first(keys: &[Arc<dyn PhysicalExpr>], ordering: &LexOrdering) -> Op
     }
     LexOrdering::new(missing.into_iter().chain(ordering.iter().cloned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::physical_plan::displayable;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    /// The sort under the window, as the plan shows it.
+    async fn window_sort(ctx: &SessionContext) -> String {
+        ctx.sql("CREATE TABLE t (s TEXT, v INT) AS VALUES ('a', 1), ('a', 2), ('b', 3)")
+            .await
+            .unwrap();
+        let df = ctx
+            .sql("SELECT s, row_number() OVER (PARTITION BY s ORDER BY v DESC) AS k FROM t WHERE s = 'a'")
+            .await
+            .unwrap();
+        let plan = df.create_physical_plan().await.unwrap();
+        let text = displayable(plan.as_ref()).indent(false).to_string();
+        text.lines()
+            .find(|l| l.contains("SortExec"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_partition_key_a_filter_fixed_is_sorted_by_again() {
+        // DataFusion drops the constant key from the sort…
+        let plain = window_sort(&SessionContext::new()).await;
+        assert!(plain.starts_with("SortExec: expr=[v@1 DESC]"), "{plain}");
+        // …and the rule puts it back first.
+        let ctx = SessionContext::new();
+        let state = datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
+            .with_physical_optimizer_rule(Arc::new(SortedWindowKeys))
+            .build();
+        let fixed = window_sort(&SessionContext::new_with_state(state)).await;
+        assert!(
+            fixed.starts_with("SortExec: expr=[s@0 ASC, v@1 DESC]"),
+            "{fixed}"
+        );
+    }
+}
