@@ -77,8 +77,8 @@ pub struct SchedulerArgs {
     /// The name executors and clients reach this scheduler by (default: the --bind address).
     #[arg(long, value_name = "HOST")]
     external_host: Option<String>,
-    /// Seconds without a heartbeat after which an executor is taken for dead and its tasks run
-    /// elsewhere.
+    /// Seconds without a heartbeat after which an executor is taken for lost; the queries
+    /// running then are cancelled (never recovered: see the README).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     executor_timeout: u64,
     #[command(flatten)]

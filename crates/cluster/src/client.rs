@@ -12,9 +12,9 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::ClusterTopology;
 use crate::codec::LogicalCodec;
 use crate::options::with_fingerprint;
+use crate::{ClusterTopology, MAX_MESSAGE};
 
 /// Why a client session could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,10 @@ pub async fn session(
     }
     let config = with_fingerprint(SessionConfig::new_with_ballista(), &topology.fingerprint)
         .with_information_schema(true)
+        // With Ballista's adaptive planner, a window function in a plan of one stage came back
+        // without its window (the rows of the scan under it): the static planner is used.
         .with_ballista_adaptive_query_planner(false)
+        .with_ballista_grpc_client_max_message_size(MAX_MESSAGE as usize)
         .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::new(
             topology.topology.clone(),
         )?));

@@ -58,22 +58,33 @@ impl Local {
             .ok_or_else(|| DataFusionError::Plan(format!("no topology table {name:?}")))
     }
 
-    fn decode_function(&self, name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
-        (buf == FUNCTION).then(|| {
-            udf::named(name, &self.topology)
-                .map(Arc::new)
-                .ok_or_else(|| DataFusionError::Plan(format!("no acrlens function {name:?}")))
-        })
+    /// The function `buf` marks as acrlens's, over this process's topology; else `otherwise`.
+    fn decode_function(
+        &self,
+        name: &str,
+        buf: &[u8],
+        otherwise: impl FnOnce() -> Result<Arc<ScalarUDF>>,
+    ) -> Result<Arc<ScalarUDF>> {
+        if buf != FUNCTION {
+            return otherwise();
+        }
+        udf::named(name, &self.topology)
+            .map(Arc::new)
+            .ok_or_else(|| DataFusionError::Plan(format!("no acrlens function {name:?}")))
     }
 }
 
-/// Writes acrlens's mark for `function` if it is one of acrlens's.
-fn encode_function(function: &ScalarUDF, buf: &mut Vec<u8>) -> bool {
-    let ours = udf::is_acrlens(function);
-    if ours {
+/// Writes acrlens's mark for `function` if it is one of acrlens's; else `otherwise` writes.
+fn encode_function(
+    function: &ScalarUDF,
+    buf: &mut Vec<u8>,
+    otherwise: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    if udf::is_acrlens(function) {
         buf.extend_from_slice(FUNCTION);
+        return Ok(());
     }
-    ours
+    otherwise(buf)
 }
 
 fn ipc_error(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionError {
@@ -187,17 +198,14 @@ impl LogicalExtensionCodec for LogicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match self.local.decode_function(name, buf) {
-            Some(function) => function,
-            None => self.ballista.try_decode_udf(name, buf),
-        }
+        self.local
+            .decode_function(name, buf, || self.ballista.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, function: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_function(function, buf) {
-            return Ok(());
-        }
-        self.ballista.try_encode_udf(function, buf)
+        encode_function(function, buf, |buf| {
+            self.ballista.try_encode_udf(function, buf)
+        })
     }
 }
 
@@ -283,17 +291,14 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match self.local.decode_function(name, buf) {
-            Some(function) => function,
-            None => self.ballista.try_decode_udf(name, buf),
-        }
+        self.local
+            .decode_function(name, buf, || self.ballista.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, function: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_function(function, buf) {
-            return Ok(());
-        }
-        self.ballista.try_encode_udf(function, buf)
+        encode_function(function, buf, |buf| {
+            self.ballista.try_encode_udf(function, buf)
+        })
     }
 }
 

@@ -19,7 +19,7 @@ use datafusion::prelude::SessionConfig;
 
 use crate::codec::{LogicalCodec, PhysicalCodec};
 use crate::options::{check, with_fingerprint};
-use crate::{ClusterTopology, ServerError};
+use crate::{ClusterTopology, MAX_MESSAGE, ServerError};
 
 /// How an executor runs.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct ExecutorOptions {
     pub external_host: Option<String>,
     /// How many tasks it runs at once.
     pub slots: usize,
-    /// Where it keeps shuffle files (a temporary folder, removed at exit, when not given).
+    /// Where it keeps shuffle files.
     pub work_dir: PathBuf,
     /// Seconds between heartbeats to the scheduler.
     pub heartbeat: u64,
@@ -69,8 +69,11 @@ pub async fn executor(
         work_dir: Some(options.work_dir.display().to_string()),
         executor_heartbeat_interval_seconds: options.heartbeat,
         print_thread_info: false,
+        grpc_max_decoding_message_size: MAX_MESSAGE,
+        grpc_max_encoding_message_size: MAX_MESSAGE,
         override_config_producer: Some(Arc::new(move || {
             with_fingerprint(SessionConfig::new_with_ballista(), "")
+                .with_ballista_grpc_client_max_message_size(MAX_MESSAGE as usize)
         })),
         override_function_registry: Some(Arc::new(functions)),
         override_execution_engine: Some(Arc::new(Checked {

@@ -25,8 +25,12 @@ pub use client::{ClientError, session};
 pub use codec::{LogicalCodec, PhysicalCodec};
 pub use executor::{ExecutorOptions, executor};
 pub use log::init as init_log;
-pub use options::{check, with_fingerprint};
 pub use scheduler::{SchedulerOptions, scheduler};
+
+/// The largest gRPC message any process of the cluster sends or takes (Ballista's default is
+/// 16 MiB). A report keeps aggregates between its queries as in-memory tables, and they travel
+/// inside the plans that read them: over a 20 M-event store one of them passed 16 MiB.
+const MAX_MESSAGE: u32 = 256 << 20;
 
 /// The topology of one process of a cluster, with its fingerprint.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ use futures::StreamExt;
 use crate::codec::{LogicalCodec, PhysicalCodec};
 use crate::options::{check, with_fingerprint};
 use crate::windows::SortedWindowKeys;
-use crate::{ClusterTopology, ServerError};
+use crate::{ClusterTopology, MAX_MESSAGE, ServerError};
 
 /// How a scheduler runs.
 #[derive(Debug, Clone)]
@@ -26,8 +26,8 @@ pub struct SchedulerOptions {
     pub bind: SocketAddr,
     /// The name executors and clients reach it by (its address when not given).
     pub external_host: Option<String>,
-    /// Seconds without a heartbeat after which an executor is taken for dead and its tasks
-    /// are run elsewhere.
+    /// Seconds without a heartbeat after which an executor is taken for lost (and the queries
+    /// running then are cancelled).
     pub executor_timeout: u64,
 }
 
@@ -46,6 +46,9 @@ pub async fn scheduler(
         executor_timeout_seconds: options.executor_timeout,
         no_executors_grace_period_seconds: options.executor_timeout,
         expire_dead_executor_interval_seconds: (options.executor_timeout / 4).max(1),
+        grpc_server_max_decoding_message_size: MAX_MESSAGE,
+        grpc_server_max_encoding_message_size: MAX_MESSAGE,
+        grpc_client_max_message_size: MAX_MESSAGE,
         task_max_failures: 1,
         stage_max_failures: 1,
         ..SchedulerConfig::default()

@@ -40,4 +40,4 @@ pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
 pub use scan::TopologyScan;
 pub use session::{EVENTS, EventSource, Session, register, session};
-pub use tables::{Lazy as TopologyTable, Table};
+pub use tables::{Table, TopologyTable};

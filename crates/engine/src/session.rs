@@ -68,8 +68,9 @@ fn folder_url(dir: &Path) -> Result<ListingTableUrl> {
     ListingTableUrl::parse(format!("{}/", dir.canonicalize()?.display()))
 }
 
-/// The store's events: its part files, with `category` and `date` from the hive folders.
-fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
+/// The store's events: its part files, with `category` and `date` from the hive folders; text
+/// as `views` says (see [`text_types`]).
+fn store_table(dir: &Path, views: bool) -> Result<Arc<ListingTable>> {
     let events = dir.join("events");
     if !events.is_dir() {
         return Err(DataFusionError::Plan(format!(
@@ -84,23 +85,33 @@ fn store_table(dir: &Path) -> Result<Arc<ListingTable>> {
             ("category".to_owned(), DataType::Utf8),
             ("date".to_owned(), DataType::Utf8),
         ],
-        view_types(&file_schema(&acrlens_attrib::attributed_schema())),
+        text_types(&file_schema(&acrlens_attrib::attributed_schema()), views),
     )
 }
 
-/// `schema` with its text columns as `Utf8View`: Parquet pages are read into views of their own
-/// buffers instead of being copied value by value, and DataFusion groups and compares views
-/// faster. Dictionary-encoded text (an event's `source`) is read as views too: Arrow Flight
-/// sends a dictionary's values instead of the dictionary, so on a cluster a dictionary column
-/// would arrive in another type than its plan says.
-fn view_types(schema: &SchemaRef) -> SchemaRef {
+/// `schema` with its text columns as `Utf8View` when `views`, else as `Utf8`.
+///
+/// Views are what a session reads by default (DataFusion's
+/// `datafusion.execution.parquet.schema_force_view_types`): Parquet pages are read into views of
+/// their own buffers instead of being copied value by value, and DataFusion groups and compares
+/// views faster. A cluster's sessions turn that setting off, and so get `Utf8`: a batch of views
+/// sent over Arrow Flight carries the whole buffers its views point into (60 MB where the limit
+/// is 16 MiB, on a 20 M-event store). Dictionary-encoded text (an event's `source`) is read as
+/// plain text either way: Arrow Flight sends a dictionary's values instead of the dictionary,
+/// so on a cluster a dictionary column would arrive in another type than its plan says.
+fn text_types(schema: &SchemaRef, views: bool) -> SchemaRef {
+    let text = if views {
+        DataType::Utf8View
+    } else {
+        DataType::Utf8
+    };
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            DataType::Utf8 => f.as_ref().clone().with_data_type(text.clone()),
             DataType::Dictionary(_, value) if value.as_ref() == &DataType::Utf8 => {
-                f.as_ref().clone().with_data_type(DataType::Utf8View)
+                f.as_ref().clone().with_data_type(text.clone())
             }
             _ => f.as_ref().clone(),
         })
@@ -109,15 +120,15 @@ fn view_types(schema: &SchemaRef) -> SchemaRef {
 }
 
 /// Registers the store's rollup tables when every day of the store has them.
-async fn register_rollups(ctx: &SessionContext, dir: &Path) -> Result<()> {
+async fn register_rollups(ctx: &SessionContext, dir: &Path, views: bool) -> Result<()> {
     let manifest = Manifest::load(&dir.join("manifest.json"))
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
     if manifest.rollups != ROLLUP_VERSION {
         return Ok(());
     }
     for table in &rollup::TABLES {
-        // Text as views, like the events they are unioned with in reports.
-        let schema = view_types(&table.rollup.schema());
+        // Text as the events have it: reports union the two.
+        let schema = text_types(&table.rollup.schema(), views);
         let folder = rollup::folder(dir, table.name);
         if folder.is_dir() {
             let files = parquet_table(vec![folder_url(&folder)?], ".parquet", Vec::new(), schema)?;
@@ -159,8 +170,14 @@ pub async fn register(
             quarantined
         }
         EventSource::Store(dir) => {
-            ctx.register_table(EVENTS, store_table(&dir)?)?;
-            register_rollups(ctx, &dir).await?;
+            let views = ctx
+                .copied_config()
+                .options()
+                .execution
+                .parquet
+                .schema_force_view_types;
+            ctx.register_table(EVENTS, store_table(&dir, views)?)?;
+            register_rollups(ctx, &dir, views).await?;
             Arc::default()
         }
     };
@@ -177,7 +194,7 @@ pub async fn register(
     for table in tables::Table::ALL {
         ctx.register_table(
             table.name(),
-            Arc::new(tables::Lazy::new(table, topology.clone())?),
+            Arc::new(tables::TopologyTable::new(table, topology.clone())?),
         )?;
     }
     for function in udf::functions(&topology) {

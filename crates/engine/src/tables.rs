@@ -249,14 +249,14 @@ impl Rows {
 /// A topology table. Its scans build the rows where the plan runs — on a cluster, each
 /// executor from its own topology — so the rows never travel in a plan.
 #[derive(Debug)]
-pub struct Lazy {
+pub struct TopologyTable {
     rows: Arc<Rows>,
     schema: SchemaRef,
 }
 
-impl Lazy {
+impl TopologyTable {
     /// The table over a topology that is not loaded yet.
-    pub fn new(table: Table, topology: LazyTopology) -> Result<Lazy> {
+    pub fn new(table: Table, topology: LazyTopology) -> Result<TopologyTable> {
         // The schema does not depend on the topology: take it from the empty one.
         let schema = table
             .build(&Topology::compile(TopologyParts::default()))?
@@ -266,7 +266,7 @@ impl Lazy {
             topology,
             built: OnceLock::new(),
         };
-        Ok(Lazy {
+        Ok(TopologyTable {
             rows: Arc::new(rows),
             schema,
         })
@@ -288,7 +288,7 @@ impl Lazy {
 }
 
 #[async_trait]
-impl TableProvider for Lazy {
+impl TableProvider for TopologyTable {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
