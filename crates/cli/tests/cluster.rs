@@ -363,22 +363,23 @@ fn no_scheduler_is_exit_2_naming_the_address() {
     assert_exit(&raw, 2);
 }
 
-/// SIGTERM (what a service manager sends) stops the scheduler and an executor cleanly: exit 0.
+/// SIGTERM (what a service manager sends) and SIGINT (Ctrl-C) stop an executor and the
+/// scheduler cleanly: exit 0.
 #[cfg(unix)]
 #[test]
-fn sigterm_stops_the_processes_cleanly() {
+fn sigterm_and_ctrl_c_stop_the_processes_cleanly() {
     let mut cluster = Cluster::start(&[Some(CONFIG)]);
-    // The executor first: it tells the scheduler it leaves.
-    for mut child in cluster.processes.0.drain(..).rev() {
+    // The executor first (it tells the scheduler it leaves), by SIGTERM; the scheduler by SIGINT.
+    for (mut child, signal) in cluster.processes.0.drain(..).rev().zip(["-TERM", "-INT"]) {
         let term = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .status()
             .unwrap();
         assert!(term.success());
         let status = wait_for(&mut child, Duration::from_secs(30));
         assert!(
             status.is_some_and(|s| s.success()),
-            "stopped cleanly: {status:?}"
+            "stopped cleanly by {signal}: {status:?}"
         );
     }
 }
