@@ -60,7 +60,8 @@ for offset in 1 11; do
 done
 cluster="df://127.0.0.1:$port"
 
-# One timed run: prints its wall seconds; its output goes to $work/<name>.<where>.
+# One timed run: appends "<name> <where> <wall seconds>" to $work/times; its output goes to
+# $work/<name>.<where>. Called as a command, not in $(…), so a failure stops the script.
 timed() {
   local name="$1" where="$2"; shift 2
   local extra=()
@@ -72,7 +73,7 @@ timed() {
       echo "$name ($where) failed: $(cat "$work/$name.$where.err")" >&2; exit 1
     fi
   }
-  tail -n 1 "$work/time"
+  echo "$name $where $(tail -n 1 "$work/time")" >>"$work/times"
 }
 
 jobs=()
@@ -91,7 +92,7 @@ for run in $(seq "$runs"); do
       args=(query --store "$store" --config "$config" --file "$root/queries/$job.sql" --format csv)
     fi
     for where in local cluster; do
-      echo "$job $where $(timed "$job" "$where" "${args[@]}")" >>"$work/times"
+      timed "$job" "$where" "${args[@]}"
     done
     # The same rows: in the same order for the report; as a multiset for a query, whose
     # ORDER BY may leave ties in any order.
