@@ -46,20 +46,21 @@ fn column<'b, T: 'static>(
         .ok_or(AttribError::Column(name))
 }
 
-/// The canonical columns attribution reads (and [`Attributor::attribute_columns`] takes).
-const INPUTS: [&str; 8] = [
+/// The canonical columns attribution reads on every row. It also reads the caller's address,
+/// the raw caller text where that is no address and the resource ID where the registry is
+/// missing: a decoder with [`DecodeOptions::attribution`](acrlens_events::DecodeOptions) set
+/// hands the addresses over as numbers and builds the other two on those rows.
+const INPUTS: [&str; 5] = [
     ev::TIME,
-    ev::CALLER_IP,
-    ev::CALLER_IP_RAW,
     ev::REGISTRY,
-    ev::RESOURCE_ID,
     ev::STATUS,
     ev::USER_AGENT,
     ev::IDENTITY,
 ];
 
 /// The canonical columns to decode for a read of `columns` of [`attributed_schema`]: those read
-/// directly, and those attribution reads when any attribution column is read.
+/// directly, and those attribution reads on every row when any attribution column is read (the
+/// decoder's options then set `attribution`, see [`reads_attribution`]).
 pub fn decode_columns(columns: ColumnSet) -> ColumnSet {
     let schema = event_schema();
     let direct = columns.slice(0, schema.fields().len());
@@ -131,26 +132,22 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
     }
 }
 
-/// What a batch has looked up so far: each registry's timeline, each caller text's address,
-/// facts and agent kinds, and the verdicts of callers that are not addresses.
+/// What a batch has looked up so far: each registry's timeline, each caller text's address
+/// (when the decoder did not hand the addresses over), each address's last decision, facts and
+/// agent kinds, and the verdicts of callers that are not addresses.
 #[derive(Default)]
 struct Seen<'b, 't> {
     timelines: HashMap<&'b str, (u32, Vec<&'t RegistryConfig>)>,
-    addresses: HashMap<&'b str, Address>,
+    addresses: HashMap<&'b str, Option<IpAddr>>,
+    /// An address's memo key and position of its last decision: a caller's next request mostly
+    /// has the same registry and status, and then skips the memo's look-up.
+    last: HashMap<u128, (MemoKey, u32)>,
     fact_ids: HashMap<(u128, usize, bool), usize>,
     facts: Vec<IpFacts<'t>>,
     agent_kinds: HashMap<(Option<usize>, Option<&'b str>), CallerKind>,
     unknown: HashMap<Option<&'b str>, usize>,
     verdicts: Vec<Verdict>,
     config_versions: HashMap<(u8, usize), Option<String>>,
-}
-
-/// A caller text's address, and the memo's key and position of its last decision: a caller's
-/// next request mostly has the same registry and status, and then skips the memo's look-up.
-#[derive(Clone, Copy)]
-struct Address {
-    ip: Option<IpAddr>,
-    last: Option<(MemoKey, u32)>,
 }
 
 /// A caller's address, its number, and the service-tag snapshot (and lateness) of a request.
@@ -279,16 +276,19 @@ impl<'t> Attributor<'t> {
 
     /// The batch with the attribution columns appended.
     pub fn attribute(&self, batch: &RecordBatch) -> Result<RecordBatch, AttribError> {
-        self.attribute_columns(batch, ColumnSet::ALL, &mut VerdictMemo::new())
+        self.attribute_columns(batch, None, ColumnSet::ALL, &mut VerdictMemo::new())
     }
 
     /// The batch with the attribution columns appended, building only those of `columns`
-    /// (positions in [`attributed_schema`]); the others are placeholders. The batch needs the
-    /// columns [`decode_columns`] names for the same set. `memo` carries decisions from one
-    /// batch to the next (a decoding thread keeps one).
+    /// (positions in [`attributed_schema`]); the others are placeholders. `callers` are the
+    /// rows' caller addresses as the decoder parsed them; without them each row's caller text
+    /// is parsed. The batch needs the columns [`decode_columns`] names for the same set, and
+    /// without `callers` the caller text too. `memo` carries decisions from one batch to the
+    /// next (a decoding thread keeps one).
     pub fn attribute_columns(
         &self,
         batch: &RecordBatch,
+        callers: Option<&[Option<IpAddr>]>,
         columns: ColumnSet,
         memo: &mut VerdictMemo,
     ) -> Result<RecordBatch, AttribError> {
@@ -328,14 +328,15 @@ impl<'t> Attributor<'t> {
             let slot = in_force_index(timeline, time);
             let config = config_in(timeline, slot);
             let (snapshot, later) = self.topology.snapshot_at(time);
-            let ip_text = text_at(ips, row);
-            let caller = ip_text.map(|ip| {
-                *seen.addresses.entry(ip).or_insert_with(|| Address {
-                    ip: ip.parse::<IpAddr>().ok(),
-                    last: None,
-                })
-            });
-            let addr = caller.and_then(|a| a.ip);
+            let addr = match callers {
+                Some(callers) => callers.get(row).copied().flatten(),
+                None => text_at(ips, row).and_then(|ip| {
+                    *seen
+                        .addresses
+                        .entry(ip)
+                        .or_insert_with(|| ip.parse::<IpAddr>().ok())
+                }),
+            };
             let at = addr.map(|a| (a, address_key(a), snapshot, later));
             let agent = text_at(agents, row);
             let identity = text_at(identities, row);
@@ -379,6 +380,7 @@ impl<'t> Attributor<'t> {
                         status: status_class(status, explain),
                         before_tasks_change,
                     };
+                    let last = seen.last.get(&address).copied();
                     let mut decide = || {
                         let f = seen.fact(self.topology, at, time).map(|i| &seen.facts[i]);
                         self.remember(
@@ -396,13 +398,11 @@ impl<'t> Attributor<'t> {
                         )
                     };
                     let key = inputs.key();
-                    let remembered = match (key, caller.and_then(|a| a.last)) {
+                    let remembered = match (key, last) {
                         (Some(key), Some((last, i))) if key == last => memo.get(i),
                         (Some(key), _) => {
                             let i = memo.index(key, decide);
-                            if let Some(a) = ip_text.and_then(|ip| seen.addresses.get_mut(ip)) {
-                                a.last = Some((key, i));
-                            }
+                            seen.last.insert(address, (key, i));
                             memo.get(i)
                         }
                         (None, _) => {

@@ -6,8 +6,10 @@
 
 mod common;
 
-use acrlens_attrib::{Attributor, VerdictMemo, attributed_schema, col};
-use acrlens_events::ColumnSet;
+use std::sync::{Arc, Mutex};
+
+use acrlens_attrib::{Attributor, VerdictMemo, attributed_schema, col, decode_columns};
+use acrlens_events::{ColumnSet, DecodeOptions, Decoder, InputSource, TimeWindow, discover};
 use acrlens_netmap::{Topology, TopologyParts};
 use arrow_array::{Array, RecordBatch, StringArray};
 use arrow_select::concat::concat_batches;
@@ -36,7 +38,7 @@ fn in_slices(
         .map(|start| {
             let slice = events.slice(start, rows.min(events.num_rows() - start));
             attributor
-                .attribute_columns(&slice, columns(names), memo)
+                .attribute_columns(&slice, None, columns(names), memo)
                 .unwrap()
         })
         .collect();
@@ -97,6 +99,92 @@ fn a_memo_across_batches_and_projections_changes_no_value() {
                 &format!("{names:?} in slices of {rows}"),
             );
         }
+    }
+}
+
+#[test]
+fn the_decoders_addresses_and_partial_columns_attribute_as_the_full_columns_do() {
+    // Decoded for attribution, a scan that reads only attribution columns gets the callers as
+    // numbers, no caller text, the resource ID only where the login server is missing and the
+    // raw caller only where it is no address: the columns it reads must not change.
+    let topology = Arc::new(sample_topology());
+    let exports = discover(
+        &[root().join("sample-logs/exports").display().to_string()],
+        TimeWindow::default(),
+    )
+    .unwrap();
+    // The sample records all name their login server: the same records once more without it,
+    // so the registry comes from the resource ID (and with other correlation ids, or they would
+    // be dropped as duplicates).
+    let mut without_login_server = String::new();
+    for source in &exports {
+        for line in std::fs::read_to_string(source.name()).unwrap().lines() {
+            let line = match line.split_once("\"loginServer\":\"") {
+                Some((head, tail)) => format!("{head}{}", tail.split_once("\",").unwrap().1),
+                None => line.to_owned(),
+            };
+            without_login_server
+                .push_str(&line.replace("\"correlationId\":\"", "\"correlationId\":\"x"));
+            without_login_server.push('\n');
+        }
+    }
+    assert!(!without_login_server.contains("loginServer"));
+    let inputs = || {
+        let mut all = exports.clone();
+        all.push(InputSource::Memory {
+            name: "without-login-server.json".into(),
+            bytes: Arc::from(without_login_server.as_bytes()),
+        });
+        all
+    };
+    let plain = Decoder::new(inputs(), DecodeOptions::default())
+        .collect_all()
+        .batches;
+    let plain = concat_batches(&plain[0].schema(), &plain).unwrap();
+    let full = Attributor::new(&topology).attribute(&plain).unwrap();
+    let projections: [&[&str]; 3] = [
+        &[col::ACCESS_PATH, col::ACCESS_REASON],
+        &[col::CALLER_KIND, col::IP_SCOPE, col::ACCESS_PATH],
+        &[col::PRIVATE_ENDPOINT, col::CONFIG_VERSION, col::SERVICE_TAG],
+    ];
+    for names in projections {
+        let wanted = columns(names);
+        let options = DecodeOptions {
+            columns: decode_columns(wanted),
+            attribution: true,
+            ..DecodeOptions::default()
+        };
+        let (memo, topology) = (Mutex::new(VerdictMemo::new()), topology.clone());
+        let got = Decoder::new(inputs(), options)
+            .with_transform(Arc::new(move |batch, callers| {
+                assert_eq!(callers.len(), batch.num_rows());
+                let mut memo = memo.lock().unwrap();
+                Ok(Attributor::new(&topology).attribute_columns(
+                    &batch,
+                    Some(callers),
+                    wanted,
+                    &mut memo,
+                )?)
+            }))
+            .collect_all();
+        assert!(got.failures.is_empty(), "{:?}", got.failures);
+        let got = concat_batches(&attributed_schema(), &got.batches).unwrap();
+        assert_eq!(got.num_rows(), full.num_rows());
+        assert!(
+            (0..plain.num_rows()).any(|i| plain.column_by_name("registry").unwrap().is_null(i)),
+            "rows without a login server"
+        );
+        assert_same_columns(
+            &got,
+            &full,
+            names,
+            &format!("{names:?} decoded for attribution"),
+        );
+        // The caller text was not built: the addresses stood in for it.
+        assert_eq!(
+            got.column_by_name("caller_ip").unwrap().null_count(),
+            got.num_rows()
+        );
     }
 }
 

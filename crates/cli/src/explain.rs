@@ -72,7 +72,7 @@ fn request_batch(args: &ExplainArgs, at: i64) -> Result<RecordBatch> {
     if let acrlens_events::Outcome::Rejected(why) = builder.push(&record, 1, &ctx) {
         bail!("cannot explain this request: {why}");
     }
-    Ok(builder.finish().0)
+    Ok(builder.finish().batch)
 }
 
 /// The attribution columns of row 0 as (name, JSON value).

@@ -12,7 +12,8 @@ use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
 use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 
 /// Attribution as a batch transform for the decoder, building `columns` of the attributed
-/// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them).
+/// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them,
+/// with [`DecodeOptions::attribution`] set when [`reads_attribution`] of them).
 /// The topology is loaded by the first batch that reads an attribution column; a scan that
 /// reads none never loads it.
 pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform {
@@ -20,14 +21,16 @@ pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform
     // One memo per decoding thread at a time, handed back after each batch: decisions outlive
     // the batch that made them.
     let memos: Mutex<Vec<VerdictMemo>> = Mutex::new(Vec::new());
-    Arc::new(move |batch| {
+    Arc::new(move |batch, callers| {
         let topology: &Topology = if reads_attribution(columns) {
             topology.get()?
         } else {
             NONE.get_or_init(|| Topology::compile(TopologyParts::default()))
         };
         let mut memo = lock(&memos).pop().unwrap_or_default();
-        let attributed = Attributor::new(topology).attribute_columns(&batch, columns, &mut memo);
+        let callers = (!callers.is_empty()).then_some(callers);
+        let attributed =
+            Attributor::new(topology).attribute_columns(&batch, callers, columns, &mut memo);
         lock(&memos).push(memo);
         Ok(attributed?)
     })
@@ -84,6 +87,10 @@ pub fn ingest(
             (plan.sources, Some(run))
         }
         None => (sources, None),
+    };
+    let options = DecodeOptions {
+        attribution: true,
+        ..options
     };
     let mut decoder =
         Decoder::new(sources, options).with_transform(attribution(topology.into(), ColumnSet::ALL));

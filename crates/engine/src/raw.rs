@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use acrlens_attrib::{attributed_schema, decode_columns};
+use acrlens_attrib::{attributed_schema, decode_columns, reads_attribution};
 use acrlens_events::{ColumnSet, DecodeOptions, Decoded, Decoder, InputSource};
 use acrlens_netmap::LazyTopology;
 use arrow_schema::SchemaRef;
@@ -72,6 +72,7 @@ impl TableProvider for RawExports {
             sources: self.sources.clone(),
             options: DecodeOptions {
                 columns: decode_columns(columns),
+                attribution: reads_attribution(columns),
                 ..self.options
             },
             columns,

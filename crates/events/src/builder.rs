@@ -4,6 +4,7 @@
 //! `resultDescription`, numbers that arrive as strings, the spellings of "no value", the port on
 //! the caller address, lower-case registry and resource ids, a digest carried in `tag`.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBuilder};
@@ -14,8 +15,7 @@ use crate::dedup::dedup_key;
 use crate::record::{FieldName as F, RawRecord};
 use crate::schema::{category, col, event_schema};
 use crate::value::{Loose, NullSpelling};
-use acrlens_values::parse_caller_ip;
-use acrlens_values::parse_timestamp_micros;
+use acrlens_values::{parse_caller_ip, parse_timestamp_micros, write_ip};
 
 /// A half-open time window `[since, until)` in µs; records outside are counted, not kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,7 +86,25 @@ pub struct EventBatchBuilder {
     caller_ip_raw: Option<StringBuilder>,
     source_line: Vec<i64>,
     dedup_keys: Vec<Option<u128>>,
+    /// Each row's caller address, when the rows go on to attribution.
+    callers: Option<Vec<Option<IpAddr>>>,
+    /// The resource ID is built only where the record names no login server.
+    sparse_resource_id: bool,
+    /// The raw caller text is built only where it holds no address.
+    sparse_caller_raw: bool,
     scratch: String,
+}
+
+/// A finished batch and what its rows carry besides their columns.
+#[derive(Debug, PartialEq)]
+pub struct Built {
+    /// The rows.
+    pub batch: RecordBatch,
+    /// Each row's de-duplication key (`None` where the record has no correlation id).
+    pub keys: Vec<Option<u128>>,
+    /// Each row's caller address, for attribution (empty unless the builder was made
+    /// [`for_attribution`](EventBatchBuilder::for_attribution)).
+    pub callers: Vec<Option<IpAddr>>,
 }
 
 impl EventBatchBuilder {
@@ -126,8 +144,44 @@ impl EventBatchBuilder {
             caller_ip_raw: text(col::CALLER_IP_RAW),
             source_line: Vec::with_capacity(capacity),
             dedup_keys: Vec::with_capacity(capacity),
+            callers: None,
+            sparse_resource_id: false,
+            sparse_caller_raw: false,
             scratch: String::new(),
         }
+    }
+
+    /// A builder whose rows go on to attribution: each row's caller address is kept as a number
+    /// ([`Built::callers`]), so attribution never parses the caller text again; and the two
+    /// columns attribution reads only on some rows are built only there when the scan does not
+    /// read them itself: the resource ID (an upper-case path of 150 bytes, lower-cased per row)
+    /// where the record names no login server, the raw caller text where it holds no address.
+    ///
+    /// The fast path must then also read the fields of [`EventBatchBuilder::sparse_columns`].
+    pub fn for_attribution(mut self) -> Self {
+        let capacity = self.time.capacity();
+        self.callers = Some(Vec::with_capacity(capacity));
+        for (builder, sparse) in [
+            (&mut self.resource_id, &mut self.sparse_resource_id),
+            (&mut self.caller_ip_raw, &mut self.sparse_caller_raw),
+        ] {
+            if builder.is_none() {
+                *builder = Some(StringBuilder::with_capacity(capacity, 0));
+                *sparse = true;
+            }
+        }
+        self
+    }
+
+    /// The columns a builder [`for_attribution`](Self::for_attribution) builds on some rows
+    /// when they are not read.
+    pub fn sparse_columns() -> ColumnSet {
+        let schema = event_schema();
+        ColumnSet::of(
+            [col::RESOURCE_ID, col::CALLER_IP_RAW]
+                .into_iter()
+                .filter_map(|name| schema.index_of(name).ok()),
+        )
     }
 
     /// Rows appended so far.
@@ -177,13 +231,19 @@ impl EventBatchBuilder {
         }
         put(&mut self.operation, operation.as_deref());
         let scratch = &mut self.scratch;
-        for (builder, field) in [
-            (&mut self.registry, F::LoginServer),
-            (&mut self.resource_id, F::ResourceId),
-            (&mut self.region, F::Region),
+        let login_server = text(F::LoginServer);
+        let resource_id = if self.sparse_resource_id && login_server.is_some() {
+            None
+        } else {
+            text(F::ResourceId)
+        };
+        for (builder, value) in [
+            (&mut self.registry, login_server),
+            (&mut self.resource_id, resource_id),
+            (&mut self.region, text(F::Region)),
         ] {
             if let Some(b) = builder {
-                append_lower(b, scratch, text(field).as_deref());
+                append_lower(b, scratch, value.as_deref());
             }
         }
         for (builder, field) in [
@@ -213,16 +273,21 @@ impl EventBatchBuilder {
         let correlation_id = text(F::CorrelationId);
         put(&mut self.correlation_id, correlation_id.as_deref());
         let raw_ip = text(F::CallerIp);
+        let address = (self.caller_ip.is_some() || self.callers.is_some())
+            .then(|| raw_ip.as_deref().and_then(parse_caller_ip))
+            .flatten();
         if let Some(b) = &mut self.caller_ip {
-            match raw_ip.as_deref().and_then(parse_caller_ip) {
+            match address {
                 Some(ip) => {
-                    use std::fmt::Write;
                     self.scratch.clear();
-                    let _ = write!(self.scratch, "{ip}");
+                    write_ip(ip, &mut self.scratch);
                     b.append_value(&self.scratch);
                 }
                 None => b.append_null(),
             }
+        }
+        if let Some(callers) = &mut self.callers {
+            callers.push(address);
         }
         self.dedup_keys.push(dedup_key(
             correlation_id.as_deref(),
@@ -230,14 +295,14 @@ impl EventBatchBuilder {
             operation.as_deref(),
             raw_ip.as_deref(),
         ));
-        put(&mut self.caller_ip_raw, raw_ip);
+        let sparse = self.sparse_caller_raw && address.is_some();
+        put(&mut self.caller_ip_raw, raw_ip.filter(|_| !sparse));
         self.source_line.push(line as i64);
         Outcome::Accepted
     }
 
-    /// The rows as a batch of the canonical schema, with each row's de-duplication key (`None`
-    /// where the record has no correlation id).
-    pub fn finish(mut self) -> (RecordBatch, Vec<Option<u128>>) {
+    /// The rows as a batch of the canonical schema, with what they carry besides.
+    pub fn finish(mut self) -> Built {
         let rows = self.time.len();
         let time =
             TimestampMicrosecondArray::from(std::mem::take(&mut self.time)).with_timezone("UTC");
@@ -290,7 +355,11 @@ impl EventBatchBuilder {
             .collect();
         let batch = RecordBatch::try_new(schema, columns)
             .expect("columns are built in schema order with schema types");
-        (batch, self.dedup_keys)
+        Built {
+            batch,
+            keys: self.dedup_keys,
+            callers: self.callers.unwrap_or_default(),
+        }
     }
 }
 

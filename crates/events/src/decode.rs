@@ -6,24 +6,20 @@ use std::sync::Arc;
 
 use crate::error::TransformError;
 
-use arrow_array::RecordBatch;
 use csv::ByteRecord;
 
 use crate::buffers::UnitBuffers;
-use crate::builder::{EventBatchBuilder, Outcome};
+use crate::builder::{Built, EventBatchBuilder, Outcome};
 use crate::fast::{FieldSet, scan_record};
 use crate::quarantine::Quarantined;
 use crate::reader::{End, Payload, SourceMeta, Span, Unit};
 use crate::record::{FieldName, RawRecord};
 use crate::value::Loose;
 
-/// Rows and their de-duplication keys.
-pub(crate) type KeyedBatch = (RecordBatch, Vec<Option<u128>>);
-
 /// What decoding one unit produced.
 pub(crate) struct UnitOutput {
     pub meta: Arc<SourceMeta>,
-    pub batch: Option<KeyedBatch>,
+    pub batch: Option<Built>,
     pub quarantined: Vec<Quarantined>,
     pub read: u64,
     pub out_of_window: u64,
@@ -48,10 +44,17 @@ struct Collector<'m> {
 
 impl<'m> Collector<'m> {
     fn new(meta: &'m SourceMeta, rows: usize) -> Self {
+        let builder = EventBatchBuilder::with_columns(meta.name.clone(), rows, meta.columns);
+        let (builder, read) = if meta.attribution {
+            let sparse = EventBatchBuilder::sparse_columns();
+            (builder.for_attribution(), meta.columns.union(sparse))
+        } else {
+            (builder, meta.columns)
+        };
         Collector {
             meta,
-            fields: FieldSet::for_columns(meta.columns),
-            builder: EventBatchBuilder::with_columns(meta.name.clone(), rows, meta.columns),
+            fields: FieldSet::for_columns(read),
+            builder,
             quarantined: Vec::new(),
             read: 0,
             out_of_window: 0,
@@ -305,6 +308,7 @@ mod tests {
                 },
                 max_record_bytes: 1 << 20,
                 columns: ColumnSet::ALL,
+                attribution: false,
             }),
             payload: Payload::Lines {
                 buf: text.as_bytes().to_vec(),

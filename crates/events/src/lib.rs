@@ -44,7 +44,7 @@ mod value;
 pub use acrlens_values::{
     date_micros, format_timestamp_micros, parse_caller_ip, parse_timestamp_micros,
 };
-pub use builder::{EventBatchBuilder, Outcome, RecordContext, TimeWindow};
+pub use builder::{Built, EventBatchBuilder, Outcome, RecordContext, TimeWindow};
 pub use columns::{ColumnSet, placeholder, put};
 pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
 pub use error::{Error, TransformError};

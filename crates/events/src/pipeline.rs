@@ -3,6 +3,7 @@
 //! units in flight (about `2 × parallelism` of `chunk_bytes` each), whatever the input size.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -12,7 +13,7 @@ use arrow_array::{Array, BooleanArray, RecordBatch, TimestampMicrosecondArray};
 use arrow_select::filter::filter_record_batch;
 
 use crate::buffers::UnitBuffers;
-use crate::builder::TimeWindow;
+use crate::builder::{Built, TimeWindow};
 use crate::columns::ColumnSet;
 use crate::decode::{UnitOutput, decode_unit, panic_message};
 use crate::dedup::Dedup;
@@ -41,6 +42,10 @@ pub struct DecodeOptions {
     /// The columns of [`event_schema`](crate::event_schema) to build; the others arrive as
     /// [`placeholder`](crate::placeholder)s. All by default.
     pub columns: ColumnSet,
+    /// The batches go on to attribution (the [`BatchTransform`]): it receives each row's caller
+    /// address as a number, and the columns it reads only on some rows are built there (see
+    /// [`EventBatchBuilder::for_attribution`](crate::EventBatchBuilder::for_attribution)).
+    pub attribution: bool,
 }
 
 impl Default for DecodeOptions {
@@ -53,14 +58,19 @@ impl Default for DecodeOptions {
             parallelism: 0,
             dedup: true,
             columns: ColumnSet::ALL,
+            attribution: false,
         }
     }
 }
 
 /// A function applied to every decoded batch on the decoding threads (attribution, say), so
-/// it runs in parallel with everything else. An error stops the run.
+/// it runs in parallel with everything else: the rows, and each row's caller address when
+/// [`DecodeOptions::attribution`] is set (an empty slice otherwise). An error stops the run.
 pub type BatchTransform = Arc<
-    dyn Fn(RecordBatch) -> Result<RecordBatch, Box<dyn std::error::Error + Send + Sync>>
+    dyn Fn(
+            RecordBatch,
+            &[Option<IpAddr>],
+        ) -> Result<RecordBatch, Box<dyn std::error::Error + Send + Sync>>
         + Send
         + Sync,
 >;
@@ -124,6 +134,7 @@ impl Decoder {
             chunk_bytes: options.chunk_bytes,
             max_record_bytes: options.max_record_bytes,
             columns: options.columns,
+            attribution: options.attribution,
         };
         let count = sources.len();
         let reading = buffers.clone();
@@ -181,7 +192,7 @@ impl Decoder {
         stats.read += out.read;
         stats.out_of_window += out.out_of_window;
         stats.quarantined += out.quarantined.len() as u64;
-        if let Some((batch, keys)) = out.batch {
+        if let Some(Built { batch, keys, .. }) = out.batch {
             let batch = match self.dedup.as_mut() {
                 Some(dedup) => drop_duplicates(dedup, batch, &keys),
                 None => batch,
@@ -250,13 +261,25 @@ impl Decoder {
             self.pool.spawn(move || {
                 let mut out = decode_unit(unit, &buffers);
                 if let Some(transform) = transform
-                    && let Some((batch, keys)) = out.batch.take()
+                    && let Some(built) = out.batch.take()
                 {
                     // A panic in the transform (attribution) is a failure of the run, reported
                     // as one, not an abort of the process.
-                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| transform(batch)));
+                    let Built {
+                        batch,
+                        keys,
+                        callers,
+                    } = built;
+                    let run =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| transform(batch, &callers)));
                     match run {
-                        Ok(Ok(batch)) => out.batch = Some((batch, keys)),
+                        Ok(Ok(batch)) => {
+                            out.batch = Some(Built {
+                                batch,
+                                keys,
+                                callers: Vec::new(),
+                            })
+                        }
                         Ok(Err(e)) => out.failure = Some(TransformError::Failed(e)),
                         Err(panic) => {
                             out.failure =

@@ -38,6 +38,7 @@ pub(crate) struct ReaderConfig {
     pub chunk_bytes: usize,
     pub max_record_bytes: usize,
     pub columns: ColumnSet,
+    pub attribution: bool,
 }
 
 /// What every unit of one input shares.
@@ -50,6 +51,10 @@ pub(crate) struct SourceMeta {
     pub max_record_bytes: usize,
     /// The columns to build.
     pub columns: ColumnSet,
+    /// Build what attribution reads (see [`EventBatchBuilder::for_attribution`]).
+    ///
+    /// [`EventBatchBuilder::for_attribution`]: crate::EventBatchBuilder::for_attribution
+    pub attribution: bool,
 }
 
 /// Where to pick up an input that is still being appended to: the byte offset after its last
@@ -190,6 +195,7 @@ fn read_source(
                 ctx,
                 max_record_bytes: cfg.max_record_bytes,
                 columns: cfg.columns,
+                attribution: cfg.attribution,
             });
             return send(
                 &meta,
@@ -220,6 +226,7 @@ fn read_source(
         },
         max_record_bytes: cfg.max_record_bytes,
         columns: cfg.columns,
+        attribution: cfg.attribution,
     });
     let result = match sniffed {
         Err(e) => Err(Stop::Io(e)),

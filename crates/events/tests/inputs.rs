@@ -289,15 +289,21 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
     };
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
-    let out = Decoder::new(source(), options)
-        .with_transform(Arc::new(move |batch| {
-            counter.fetch_add(batch.num_rows(), Ordering::Relaxed);
+    // For attribution, the transform also gets each row's caller address.
+    let attributing = DecodeOptions {
+        attribution: true,
+        ..options
+    };
+    let out = Decoder::new(source(), attributing)
+        .with_transform(Arc::new(move |batch, callers| {
+            assert_eq!(callers.len(), batch.num_rows());
+            counter.fetch_add(callers.iter().flatten().count(), Ordering::Relaxed);
             Ok(batch)
         }))
         .collect_all();
     assert_eq!((out.rows(), seen.load(Ordering::Relaxed)), (50, 50));
     let failed = Decoder::new(source(), options)
-        .with_transform(Arc::new(|_| Err("no".into())))
+        .with_transform(Arc::new(|_, _| Err("no".into())))
         .collect_all();
     assert_eq!(failed.rows(), 0);
     assert!(
@@ -309,7 +315,7 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
     );
     // A transform that panics fails the run with the message instead of aborting it.
     let panicked = Decoder::new(source(), options)
-        .with_transform(Arc::new(|_| panic!("attribution bug")))
+        .with_transform(Arc::new(|_, _| panic!("attribution bug")))
         .collect_all();
     assert_eq!(panicked.rows(), 0);
     assert!(!panicked.failures.is_empty());

@@ -15,7 +15,7 @@
 mod ip;
 mod time;
 
-pub use ip::parse_caller_ip;
+pub use ip::{parse_caller_ip, write_ip};
 pub use time::{
     MICROS_PER_DAY, date_micros, format_day, format_timestamp_micros, parse_time_or_ago,
     parse_timestamp_micros,
