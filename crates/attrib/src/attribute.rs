@@ -17,7 +17,7 @@ use arrow_array::{
 
 use crate::columns::Columns;
 use crate::kind::{CallerKind, agent_kind, caller_kind, with_identity};
-use crate::memo::{Inputs, MemoKey, Remembered, VerdictMemo, address_key};
+use crate::memo::{Inputs, Remembered, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
     AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
@@ -133,15 +133,12 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
 }
 
 /// What a batch has looked up so far: each registry's timeline, each caller text's address
-/// (when the decoder did not hand the addresses over), each address's last decision, facts and
-/// agent kinds, and the verdicts of callers that are not addresses.
+/// (when the decoder did not hand the addresses over), facts and agent kinds, and the verdicts
+/// of callers that are not addresses.
 #[derive(Default)]
 struct Seen<'b, 't> {
     timelines: HashMap<&'b str, (u32, Vec<&'t RegistryConfig>)>,
     addresses: HashMap<&'b str, Option<IpAddr>>,
-    /// An address's memo key and position of its last decision: a caller's next request mostly
-    /// has the same registry and status, and then skips the memo's look-up.
-    last: HashMap<u128, (MemoKey, u32)>,
     fact_ids: HashMap<(u128, usize, bool), usize>,
     facts: Vec<IpFacts<'t>>,
     agent_kinds: HashMap<(Option<usize>, Option<&'b str>), CallerKind>,
@@ -380,7 +377,6 @@ impl<'t> Attributor<'t> {
                         status: status_class(status, explain),
                         before_tasks_change,
                     };
-                    let last = seen.last.get(&address).copied();
                     let mut decide = || {
                         let f = seen.fact(self.topology, at, time).map(|i| &seen.facts[i]);
                         self.remember(
@@ -398,14 +394,12 @@ impl<'t> Attributor<'t> {
                         )
                     };
                     let key = inputs.key();
-                    let remembered = match (key, last) {
-                        (Some(key), Some((last, i))) if key == last => memo.get(i),
-                        (Some(key), _) => {
+                    let remembered = match key {
+                        Some(key) => {
                             let i = memo.index(key, decide);
-                            seen.last.insert(address, (key, i));
                             memo.get(i)
                         }
-                        (None, _) => {
+                        None => {
                             unmemoized = decide();
                             &unmemoized
                         }
