@@ -3,13 +3,15 @@
 //! carries a cheap placeholder in their place (the schema stays the same, so every stage after
 //! the scan is unchanged; the query's projection drops the placeholders).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use arrow_array::types::Int32Type;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{
-    ArrayRef, DictionaryArray, Int32Array, ListArray, StringArray, new_empty_array, new_null_array,
+    ArrayRef, ArrowPrimitiveType, DictionaryArray, Int32Array, ListArray, PrimitiveArray,
+    StringArray, new_empty_array, new_null_array,
 };
-use arrow_buffer::{Buffer, OffsetBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 
 /// A set of column positions in a schema of at most 64 columns.
@@ -73,8 +75,23 @@ pub fn put<B: Extend<Option<T>>, T>(builder: &mut Option<B>, value: Option<T>) {
 
 /// The stand-in for a column that was not built: all null, or, where the schema allows no
 /// null, all empty strings or empty lists.
+///
+/// A scan that reads four columns carries thirty placeholders in every batch; the nullable
+/// text and number ones are views of one block of zeros per thread (offsets, values and
+/// validity all zero), so they cost no memory of their own and nothing to clear.
 pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
     match field.data_type() {
+        DataType::Utf8 if field.is_nullable() => {
+            let offsets = OffsetBuffer::new(ScalarBuffer::new(zeros((rows + 1) * 4), 0, rows + 1));
+            Arc::new(StringArray::new(
+                offsets,
+                Buffer::from(Vec::<u8>::new()),
+                Some(no_values(rows)),
+            ))
+        }
+        DataType::Int64 if field.is_nullable() => null_numbers::<Int64Type>(rows),
+        DataType::Int32 if field.is_nullable() => null_numbers::<Int32Type>(rows),
+        DataType::Float64 if field.is_nullable() => null_numbers::<Float64Type>(rows),
         _ if field.is_nullable() => new_null_array(field.data_type(), rows),
         DataType::Utf8 => Arc::new(StringArray::new(
             OffsetBuffer::new_zeroed(rows),
@@ -92,6 +109,32 @@ pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
         // built); the batch's validation would reject the nulls rather than hide them.
         other => new_null_array(other, rows),
     }
+}
+
+/// `rows` nulls of a number type, over the thread's zeros.
+fn null_numbers<T: ArrowPrimitiveType>(rows: usize) -> ArrayRef {
+    let values = ScalarBuffer::new(zeros(rows * size_of::<T::Native>()), 0, rows);
+    Arc::new(PrimitiveArray::<T>::new(values, Some(no_values(rows))))
+}
+
+/// A validity bitmap of `rows` nulls, over the thread's zeros.
+fn no_values(rows: usize) -> NullBuffer {
+    NullBuffer::new(BooleanBuffer::new(zeros(rows.div_ceil(8)), 0, rows))
+}
+
+/// At least `len` zero bytes, shared: one block per thread, replaced by a larger one when a
+/// batch needs more (the arrays over the old one keep it alive as long as they live).
+fn zeros(len: usize) -> Buffer {
+    thread_local! {
+        static ZEROS: RefCell<Buffer> = RefCell::new(Buffer::from(Vec::<u8>::new()));
+    }
+    ZEROS.with(|zeros| {
+        let mut zeros = zeros.borrow_mut();
+        if zeros.len() < len {
+            *zeros = Buffer::from(vec![0u8; len.next_power_of_two().max(1 << 16)]);
+        }
+        zeros.slice_with_length(0, len)
+    })
 }
 
 /// `value` in each of `rows` rows, held once: a dictionary of one text, and a key per row.
@@ -158,6 +201,34 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!((d.null_count(), texts), (0, vec![Some(""); 3]));
+    }
+
+    #[test]
+    fn shared_null_placeholders_equal_arrows_own_and_outlive_a_larger_batch() {
+        let types = [
+            DataType::Utf8,
+            DataType::Int64,
+            DataType::Int32,
+            DataType::Float64,
+        ];
+        // Small, then past the first block (replacing it), then small again.
+        for rows in [0, 1, 9, 70_000, 5] {
+            for t in &types {
+                let field = Field::new("x", t.clone(), true);
+                let got = placeholder(&field, rows);
+                assert_eq!(
+                    got.as_ref(),
+                    new_null_array(t, rows).as_ref(),
+                    "{t} × {rows}"
+                );
+                assert_eq!((got.len(), got.null_count()), (rows, rows));
+                got.to_data().validate_full().unwrap();
+            }
+        }
+        let early = placeholder(&Field::new("x", DataType::Utf8, true), 3);
+        let _larger = placeholder(&Field::new("x", DataType::Int64, true), 1 << 20);
+        assert_eq!(early.null_count(), 3);
+        early.to_data().validate_full().unwrap();
     }
 
     #[test]

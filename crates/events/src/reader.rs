@@ -186,7 +186,7 @@ fn read_source(
     };
     let start = source.start();
     let (mut stream, gzip) = match open(source, opened, start) {
-        Ok((s, gzip)) => (Counting { inner: s, count: 0 }, gzip),
+        Ok(opened) => opened,
         Err(e) => {
             let meta = Arc::new(SourceMeta {
                 index,
@@ -228,12 +228,16 @@ fn read_source(
         columns: cfg.columns,
         attribution: cfg.attribution,
     });
+    let mut bytes = prefix.len() as u64;
     let result = match sniffed {
         Err(e) => Err(Stop::Io(e)),
         Ok(_) => {
-            let mut body = Cursor::new(prefix).chain(&mut stream);
+            let mut body = Counting {
+                inner: Cursor::new(prefix).chain(&mut stream),
+                count: 0,
+            };
             let emit = |payload| send(&meta, payload);
-            match format.framing() {
+            let framed = match format.framing() {
                 // Offsets into a decompressed stream cannot be resumed with a seek.
                 Framing::Lines => frame_lines(&mut body, &meta, cfg, buffers, start.line, emit)
                     .map(|r| {
@@ -246,7 +250,9 @@ fn read_source(
                     frame_elements(&mut body, depth, &meta, cfg, buffers, emit).map(|()| None)
                 }
                 Framing::Csv => frame_csv(&mut body, cfg, emit).map(|()| None),
-            }
+            };
+            bytes = body.count;
+            framed
         }
     };
     let (resume, error, interrupted) = match result {
@@ -261,7 +267,7 @@ fn read_source(
     send(
         &meta,
         Payload::End(End {
-            bytes: stream.count,
+            bytes,
             resume,
             error,
             interrupted,
@@ -301,7 +307,8 @@ fn open(
     }
 }
 
-/// A reader that counts the bytes it hands out.
+/// A reader that counts the bytes it hands out: those read through it (the CSV reader's) and
+/// those [`fill`] reads from the reader inside it.
 struct Counting<R> {
     inner: R,
     count: u64,
@@ -315,9 +322,12 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Appends up to `want` bytes; `true` at the end of input.
-fn fill(stream: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
-    let n = stream.take(want as u64).read_to_end(buf)?;
+/// Appends up to `want` bytes; `true` at the end of input. Read from the counter's inner
+/// reader: the standard readers underneath write into the buffer's spare room as it is, where
+/// any reader of our own (the counter) would have it zeroed first, a pass over every byte.
+fn fill(stream: &mut Counting<impl Read>, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let n = (&mut stream.inner).take(want as u64).read_to_end(buf)?;
+    stream.count += n as u64;
     Ok(n == 0)
 }
 
@@ -328,7 +338,7 @@ fn oversized(meta: &SourceMeta, line: u64, bytes: &[u8]) -> Quarantined {
 /// JSON lines: units end at a newline; a line longer than `max_record_bytes` is quarantined and
 /// skipped without being held in memory.
 fn frame_lines(
-    stream: &mut impl Read,
+    stream: &mut Counting<impl Read>,
     meta: &SourceMeta,
     cfg: ReaderConfig,
     buffers: &UnitBuffers,
@@ -501,7 +511,7 @@ impl ElementScanner {
 
 /// JSON arrays of records (`az … -o json`: `target` 1; `{"records":[…]}`: `target` 2).
 fn frame_elements(
-    stream: &mut impl Read,
+    stream: &mut Counting<impl Read>,
     target: u32,
     meta: &SourceMeta,
     cfg: ReaderConfig,
