@@ -20,6 +20,7 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory,
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use crate::store::StoreError;
@@ -190,9 +191,15 @@ pub struct PartitionWriters {
     pub finished: Vec<(PathBuf, PathBuf)>,
 }
 
-/// How the store's Parquet files are written.
+/// How the store's Parquet files are written. The ids that are new in every request (the
+/// correlation id, the token's id) are written plain: a dictionary of them is never smaller,
+/// and building it hashes every value before the writer gives up on it.
 pub(super) fn props() -> WriterProperties {
-    WriterProperties::builder()
+    [col::CORRELATION_ID, col::JWT_ID]
+        .into_iter()
+        .fold(WriterProperties::builder(), |props, column| {
+            props.set_column_dictionary_enabled(ColumnPath::from(column), false)
+        })
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
