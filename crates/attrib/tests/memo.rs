@@ -157,6 +157,7 @@ fn the_decoders_addresses_and_partial_columns_attribute_as_the_full_columns_do()
         let (memo, topology) = (Mutex::new(VerdictMemo::new()), topology.clone());
         let got = Decoder::new(inputs(), options)
             .with_transform(Arc::new(move |batch, callers| {
+                let callers = callers.expect("the decoder hands the addresses over");
                 assert_eq!(callers.len(), batch.num_rows());
                 let mut memo = memo.lock().unwrap();
                 Ok(Attributor::new(&topology).attribute_columns(

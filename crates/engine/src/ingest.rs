@@ -28,7 +28,6 @@ pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform
             NONE.get_or_init(|| Topology::compile(TopologyParts::default()))
         };
         let mut memo = lock(&memos).pop().unwrap_or_default();
-        let callers = (!callers.is_empty()).then_some(callers);
         let attributed =
             Attributor::new(topology).attribute_columns(&batch, callers, columns, &mut memo);
         lock(&memos).push(memo);

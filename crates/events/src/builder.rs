@@ -12,6 +12,7 @@ use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecond
 
 use crate::columns::{ColumnSet, placeholder, put, repeated_text};
 use crate::dedup::dedup_key;
+use crate::fast::FieldSet;
 use crate::record::{FieldName as F, RawRecord};
 use crate::schema::{category, col, event_schema};
 use crate::value::{Loose, NullSpelling};
@@ -86,6 +87,8 @@ pub struct EventBatchBuilder {
     caller_ip_raw: Option<StringBuilder>,
     source_line: Vec<i64>,
     dedup_keys: Vec<Option<u128>>,
+    /// The columns built, on every row or (the sparse ones) on some.
+    columns: ColumnSet,
     /// Each row's caller address, when the rows go on to attribution.
     callers: Option<Vec<Option<IpAddr>>>,
     /// The resource ID is built only where the record names no login server.
@@ -102,9 +105,9 @@ pub struct Built {
     pub batch: RecordBatch,
     /// Each row's de-duplication key (`None` where the record has no correlation id).
     pub keys: Vec<Option<u128>>,
-    /// Each row's caller address, for attribution (empty unless the builder was made
+    /// Each row's caller address, for attribution (when the builder was made
     /// [`for_attribution`](EventBatchBuilder::for_attribution)).
-    pub callers: Vec<Option<IpAddr>>,
+    pub callers: Option<Vec<Option<IpAddr>>>,
 }
 
 impl EventBatchBuilder {
@@ -144,6 +147,7 @@ impl EventBatchBuilder {
             caller_ip_raw: text(col::CALLER_IP_RAW),
             source_line: Vec::with_capacity(capacity),
             dedup_keys: Vec::with_capacity(capacity),
+            columns,
             callers: None,
             sparse_resource_id: false,
             sparse_caller_raw: false,
@@ -156,32 +160,35 @@ impl EventBatchBuilder {
     /// columns attribution reads only on some rows are built only there when the scan does not
     /// read them itself: the resource ID (an upper-case path of 150 bytes, lower-cased per row)
     /// where the record names no login server, the raw caller text where it holds no address.
-    ///
-    /// The fast path must then also read the fields of [`EventBatchBuilder::sparse_columns`].
     pub fn for_attribution(mut self) -> Self {
         let capacity = self.time.capacity();
         self.callers = Some(Vec::with_capacity(capacity));
-        for (builder, sparse) in [
-            (&mut self.resource_id, &mut self.sparse_resource_id),
-            (&mut self.caller_ip_raw, &mut self.sparse_caller_raw),
+        let schema = event_schema();
+        for (builder, sparse, name) in [
+            (
+                &mut self.resource_id,
+                &mut self.sparse_resource_id,
+                col::RESOURCE_ID,
+            ),
+            (
+                &mut self.caller_ip_raw,
+                &mut self.sparse_caller_raw,
+                col::CALLER_IP_RAW,
+            ),
         ] {
             if builder.is_none() {
                 *builder = Some(StringBuilder::with_capacity(capacity, 0));
                 *sparse = true;
+                let built = schema.index_of(name).into_iter();
+                self.columns = self.columns.union(ColumnSet::of(built));
             }
         }
         self
     }
 
-    /// The columns a builder [`for_attribution`](Self::for_attribution) builds on some rows
-    /// when they are not read.
-    pub fn sparse_columns() -> ColumnSet {
-        let schema = event_schema();
-        ColumnSet::of(
-            [col::RESOURCE_ID, col::CALLER_IP_RAW]
-                .into_iter()
-                .filter_map(|name| schema.index_of(name).ok()),
-        )
+    /// The fields of a record this builder reads: what the fast path must decode for it.
+    pub fn fields(&self) -> FieldSet {
+        FieldSet::for_columns(self.columns)
     }
 
     /// Rows appended so far.
@@ -358,7 +365,7 @@ impl EventBatchBuilder {
         Built {
             batch,
             keys: self.dedup_keys,
-            callers: self.callers.unwrap_or_default(),
+            callers: self.callers,
         }
     }
 }

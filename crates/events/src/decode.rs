@@ -45,15 +45,14 @@ struct Collector<'m> {
 impl<'m> Collector<'m> {
     fn new(meta: &'m SourceMeta, rows: usize) -> Self {
         let builder = EventBatchBuilder::with_columns(meta.name.clone(), rows, meta.columns);
-        let (builder, read) = if meta.attribution {
-            let sparse = EventBatchBuilder::sparse_columns();
-            (builder.for_attribution(), meta.columns.union(sparse))
+        let builder = if meta.attribution {
+            builder.for_attribution()
         } else {
-            (builder, meta.columns)
+            builder
         };
         Collector {
             meta,
-            fields: FieldSet::for_columns(read),
+            fields: builder.fields(),
             builder,
             quarantined: Vec::new(),
             read: 0,

@@ -3,11 +3,11 @@
 //!
 //! The strict decoder ([`RawRecord::from_json`]) tokenizes every value of every record through
 //! serde. Most queries read a handful of columns, and the export lines are plain: ASCII, no
-//! flat but for `properties`, few escapes. For such a line this scanner finds each key with a
-//! byte search, matches it against the one table of spellings ([`FieldName::from_key_bytes`]),
-//! keeps the value of a wanted field (borrowed) and validates the rest structurally. The search
-//! is a look-up: one pass of 16-byte vector compares first marks every quote and backslash of
-//! the line in a bitmap ([`index_line`]), so the end of a string is the next marked bit.
+//! flat but for `properties`, few escapes. For such a line this scanner first marks every quote
+//! and backslash in a bitmap, with one pass of 16-byte vector compares ([`index_line`]), so the
+//! end of each string is the next marked bit; it matches each key against the one table of
+//! spellings ([`FieldName::from_key_bytes`]), keeps the value of a wanted field (borrowed) and
+//! validates the rest structurally.
 //!
 //! It never decides what the strict decoder would decide differently: anything it cannot prove
 //! well-formed and plain — invalid UTF-8, a control character, an escaped key, a `\u` escape of

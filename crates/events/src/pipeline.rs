@@ -65,11 +65,11 @@ impl Default for DecodeOptions {
 
 /// A function applied to every decoded batch on the decoding threads (attribution, say), so
 /// it runs in parallel with everything else: the rows, and each row's caller address when
-/// [`DecodeOptions::attribution`] is set (an empty slice otherwise). An error stops the run.
+/// [`DecodeOptions::attribution`] is set. An error stops the run.
 pub type BatchTransform = Arc<
     dyn Fn(
             RecordBatch,
-            &[Option<IpAddr>],
+            Option<&[Option<IpAddr>]>,
         ) -> Result<RecordBatch, Box<dyn std::error::Error + Send + Sync>>
         + Send
         + Sync,
@@ -270,14 +270,15 @@ impl Decoder {
                         keys,
                         callers,
                     } = built;
-                    let run =
-                        std::panic::catch_unwind(AssertUnwindSafe(|| transform(batch, &callers)));
+                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        transform(batch, callers.as_deref())
+                    }));
                     match run {
                         Ok(Ok(batch)) => {
                             out.batch = Some(Built {
                                 batch,
                                 keys,
-                                callers: Vec::new(),
+                                callers: None,
                             })
                         }
                         Ok(Err(e)) => out.failure = Some(TransformError::Failed(e)),

@@ -296,6 +296,7 @@ fn a_batch_transform_runs_on_every_batch_and_its_failure_stops_the_run() {
     };
     let out = Decoder::new(source(), attributing)
         .with_transform(Arc::new(move |batch, callers| {
+            let callers = callers.expect("addresses for attribution");
             assert_eq!(callers.len(), batch.num_rows());
             counter.fetch_add(callers.iter().flatten().count(), Ordering::Relaxed);
             Ok(batch)
