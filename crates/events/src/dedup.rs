@@ -1,12 +1,17 @@
 //! Dropping the duplicate records that Log Analytics export retries write.
 //!
 //! A record is a duplicate of another with the same correlation id, time, operation and caller.
-//! Keys are 128-bit hashes kept in per-hour sets; an hour is forgotten once the newest record seen
-//! is more than [`DEDUP_WINDOW_HOURS`] past it, so memory follows the rate of events, not the size
+//! Keys are hashes kept in per-hour sets; an hour is forgotten once the newest record seen is
+//! more than [`DEDUP_WINDOW_HOURS`] past it, so memory follows the rate of events, not the size
 //! of the input. Retried copies land minutes apart, well inside the window. Inputs that go back in
 //! time (another registry's folders after this one's) add sets older than the newest hour; once
 //! twice the window's hours are held, the hours farther than the window from the record's own are
 //! forgotten, so such inputs are bounded too.
+//!
+//! The window holds two days of keys, the largest thing a run keeps: an hour that records have
+//! left behind by the newest is packed into a sorted array of 12-byte keys (96 bits of the hash, enough that
+//! two of the tens of millions of requests a window can hold share one with a chance below
+//! 10^-14), a third of what a hash set of 128-bit keys takes at its usual fill.
 
 use std::hash::BuildHasher;
 
@@ -34,10 +39,48 @@ pub fn dedup_key(
     Some(u128::from(half(0x5ac1_e5ee_d0ff_1ce5)) << 64 | u128::from(half(0x0dd_ba11_cafe_f00d)))
 }
 
+/// The 96 bits of a key that are kept: three words, so that an array of them packs tight.
+type Kept = [u32; 3];
+
+fn kept(key: u128) -> Kept {
+    [(key >> 64) as u32, (key >> 32) as u32, key as u32]
+}
+
+/// The keys of one hour: packed (sorted) and, beside them, those added since it was packed.
+#[derive(Debug, Default)]
+struct Hour {
+    packed: Box<[Kept]>,
+    open: HashSet<Kept>,
+}
+
+impl Hour {
+    fn insert(&mut self, key: Kept) -> bool {
+        self.packed.binary_search(&key).is_err() && self.open.insert(key)
+    }
+
+    fn len(&self) -> usize {
+        self.packed.len() + self.open.len()
+    }
+
+    /// Moves the open keys into the packed array, once they are more than an eighth of it, so
+    /// that an hour that keeps getting a few late records is not re-sorted for each.
+    fn pack(&mut self) {
+        if self.open.len() * 8 < self.packed.len() || self.open.is_empty() {
+            return;
+        }
+        let mut all = Vec::with_capacity(self.len());
+        all.extend_from_slice(&self.packed);
+        all.extend(self.open.drain());
+        all.sort_unstable();
+        self.packed = all.into_boxed_slice();
+        self.open = HashSet::new();
+    }
+}
+
 /// The set of keys seen, bounded to a sliding window of event time.
 #[derive(Debug, Default)]
 pub struct Dedup {
-    hours: HashMap<i64, HashSet<u128>>,
+    hours: HashMap<i64, Hour>,
     newest_hour: i64,
 }
 
@@ -51,17 +94,22 @@ impl Dedup {
             if self.hours.len() as i64 > DEDUP_WINDOW_HOURS + 1 {
                 self.hours.retain(|&h, _| h >= horizon);
             }
+            // The newest two hours stay open: inputs decoded side by side may be an hour apart.
+            self.hours
+                .iter_mut()
+                .filter(|(h, _)| **h < hour - 1)
+                .for_each(|(_, set)| set.pack());
         }
         if self.hours.len() as i64 >= MAX_HOURS && !self.hours.contains_key(&hour) {
             self.hours
                 .retain(|&h, _| h.abs_diff(hour) <= DEDUP_WINDOW_HOURS.unsigned_abs());
         }
-        self.hours.entry(hour).or_default().insert(key)
+        self.hours.entry(hour).or_default().insert(kept(key))
     }
 
     /// How many keys are held.
     pub fn len(&self) -> usize {
-        self.hours.values().map(HashSet::len).sum()
+        self.hours.values().map(Hour::len).sum()
     }
 
     /// Whether no key is held.
@@ -95,6 +143,42 @@ mod tests {
         }
         assert!(d.len() <= (DEDUP_WINDOW_HOURS + 2) as usize, "{}", d.len());
         assert!(!d.insert(199 * MICROS_PER_HOUR, 199));
+    }
+
+    #[test]
+    fn hours_left_behind_are_packed_and_still_recognise_their_keys() {
+        let mut d = Dedup::default();
+        let key = |hour: i64, i: i64| dedup_key(Some("c"), hour * 1000 + i, None, None).unwrap();
+        for hour in 0..6 {
+            for i in 0..1000 {
+                assert!(d.insert(hour * MICROS_PER_HOUR + i, key(hour, i)));
+            }
+        }
+        // All but the two latest hours are packed, with every key.
+        for hour in 0..4 {
+            let set = &d.hours[&hour];
+            assert_eq!((set.packed.len(), set.open.len()), (1000, 0), "hour {hour}");
+        }
+        assert_eq!(d.hours[&5].open.len(), 1000);
+        // A retried copy in a packed hour is a duplicate; a late new record is not, and is
+        // remembered while the hour stays open, and after it is packed again.
+        assert!(!d.insert(MICROS_PER_HOUR, key(1, 7)));
+        assert!(d.insert(MICROS_PER_HOUR, key(1, 5000)));
+        assert!(!d.insert(MICROS_PER_HOUR, key(1, 5000)));
+        for late in 5001..5200 {
+            assert!(d.insert(MICROS_PER_HOUR, key(1, late)));
+        }
+        assert!(d.insert(6 * MICROS_PER_HOUR, key(6, 0)));
+        assert!(d.insert(7 * MICROS_PER_HOUR, key(7, 0)));
+        assert_eq!(
+            d.hours[&1].open.len(),
+            0,
+            "packed again: over an eighth was new"
+        );
+        for i in (0..1000).chain(5000..5200) {
+            assert!(!d.insert(MICROS_PER_HOUR, key(1, i)), "{i}");
+        }
+        assert_eq!(d.len(), 6 * 1000 + 200 + 2);
     }
 
     #[test]

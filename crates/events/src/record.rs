@@ -76,36 +76,113 @@ impl FieldName {
         Self::from_key_bytes(key.as_bytes())
     }
 
-    /// [`FieldName::from_key`] on the key's bytes, for the fast path that never decodes a key.
+    /// [`FieldName::from_key`] on the key's bytes, for the fast path that never decodes a key:
+    /// one table look-up and one comparison, whatever the key.
     pub fn from_key_bytes(key: &[u8]) -> Option<KeyRole> {
-        use FieldName::*;
-        let field = match key {
-            b"time" | b"TimeGenerated" | b"timeGenerated" => Time,
-            b"category" | b"Category" | b"Type" => Category,
-            b"operationName" | b"OperationName" => Operation,
-            b"loginServer" | b"LoginServer" => LoginServer,
-            b"resourceId" | b"ResourceId" | b"_ResourceId" => ResourceId,
-            b"location" | b"Location" | b"Region" | b"region" => Region,
-            b"repository" | b"Repository" => Repository,
-            b"tag" | b"Tag" => Tag,
-            b"digest" | b"Digest" => Digest,
-            b"mediaType" | b"MediaType" => MediaType,
-            b"artifactType" | b"ArtifactType" => ArtifactType,
-            b"size" | b"Size" => Size,
-            b"durationMs" | b"DurationMs" => DurationMs,
-            b"resultType" | b"ResultType" => ResultType,
-            b"resultDescription" | b"ResultDescription" => ResultDescription,
-            b"identity" | b"Identity" => Identity,
-            b"userAgent" | b"UserAgent" => UserAgent,
-            b"correlationId" | b"CorrelationId" => CorrelationId,
-            b"jwtId" | b"JwtId" => JwtId,
-            b"callerIpAddress" | b"CallerIpAddress" => CallerIp,
-            b"properties" | b"Properties" => return Some(KeyRole::Properties),
-            _ => return None,
-        };
-        Some(KeyRole::Field(field))
+        let (spelling, role) = SPELLINGS.get(usize::from(SLOTS[key_slot(key)]))?;
+        same_key(spelling, key).then_some(*role)
     }
 }
+
+/// Whether two keys are equal, compared eight bytes at a time: keys are 3 to 17 bytes, for
+/// which a call to `memcmp` costs more than the comparison.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    // Whole words from the start, then the last eight bytes (overlapping the one before).
+    (0..a.len() - 8)
+        .step_by(8)
+        .chain([a.len() - 8])
+        .all(|at| word(a, at) == word(b, at))
+}
+
+/// Every spelling of every key acrlens reads, with its role.
+const SPELLINGS: [(&[u8], KeyRole); 47] = {
+    use FieldName::*;
+    use KeyRole::{Field as F, Properties};
+    [
+        (b"time", F(Time)),
+        (b"TimeGenerated", F(Time)),
+        (b"timeGenerated", F(Time)),
+        (b"category", F(Category)),
+        (b"Category", F(Category)),
+        (b"Type", F(Category)),
+        (b"operationName", F(Operation)),
+        (b"OperationName", F(Operation)),
+        (b"loginServer", F(LoginServer)),
+        (b"LoginServer", F(LoginServer)),
+        (b"resourceId", F(ResourceId)),
+        (b"ResourceId", F(ResourceId)),
+        (b"_ResourceId", F(ResourceId)),
+        (b"location", F(Region)),
+        (b"Location", F(Region)),
+        (b"Region", F(Region)),
+        (b"region", F(Region)),
+        (b"repository", F(Repository)),
+        (b"Repository", F(Repository)),
+        (b"tag", F(Tag)),
+        (b"Tag", F(Tag)),
+        (b"digest", F(Digest)),
+        (b"Digest", F(Digest)),
+        (b"mediaType", F(MediaType)),
+        (b"MediaType", F(MediaType)),
+        (b"artifactType", F(ArtifactType)),
+        (b"ArtifactType", F(ArtifactType)),
+        (b"size", F(Size)),
+        (b"Size", F(Size)),
+        (b"durationMs", F(DurationMs)),
+        (b"DurationMs", F(DurationMs)),
+        (b"resultType", F(ResultType)),
+        (b"ResultType", F(ResultType)),
+        (b"resultDescription", F(ResultDescription)),
+        (b"ResultDescription", F(ResultDescription)),
+        (b"identity", F(Identity)),
+        (b"Identity", F(Identity)),
+        (b"userAgent", F(UserAgent)),
+        (b"UserAgent", F(UserAgent)),
+        (b"correlationId", F(CorrelationId)),
+        (b"CorrelationId", F(CorrelationId)),
+        (b"jwtId", F(JwtId)),
+        (b"JwtId", F(JwtId)),
+        (b"callerIpAddress", F(CallerIp)),
+        (b"CallerIpAddress", F(CallerIp)),
+        (b"properties", Properties),
+        (b"Properties", Properties),
+    ]
+};
+
+/// A key's slot in [`SLOTS`], from its length and its first and last bytes. No two spellings
+/// share a slot (checked when `SLOTS` is compiled), so a key is one comparison from its role.
+const fn key_slot(key: &[u8]) -> usize {
+    match (key.first(), key.last()) {
+        (Some(&first), Some(&last)) => {
+            (key.len().wrapping_mul(3) + ((first as usize) << 1) + ((last as usize) << 2)) & 127
+        }
+        _ => 0,
+    }
+}
+
+/// Each slot's position in [`SPELLINGS`], or `u8::MAX` for a slot no spelling hashes to.
+const SLOTS: [u8; 128] = {
+    let mut slots = [u8::MAX; 128];
+    let mut i = 0;
+    while i < SPELLINGS.len() {
+        let slot = key_slot(SPELLINGS[i].0);
+        assert!(slots[slot] == u8::MAX, "two key spellings share a slot");
+        slots[slot] = i as u8;
+        i += 1;
+    }
+    slots
+};
 
 /// The fields of one record, indexed by [`FieldName`].
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -269,6 +346,37 @@ mod tests {
             &Loose::Str("2025-11-03T10:00:00Z".into())
         );
         assert_eq!(r.get(FieldName::Digest), &Loose::Missing);
+    }
+
+    #[test]
+    fn every_spelling_finds_its_role_and_near_misses_find_none() {
+        for (spelling, role) in SPELLINGS {
+            assert_eq!(FieldName::from_key_bytes(spelling), Some(role));
+        }
+        assert_eq!(
+            FieldName::from_key("callerIpAddress"),
+            Some(KeyRole::Field(FieldName::CallerIp))
+        );
+        assert_eq!(FieldName::from_key("Properties"), Some(KeyRole::Properties));
+        for miss in [
+            "",
+            "t",
+            "tim",
+            "times",
+            "TIME",
+            "Time",
+            "level",
+            "TenantId",
+            "RegionStamp",
+            "type",
+            "jwtid",
+            "_resourceId",
+            "properties ",
+            " time",
+            "callerIpAddresS",
+        ] {
+            assert_eq!(FieldName::from_key(miss), None, "{miss:?}");
+        }
     }
 
     #[test]
