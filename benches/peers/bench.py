@@ -37,9 +37,13 @@ def busy_seconds():
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def run(cmd):
-    """One measured run of `cmd`, repeated while other processes disturbed it."""
+def run(cmd, before=None):
+    """One measured run of `cmd`, repeated while other processes disturbed it; `before` (a
+    store's removal) runs before every attempt, so that a repeated ingest starts from nothing
+    again rather than finding its output there."""
     for attempt in range(ATTEMPTS):
+        if before:
+            before()
         wall, cpu, peak, others, out = measured(cmd)
         if others <= max(NOISE_S, NOISE_SHARE * wall) or attempt == ATTEMPTS - 1:
             return {"wall": wall, "inproc": elapsed(wall, out), "cpu": cpu, "peak": peak,
@@ -210,9 +214,7 @@ def main():
         samples = {engine: [] for engine, *_ in commands}
         for n in range(args.runs):
             for engine, cmd, before, verify in commands:
-                if before:
-                    before()
-                samples[engine].append(run(cmd))
+                samples[engine].append(run(cmd, before))
                 verify(engine)
         base = statistics.median(s["wall"] for s in samples["acrlens"])
         for engine, runs in samples.items():
