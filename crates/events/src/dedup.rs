@@ -8,10 +8,10 @@
 //! twice the window's hours are held, the hours farther than the window from the record's own are
 //! forgotten, so such inputs are bounded too.
 //!
-//! The window holds two days of keys, the largest thing a run keeps: an hour that records have
-//! left behind by the newest is packed into a sorted array of 12-byte keys (96 bits of the hash, enough that
-//! two of the tens of millions of requests a window can hold share one with a chance below
-//! 10^-14), a third of what a hash set of 128-bit keys takes at its usual fill.
+//! The window holds two days of keys, the largest thing a run keeps: every hour but the newest
+//! two is packed into a sorted array of 12-byte keys (96 bits of the hash; with a million
+//! requests in one hour, the chance that two of them share those bits is about 10^-17), less
+//! than half of what a hash set of 128-bit keys takes at its usual fill.
 
 use std::hash::BuildHasher;
 
@@ -62,7 +62,7 @@ impl Hour {
         self.packed.len() + self.open.len()
     }
 
-    /// Moves the open keys into the packed array, once they are more than an eighth of it, so
+    /// Moves the open keys into the packed array, once they are at least an eighth of it, so
     /// that an hour that keeps getting a few late records is not re-sorted for each.
     fn pack(&mut self) {
         if self.open.len() * 8 < self.packed.len() || self.open.is_empty() {
