@@ -374,6 +374,13 @@ mod tests {
             "properties ",
             " time",
             "callerIpAddresS",
+            // Same length and ends as a spelling (so its slot), different inside: in the
+            // first eight bytes, the second eight, and the last eight.
+            "jwtXd",
+            "loGinServer",
+            "resultDeScription",
+            "callerIpAdDress",
+            "resultDescriptiOn",
         ] {
             assert_eq!(FieldName::from_key(miss), None, "{miss:?}");
         }
