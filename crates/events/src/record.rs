@@ -197,7 +197,10 @@ impl<'a> RawRecord<'a> {
     }
 
     /// Sets a field unless it already holds a value: the first real value wins, so a top-level
-    /// field is not overwritten by a `properties` one and `null` never hides a value.
+    /// field is not overwritten by a `properties` one and `null` never hides a value. Inlined:
+    /// a call passes the value through memory, and reading it back in one wide load from the
+    /// narrower stores that wrote it stalls, a cost the fast path paid on every field.
+    #[inline]
     pub fn offer(&mut self, name: FieldName, value: Loose<'a>) {
         let slot = &mut self.fields[name as usize];
         if matches!(slot, Loose::Missing | Loose::Null) {
