@@ -21,12 +21,20 @@ const CAPACITY: usize = 1 << 16;
 /// a key.
 const REGISTRIES: u64 = 1 << 24;
 
-/// What a verdict depends on besides the caller kind, packed into numbers: the caller's address
-/// (IPv4 mapped into IPv6); the service-tag snapshot, whether it took effect after the request,
-/// the registry, the position of the configuration in force in the registry's timeline, whether
-/// the request came before ACR Tasks left the trusted services, and whether it has a status;
-/// the status. Small keys keep the memo's table compact, so a look-up stays in the cache.
-pub(crate) type MemoKey = (u128, u64, u32);
+/// What a verdict depends on besides the caller kind, packed into numbers: the caller's address;
+/// the service-tag snapshot, whether it took effect after the request, the registry, the
+/// position of the configuration in force in the registry's timeline, whether the request came
+/// before ACR Tasks left the trusted services, and whether it has a status (one word); the
+/// status. An IPv4 caller, nearly every one, fits with its status in a second word: the table
+/// of such keys takes half the memory of one with room for an IPv6 address, and a look-up,
+/// made for every row, misses the cache half as often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum MemoKey {
+    /// An IPv4 caller: the packed word, then the address and the status.
+    V4([u64; 2]),
+    /// An IPv6 caller: the address, the packed word, the status.
+    V6(u128, u64, u32),
+}
 
 /// The inputs of a verdict, to be packed into a [`MemoKey`].
 pub(crate) struct Inputs {
@@ -59,7 +67,11 @@ impl Inputs {
             | slot << 41
             | u64::from(self.before_tasks_change) << 62
             | u64::from(self.status.is_some()) << 63;
-        Some((self.address, packed, self.status.map_or(0, |s| s as u32)))
+        let status = self.status.map_or(0, |s| s as u32);
+        Some(match v4_of(self.address) {
+            Some(v4) => MemoKey::V4([packed, u64::from(v4) << 32 | u64::from(status)]),
+            None => MemoKey::V6(self.address, packed, status),
+        })
     }
 }
 
@@ -80,7 +92,8 @@ pub(crate) struct Remembered {
 pub struct VerdictMemo {
     owner: Option<(u64, bool)>,
     registries: HashMap<Box<str>, u32>,
-    keys: HashMap<MemoKey, u32>,
+    v4_keys: HashMap<[u64; 2], u32>,
+    v6_keys: HashMap<(u128, u64, u32), u32>,
     verdicts: Vec<Remembered>,
 }
 
@@ -97,7 +110,8 @@ impl VerdictMemo {
             || self.verdicts.len() >= CAPACITY
             || self.registries.len() as u64 >= REGISTRIES
         {
-            self.keys.clear();
+            self.v4_keys.clear();
+            self.v6_keys.clear();
             self.verdicts.clear();
             self.registries.clear();
             self.owner = owner;
@@ -118,16 +132,28 @@ impl VerdictMemo {
     /// Positions hold until the memo serves the next batch.
     pub(crate) fn index(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> u32 {
         let verdicts = &mut self.verdicts;
-        *self.keys.entry(key).or_insert_with(|| {
+        let add = || {
             verdicts.push(decide());
             (verdicts.len() - 1) as u32
-        })
+        };
+        match key {
+            MemoKey::V4(key) => *self.v4_keys.entry(key).or_insert_with(add),
+            MemoKey::V6(address, packed, status) => *self
+                .v6_keys
+                .entry((address, packed, status))
+                .or_insert_with(add),
+        }
     }
 
     /// The decision at a position [`VerdictMemo::index`] gave.
     pub(crate) fn get(&self, index: u32) -> &Remembered {
         &self.verdicts[index as usize]
     }
+}
+
+/// The IPv4 address of an [`address_key`] that holds one.
+fn v4_of(address: u128) -> Option<u32> {
+    (address >> 32 == 0xffff).then_some(address as u32)
 }
 
 /// An address as one number: IPv4 as IPv4-mapped IPv6, so both families share one key space.
@@ -200,6 +226,24 @@ mod tests {
             },
             Inputs {
                 address: address_key("::ffff:203.0.113.8".parse().unwrap_or(IpAddr::from([0; 4]))),
+                ..inputs()
+            },
+            // IPv6 callers, one of them sharing its last 32 bits with the IPv4 caller.
+            Inputs {
+                address: address_key(
+                    "2001:db8::cb00:7107"
+                        .parse()
+                        .unwrap_or(IpAddr::from([0; 4])),
+                ),
+                ..inputs()
+            },
+            Inputs {
+                address: address_key(
+                    "2001:db8::cb00:7107"
+                        .parse()
+                        .unwrap_or(IpAddr::from([0; 4])),
+                ),
+                status: Some(404),
                 ..inputs()
             },
         ];
