@@ -102,12 +102,14 @@ pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
         heap.resize(words, 0);
         &mut heap[..]
     };
-    if index_line(bytes, bits) {
+    let (control, backslashes) = index_line(bytes, bits);
+    if control {
         return None;
     }
     let mut s = Scanner {
         text,
         bits,
+        backslashes,
         at: 0,
         wanted,
     };
@@ -119,16 +121,18 @@ pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
 }
 
 /// Sets in `bits` (zeroed, one bit per byte of `line`) the bit of each quote and backslash;
-/// `true` when the line holds a control character, which JSON allows only escaped. Sixteen
-/// bytes at a time, with vector compares where the CPU has them (SSE2 on every x86-64).
-fn index_line(line: &[u8], bits: &mut [u64]) -> bool {
+/// says whether the line holds a control character, which JSON allows only escaped, and
+/// whether it holds a backslash at all. Sixteen bytes at a time, with vector compares where the
+/// CPU has them (SSE2 on every x86-64).
+fn index_line(line: &[u8], bits: &mut [u64]) -> (bool, bool) {
     let (quote, backslash, space) = (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(b' '));
-    let mut control = 0;
+    let (mut control, mut backslashes) = (0, 0);
     let mut mark = |k: usize, lanes: [u8; 16]| {
         let v = u8x16::new(lanes);
-        let found = v.simd_eq(quote) | v.simd_eq(backslash);
+        let escape = v.simd_eq(backslash);
         control |= v.simd_lt(space).to_bitmask();
-        bits[k / 4] |= u64::from(found.to_bitmask()) << (16 * (k % 4));
+        backslashes |= escape.to_bitmask();
+        bits[k / 4] |= u64::from((v.simd_eq(quote) | escape).to_bitmask()) << (16 * (k % 4));
     };
     let mut pieces = line.chunks_exact(16);
     let mut k = 0;
@@ -145,13 +149,16 @@ fn index_line(line: &[u8], bits: &mut [u64]) -> bool {
         lanes[..rest.len()].copy_from_slice(rest);
         mark(k, lanes);
     }
-    control != 0
+    (control != 0, backslashes != 0)
 }
 
 struct Scanner<'a, 'b> {
     text: &'a str,
     /// The line's quotes and backslashes ([`index_line`]).
     bits: &'b [u64],
+    /// Whether the line holds a backslash: without one, every marked bit is a quote, and a
+    /// string ends at the next one.
+    backslashes: bool,
     at: usize,
     wanted: FieldSet,
 }
@@ -198,6 +205,15 @@ impl<'a> Scanner<'a, '_> {
     fn string(&mut self) -> Option<Span> {
         self.eat(b'"')?;
         let start = self.at;
+        if !self.backslashes {
+            let end = self.quote_or_backslash(start)?;
+            self.at = end + 1;
+            return Some(Span {
+                start,
+                end,
+                escaped: false,
+            });
+        }
         let mut escaped = false;
         let mut at = start;
         loop {
