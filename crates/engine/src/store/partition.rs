@@ -17,7 +17,7 @@ use arrow_schema::{Schema, SchemaRef};
 use datafusion::arrow::compute::{interleave, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
@@ -191,14 +191,36 @@ pub struct PartitionWriters {
     pub finished: Vec<(PathBuf, PathBuf)>,
 }
 
-/// How the store's Parquet files are written. The ids that are new in every request (the
-/// correlation id, the token's id) are written plain: a dictionary of them is never smaller,
-/// and building it hashes every value before the writer gives up on it.
+/// How the store's Parquet files are written. Columns whose values are new in nearly every
+/// row (the correlation id, the token's id, the time, the duration, the line) are written
+/// without a dictionary: one of them is never smaller, and building it hashes every value
+/// before the writer gives up on it. The time and the line, rising within a file, are written
+/// as deltas. Neither the ids nor the reason sentence get statistics: their least and greatest
+/// values prune nothing (the ids are random, a sentence is not searched by range), and working
+/// them out compares every value.
 pub(super) fn props() -> WriterProperties {
-    [col::CORRELATION_ID, col::JWT_ID]
+    use acrlens_attrib::col::ACCESS_REASON;
+    let column = ColumnPath::from;
+    let props = [
+        col::CORRELATION_ID,
+        col::JWT_ID,
+        col::TIME,
+        col::DURATION_MS,
+        col::SOURCE_LINE,
+    ]
+    .into_iter()
+    .fold(WriterProperties::builder(), |props, name| {
+        props.set_column_dictionary_enabled(column(name), false)
+    });
+    let props = [col::TIME, col::SOURCE_LINE]
         .into_iter()
-        .fold(WriterProperties::builder(), |props, column| {
-            props.set_column_dictionary_enabled(ColumnPath::from(column), false)
+        .fold(props, |props, name| {
+            props.set_column_encoding(column(name), Encoding::DELTA_BINARY_PACKED)
+        });
+    [col::CORRELATION_ID, col::JWT_ID, ACCESS_REASON]
+        .into_iter()
+        .fold(props, |props, name| {
+            props.set_column_statistics_enabled(column(name), EnabledStatistics::None)
         })
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
