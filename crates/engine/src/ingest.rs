@@ -14,13 +14,16 @@ use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 /// Attribution as a batch transform for the decoder, building `columns` of the attributed
 /// schema (the decoder must build [`decode_columns`](acrlens_attrib::decode_columns) of them,
 /// with [`DecodeOptions::attribution`] set when [`reads_attribution`] of them).
-/// The topology is loaded by the first batch that reads an attribution column; a scan that
-/// reads none never loads it.
+/// A transform that reads an attribution column starts loading the topology as it is made
+/// (the first batch waits for what is left of the load); one that reads none never loads it.
 pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform {
     static NONE: OnceLock<Topology> = OnceLock::new();
     // One memo per decoding thread at a time, handed back after each batch: decisions outlive
     // the batch that made them.
     let memos: Mutex<Vec<VerdictMemo>> = Mutex::new(Vec::new());
+    if reads_attribution(columns) {
+        topology.preload();
+    }
     Arc::new(move |batch, callers| {
         let topology: &Topology = if reads_attribution(columns) {
             topology.get()?

@@ -50,7 +50,7 @@ impl<'a> Loose<'a> {
     pub fn text(&self, nulls: NullSpelling) -> Option<Cow<'_, str>> {
         match self {
             Loose::Str(s) => {
-                let t = s.trim();
+                let t = trim(s);
                 (!nulls.is_null(t)).then_some(Cow::Borrowed(t))
             }
             Loose::Int(i) => Some(Cow::Owned(i.to_string())),
@@ -66,7 +66,7 @@ impl<'a> Loose<'a> {
             Loose::Int(i) => Some(*i),
             Loose::Float(f) => float_to_int(*f),
             Loose::Str(s) => {
-                let t = s.trim();
+                let t = trim(s);
                 t.parse::<i64>()
                     .ok()
                     .or_else(|| t.parse::<f64>().ok().and_then(float_to_int))
@@ -80,7 +80,7 @@ impl<'a> Loose<'a> {
         match self {
             Loose::Int(i) => Some(*i as f64),
             Loose::Float(f) => Some(*f),
-            Loose::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            Loose::Str(s) => trim(s).parse::<f64>().ok().filter(|f| f.is_finite()),
             _ => None,
         }
     }
@@ -149,6 +149,19 @@ impl<'de> Visitor<'de> for LooseVisitor {
     }
 }
 
+/// `text` without the white space around it. Values from the logs rarely have any: when the
+/// first and last bytes are visible ASCII, which no white space is, the text is its own trim,
+/// and the character-by-character search from both ends is skipped.
+fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b.is_ascii());
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +174,21 @@ mod tests {
         assert_eq!(s("None").text(NullSpelling::Nil).as_deref(), Some("None"));
         assert_eq!(s("None").text(NullSpelling::NilOrNone), None);
         assert_eq!(Loose::Null.text(NullSpelling::Nil), None);
+    }
+
+    #[test]
+    fn values_are_trimmed_as_the_standard_library_trims_them() {
+        let spaces = [
+            "", " ", "\t", "\r\n", "\u{a0}", "\u{3000}", "\u{85}", "\u{1f}", "\u{7f}",
+        ];
+        for before in spaces {
+            for after in spaces {
+                for core in ["", "x", "é", "a b", "\u{a0}z"] {
+                    let text = format!("{before}{core}{after}");
+                    assert_eq!(trim(&text), text.trim(), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -57,6 +57,22 @@ impl LazyTopology {
             .map_err(Clone::clone)
     }
 
+    /// Starts loading the topology on a thread of its own and returns at once, so that it is
+    /// ready, or nearly, when the first batch asks for it: the load (the service-tag files,
+    /// tens of milliseconds) then overlaps with the first units' decoding instead of holding up
+    /// every decoding thread at the first batch. What the load gives, a failure included, is
+    /// kept for [`get`](LazyTopology::get) as always; without a thread, `get` loads it as before.
+    pub fn preload(&self) {
+        if self.0.cell.get().is_some() {
+            return;
+        }
+        let this = self.clone();
+        // A thread that cannot be started changes nothing: the first `get` loads it.
+        let _ = std::thread::Builder::new()
+            .name("acrlens-topology".into())
+            .spawn(move || drop(this.get()));
+    }
+
     /// Whether two handles share one topology.
     pub fn ptr_eq(&self, other: &LazyTopology) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -98,7 +114,12 @@ mod tests {
             &missing.clone().get().unwrap_err().source,
             &first.source
         ));
+        // Loaded ahead on a thread of its own, the failure is the same, and kept.
+        let ahead = LazyTopology::from_file(Some(PathBuf::from("/nonexistent/acrlens.toml")));
+        ahead.preload();
+        assert_eq!(ahead.get().unwrap_err().to_string(), first.to_string());
         let empty = LazyTopology::from_file(None);
+        empty.preload();
         assert!(empty.get().unwrap().registries().is_empty());
         let shared = empty.clone();
         assert!(shared.ptr_eq(&empty) && !shared.ptr_eq(&missing));
