@@ -168,9 +168,13 @@ pub(crate) fn address_key(ip: IpAddr) -> u128 {
 mod tests {
     use super::*;
 
+    fn address(text: &str) -> u128 {
+        address_key(text.parse().unwrap_or(IpAddr::from([0; 4])))
+    }
+
     fn inputs() -> Inputs {
         Inputs {
-            address: address_key("203.0.113.7".parse().unwrap_or(IpAddr::from([0; 4]))),
+            address: address("203.0.113.7"),
             snapshot: 3,
             later: false,
             registry: 9,
@@ -225,24 +229,16 @@ mod tests {
                 ..inputs()
             },
             Inputs {
-                address: address_key("::ffff:203.0.113.8".parse().unwrap_or(IpAddr::from([0; 4]))),
+                address: address("::ffff:203.0.113.8"),
                 ..inputs()
             },
             // IPv6 callers, one of them sharing its last 32 bits with the IPv4 caller.
             Inputs {
-                address: address_key(
-                    "2001:db8::cb00:7107"
-                        .parse()
-                        .unwrap_or(IpAddr::from([0; 4])),
-                ),
+                address: address("2001:db8::cb00:7107"),
                 ..inputs()
             },
             Inputs {
-                address: address_key(
-                    "2001:db8::cb00:7107"
-                        .parse()
-                        .unwrap_or(IpAddr::from([0; 4])),
-                ),
+                address: address("2001:db8::cb00:7107"),
                 status: Some(404),
                 ..inputs()
             },

@@ -57,7 +57,7 @@ fn parse_any(raw: &str) -> Option<IpAddr> {
         match s.split_once(':') {
             // Exactly one colon: IPv4 (or a name) with a port.
             Some((host, port)) if !port.contains(':') => {
-                if !is_port_suffix(s[host.len()..].as_bytes()) {
+                if !is_port_suffix(&s.as_bytes()[host.len()..]) {
                     return None;
                 }
                 host
