@@ -33,7 +33,7 @@ pub(crate) enum MemoKey {
     /// An IPv4 caller: the packed word, then the address and the status.
     V4([u64; 2]),
     /// An IPv6 caller: the address, the packed word, the status.
-    V6(u128, u64, u32),
+    V6((u128, u64, u32)),
 }
 
 /// The inputs of a verdict, to be packed into a [`MemoKey`].
@@ -70,7 +70,7 @@ impl Inputs {
         let status = self.status.map_or(0, |s| s as u32);
         Some(match v4_of(self.address) {
             Some(v4) => MemoKey::V4([packed, u64::from(v4) << 32 | u64::from(status)]),
-            None => MemoKey::V6(self.address, packed, status),
+            None => MemoKey::V6((self.address, packed, status)),
         })
     }
 }
@@ -138,10 +138,7 @@ impl VerdictMemo {
         };
         match key {
             MemoKey::V4(key) => *self.v4_keys.entry(key).or_insert_with(add),
-            MemoKey::V6(address, packed, status) => *self
-                .v6_keys
-                .entry((address, packed, status))
-                .or_insert_with(add),
+            MemoKey::V6(key) => *self.v6_keys.entry(key).or_insert_with(add),
         }
     }
 

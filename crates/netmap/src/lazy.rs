@@ -114,9 +114,18 @@ mod tests {
             &missing.clone().get().unwrap_err().source,
             &first.source
         ));
-        // Loaded ahead on a thread of its own, the failure is the same, and kept.
+        // Loaded ahead on a thread of its own, without anyone asking; the failure is the same,
+        // and kept.
         let ahead = LazyTopology::from_file(Some(PathBuf::from("/nonexistent/acrlens.toml")));
         ahead.preload();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ahead.0.cell.get().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "preload loaded nothing"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         assert_eq!(ahead.get().unwrap_err().to_string(), first.to_string());
         let empty = LazyTopology::from_file(None);
         empty.preload();
