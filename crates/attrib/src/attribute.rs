@@ -1,7 +1,8 @@
-//! Batch in, batch out: the canonical columns plus the attribution columns. Facts are looked up
-//! once per distinct (caller, service-tag snapshot) in a batch and only when a column of them
-//! is read, configurations once per distinct registry, and verdicts once per distinct
-//! combination of the inputs they depend on, remembered across batches in a [`VerdictMemo`].
+//! Batch in, batch out: the canonical columns plus the attribution columns. Configurations are
+//! looked up once per distinct registry in a batch; facts once per distinct (caller,
+//! service-tag snapshot), and only when a column of them or the caller kind is read; verdicts
+//! once per distinct combination of the inputs they depend on. Facts, agents and verdicts are
+//! remembered across batches in the decoding thread's [`VerdictMemo`].
 
 use std::net::IpAddr;
 
@@ -15,8 +16,9 @@ use arrow_array::{
     Array, ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 
+use crate::callers::Callers;
 use crate::columns::Columns;
-use crate::kind::{CallerKind, agent_kind, caller_kind, with_identity};
+use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity};
 use crate::memo::{Inputs, Remembered, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
@@ -133,56 +135,27 @@ fn config_key(config: ConfigAt<'_>) -> (u8, usize) {
 }
 
 /// What a batch has looked up so far: each registry's timeline, each caller text's address
-/// (when the decoder did not hand the addresses over), facts and agent kinds, and the verdicts
-/// of callers that are not addresses.
+/// (when the decoder did not hand the addresses over), and the verdicts of callers that are not
+/// addresses. What is known of callers outlives the batch, in the thread's memo.
 #[derive(Default)]
 struct Seen<'b, 't> {
     timelines: HashMap<&'b str, (u32, Vec<&'t RegistryConfig>)>,
     addresses: HashMap<&'b str, Option<IpAddr>>,
-    fact_ids: HashMap<(u128, usize, bool), usize>,
-    facts: Vec<IpFacts<'t>>,
-    agent_kinds: HashMap<(Option<usize>, Option<&'b str>), CallerKind>,
     unknown: HashMap<Option<&'b str>, usize>,
     verdicts: Vec<Verdict>,
     config_versions: HashMap<(u8, usize), Option<String>>,
 }
 
-/// A caller's address, its number, and the service-tag snapshot (and lateness) of a request.
-type At = Option<(IpAddr, u128, usize, bool)>;
-
-impl<'b, 't> Seen<'b, 't> {
-    /// The position in `facts` of a caller's facts, looked up once per batch.
-    fn fact(&mut self, topology: &'t Topology, at: At, time: i64) -> Option<usize> {
-        let (addr, key, snapshot, later) = at?;
-        let facts = &mut self.facts;
-        Some(
-            *self
-                .fact_ids
-                .entry((key, snapshot, later))
-                .or_insert_with(|| {
-                    facts.push(topology.facts(addr, time));
-                    facts.len() - 1
-                }),
-        )
-    }
-
-    /// The caller kind, the address and agent part looked up once per batch.
-    fn kind(
-        &mut self,
-        topology: &'t Topology,
-        at: At,
-        time: i64,
-        agent: Option<&'b str>,
-        identity: Option<&str>,
-    ) -> CallerKind {
-        let fact = self.fact(topology, at, time);
-        let facts = &self.facts;
-        let kind = *self
-            .agent_kinds
-            .entry((fact, agent))
-            .or_insert_with(|| agent_kind(fact.map(|i| &facts[i]), agent));
-        with_identity(kind, identity)
-    }
+/// The caller kind of a row whose caller's facts are shown at `shown` (none without an
+/// address).
+fn row_kind(
+    callers: &mut Callers,
+    shown: Option<u32>,
+    agent: Option<&str>,
+    identity: Option<&str>,
+) -> CallerKind {
+    let address = shown.map_or_else(AddressTraits::default, |p| callers.get(p).traits);
+    with_identity(kind_of(address, callers.agent(agent)), identity)
 }
 
 impl<'t> Attributor<'t> {
@@ -334,22 +307,24 @@ impl<'t> Attributor<'t> {
                         .or_insert_with(|| ip.parse::<IpAddr>().ok())
                 }),
             };
-            let at = addr.map(|a| (a, address_key(a), snapshot, later));
             let agent = text_at(agents, row);
             let identity = text_at(identities, row);
             let status = statuses.is_valid(row).then(|| statuses.value(row));
             let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
-            let fact = if out.reads_facts() {
-                seen.fact(self.topology, at, time)
+            // What the columns show of the caller: looked up when they show it or the kind.
+            let shown_at = |callers: &mut Callers| {
+                addr.map(|a| callers.position(self.topology, a, (snapshot, later), time))
+            };
+            let shown = if out.reads_facts() || out.reads_kind() {
+                shown_at(&mut memo.callers)
             } else {
                 None
             };
-            let mut kind = None;
-            if out.reads_kind() {
-                kind = Some(seen.kind(self.topology, at, time, agent, identity));
-            }
+            let mut kind = out
+                .reads_kind()
+                .then(|| row_kind(&mut memo.callers, shown, agent, identity));
             let unmemoized: Remembered;
-            let (verdict, endpoint) = match at {
+            let (verdict, endpoint) = match addr {
                 None => {
                     let i = *seen.unknown.entry(raw).or_insert_with(|| {
                         let request = Request {
@@ -367,9 +342,9 @@ impl<'t> Attributor<'t> {
                     });
                     (&seen.verdicts[i], None)
                 }
-                Some((_, address, snapshot, later)) => {
+                Some(ip) => {
                     let inputs = Inputs {
-                        address,
+                        address: address_key(ip),
                         snapshot,
                         later,
                         registry: registry_id,
@@ -377,15 +352,15 @@ impl<'t> Attributor<'t> {
                         status: status_class(status, explain),
                         before_tasks_change,
                     };
-                    let mut decide = || {
-                        let f = seen.fact(self.topology, at, time).map(|i| &seen.facts[i]);
+                    let decide = || {
+                        let facts = self.topology.facts(ip, time);
                         self.remember(
                             &Request {
                                 caller_raw: raw,
-                                facts: f,
+                                facts: Some(&facts),
                                 registry,
                                 config,
-                                endpoint: self.endpoint(f, config),
+                                endpoint: self.endpoint(Some(&facts), config),
                                 status,
                                 time,
                                 is_task: false,
@@ -393,25 +368,29 @@ impl<'t> Attributor<'t> {
                             explain,
                         )
                     };
-                    let key = inputs.key();
-                    let remembered = match key {
+                    // The kind decides only where ACR Tasks would get another verdict.
+                    let kind_now = |callers: &mut Callers| {
+                        let shown = shown_at(callers);
+                        row_kind(callers, shown, agent, identity)
+                    };
+                    let remembered = match inputs.key() {
                         Some(key) => {
                             let i = memo.index(key, decide);
+                            if memo.get(i).as_task.is_some() && kind.is_none() {
+                                kind = Some(kind_now(&mut memo.callers));
+                            }
                             memo.get(i)
                         }
                         None => {
                             unmemoized = decide();
+                            if unmemoized.as_task.is_some() && kind.is_none() {
+                                kind = Some(kind_now(&mut memo.callers));
+                            }
                             &unmemoized
                         }
                     };
                     let verdict = match &remembered.as_task {
-                        Some(as_task)
-                            if *kind.get_or_insert_with(|| {
-                                seen.kind(self.topology, at, time, agent, identity)
-                            }) == CallerKind::AcrTasks =>
-                        {
-                            as_task
-                        }
+                        Some(as_task) if kind == Some(CallerKind::AcrTasks) => as_task,
                         _ => &remembered.plain,
                     };
                     let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
@@ -426,9 +405,8 @@ impl<'t> Attributor<'t> {
             } else {
                 None
             };
-            let f = fact.map(|i| &seen.facts[i]);
             out.push(
-                f,
+                shown.map(|p| memo.callers.get(p)),
                 raw,
                 version,
                 endpoint,

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use acrlens_events::{ColumnSet, placeholder, put};
-use acrlens_netmap::{CallerScope, IpFacts, PrivateEndpoint};
+use acrlens_netmap::{CallerScope, PrivateEndpoint};
 use arrow_array::ArrayRef;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 
+use crate::callers::Shown;
 use crate::schema::{attribution_fields, col};
 use crate::verdict::{AccessPath, Verdict};
 
 /// The `ip_scope` of a row: its address's, or why it has none.
-fn scope_of(facts: Option<&IpFacts<'_>>, raw: Option<&str>) -> CallerScope {
+fn scope_of(facts: Option<&Shown>, raw: Option<&str>) -> CallerScope {
     match (facts, raw) {
         (Some(f), _) => CallerScope::Of(f.scope),
         (None, Some(_)) => CallerScope::Invalid,
@@ -110,7 +111,7 @@ impl Columns {
 
     pub(crate) fn push(
         &mut self,
-        f: Option<&IpFacts<'_>>,
+        f: Option<&Shown>,
         raw: Option<&str>,
         config_version: Option<&str>,
         endpoint: Option<&PrivateEndpoint>,
@@ -118,9 +119,8 @@ impl Columns {
         verdict: &Verdict,
     ) {
         put(&mut self.ip_scope, Some(scope_of(f, raw).name()));
-        let subnet = f.and_then(|f| f.subnet);
-        put(&mut self.vnet, subnet.map(|s| s.vnet.as_str()));
-        put(&mut self.subnet, subnet.map(|s| s.name.as_str()));
+        put(&mut self.vnet, f.and_then(|f| f.vnet.as_deref()));
+        put(&mut self.subnet, f.and_then(|f| f.subnet.as_deref()));
         put(
             &mut self.private_endpoint,
             endpoint
@@ -129,36 +129,28 @@ impl Columns {
         );
         put(
             &mut self.named_range,
-            f.and_then(|f| f.range).map(|r| r.name.as_str()),
+            f.and_then(|f| f.named_range.as_deref()),
         );
-        put(
-            &mut self.service_tag,
-            f.and_then(|f| f.service_tag()).map(|t| t.name.as_str()),
-        );
+        put(&mut self.service_tag, f.and_then(Shown::service_tag));
         if let Some(list) = &mut self.service_tags {
-            for tag in f.map(|f| f.tags.as_slice()).unwrap_or_default() {
-                list.values().append_value(&tag.name);
+            for tag in f.map(|f| &*f.service_tags).unwrap_or_default() {
+                list.values().append_value(tag);
             }
             list.append(true);
         }
         put(
             &mut self.azure_service,
-            f.and_then(|f| f.service())
-                .map(|t| t.system_service.as_str()),
+            f.and_then(|f| f.azure_service.as_deref()),
         );
         put(
             &mut self.azure_region,
-            f.and_then(|f| f.tags.iter().find(|t| !t.region.is_empty()))
-                .map(|t| t.region.as_str()),
+            f.and_then(|f| f.azure_region.as_deref()),
         );
-        put(
-            &mut self.tags_version,
-            f.and_then(|f| f.snapshot).map(|s| s.change_number as i64),
-        );
+        put(&mut self.tags_version, f.and_then(|f| f.tags_version));
         put(&mut self.config_version, config_version);
-        put(&mut self.country, f.and_then(|f| f.geo.country.as_deref()));
-        put(&mut self.asn, f.and_then(|f| f.geo.asn).map(i64::from));
-        put(&mut self.as_org, f.and_then(|f| f.geo.as_org.as_deref()));
+        put(&mut self.country, f.and_then(|f| f.country.as_deref()));
+        put(&mut self.asn, f.and_then(|f| f.asn));
+        put(&mut self.as_org, f.and_then(|f| f.as_org.as_deref()));
         put(&mut self.caller_kind, caller_kind);
         self.access_path.append_value(verdict.path.name());
         put(&mut self.access_reason, Some(&verdict.reason));

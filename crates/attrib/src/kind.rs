@@ -96,46 +96,112 @@ pub fn caller_kind(
 /// The kind from the address facts and user agent alone. Batches look it up once per distinct
 /// caller and agent; [`with_identity`] then applies the one rule that reads the identity.
 pub fn agent_kind(facts: Option<&IpFacts<'_>>, user_agent: Option<&str>) -> CallerKind {
-    let ua = user_agent.unwrap_or("");
-    let has = |text: &str, needle: &str| contains_ignore_case(text, needle);
-    let starts = |needle: &str| {
-        ua.get(..needle.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(needle))
-    };
-    let in_acr_tag = facts.is_some_and(|f| {
-        f.tags
-            .iter()
-            .any(|t| t.system_service == "AzureContainerRegistry")
-    });
-    let delegated = |service: &str| {
-        facts.and_then(|f| f.subnet).is_some_and(|s| {
-            s.delegations
+    kind_of(AddressTraits::of(facts), AgentTraits::of(user_agent))
+}
+
+/// What an address's facts say about the kind of its caller: a decoding thread keeps them with
+/// the facts it shows, so that a row's kind costs no look-up of the facts themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AddressTraits {
+    /// In an `AzureContainerRegistry*` tag.
+    acr_tag: bool,
+    /// From a subnet delegated to `Microsoft.App/environments`.
+    app_environment: bool,
+    /// From a subnet delegated to `Microsoft.Web/serverFarms`.
+    web_farm: bool,
+    /// From inside a network.
+    internal: bool,
+    /// A Microsoft public address tied to no subnet.
+    azure_unbound: bool,
+}
+
+impl AddressTraits {
+    /// The traits of an address's facts; all false without an address.
+    pub(crate) fn of(facts: Option<&IpFacts<'_>>) -> Self {
+        let Some(f) = facts else {
+            return AddressTraits::default();
+        };
+        let delegated = |service: &str| {
+            f.subnet.is_some_and(|s| {
+                s.delegations
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(service))
+            })
+        };
+        AddressTraits {
+            acr_tag: f
+                .tags
                 .iter()
-                .any(|d| d.eq_ignore_ascii_case(service))
-        })
-    };
-    let runtime = starts("containerd/") || starts("cri-o/");
-    if in_acr_tag || has(ua, "acr-builder") {
+                .any(|t| t.system_service == "AzureContainerRegistry"),
+            app_environment: delegated("Microsoft.App/environments"),
+            web_farm: delegated("Microsoft.Web/serverFarms"),
+            internal: f.scope.is_internal(),
+            azure_unbound: f.is_azure() && f.subnet.is_none(),
+        }
+    }
+}
+
+/// What a user agent says about the kind of its caller: a decoding thread keeps them per
+/// distinct agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AgentTraits {
+    builder: bool,
+    app_service: bool,
+    github: bool,
+    runtime: bool,
+    helm: bool,
+    oras: bool,
+    crane: bool,
+    azure_cli: bool,
+    docker: bool,
+}
+
+impl AgentTraits {
+    /// The traits of a user agent (none said without one).
+    pub(crate) fn of(user_agent: Option<&str>) -> Self {
+        let ua = user_agent.unwrap_or("");
+        let has = |needle: &str| contains_ignore_case(ua, needle);
+        let starts = |needle: &str| {
+            ua.get(..needle.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(needle))
+        };
+        AgentTraits {
+            builder: has("acr-builder"),
+            app_service: has("app service"),
+            github: has("github-actions"),
+            runtime: starts("containerd/") || starts("cri-o/"),
+            helm: starts("helm/"),
+            oras: starts("oras/"),
+            crane: starts("crane/") || has("go-containerregistry"),
+            azure_cli: has("azurecli") || has("azure-cli"),
+            docker: starts("docker/"),
+        }
+    }
+}
+
+/// The kind from what the address and the agent say, first rule that holds.
+pub(crate) fn kind_of(address: AddressTraits, agent: AgentTraits) -> CallerKind {
+    if address.acr_tag || agent.builder {
         CallerKind::AcrTasks
-    } else if delegated("Microsoft.App/environments") {
+    } else if address.app_environment {
         CallerKind::ContainerApps
-    } else if delegated("Microsoft.Web/serverFarms") || has(ua, "app service") {
+    } else if address.web_farm || agent.app_service {
         CallerKind::AppService
-    } else if has(ua, "github-actions") {
+    } else if agent.github {
         CallerKind::GithubActions
-    } else if runtime && facts.is_some_and(|f| f.scope.is_internal()) {
+    } else if agent.runtime && address.internal {
         CallerKind::Aks
-    } else if runtime && facts.is_some_and(|f| f.is_azure() && f.subnet.is_none()) {
+    } else if agent.runtime && address.azure_unbound {
         CallerKind::Aci
-    } else if starts("helm/") {
+    } else if agent.helm {
         CallerKind::Helm
-    } else if starts("oras/") {
+    } else if agent.oras {
         CallerKind::Oras
-    } else if starts("crane/") || has(ua, "go-containerregistry") {
+    } else if agent.crane {
         CallerKind::Crane
-    } else if has(ua, "azurecli") || has(ua, "azure-cli") {
+    } else if agent.azure_cli {
         CallerKind::AzureCli
-    } else if starts("docker/") {
+    } else if agent.docker {
         CallerKind::DockerCli
     } else {
         CallerKind::Unknown
@@ -153,13 +219,20 @@ pub fn with_identity(kind: CallerKind, identity: Option<&str>) -> CallerKind {
     }
 }
 
-/// Whether `text` contains `needle` (ASCII, any case) without allocating.
+/// Whether `text` contains `needle` (ASCII, any case) without allocating. Only the places
+/// where the needle's first byte occurs (either case) are compared: the identity of every row
+/// is searched for `github` when the caller kind is read.
 fn contains_ignore_case(text: &str, needle: &str) -> bool {
     let (text, needle) = (text.as_bytes(), needle.as_bytes());
-    needle.is_empty()
-        || text
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = text.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, &text[..=last_start])
+        .any(|i| text[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 #[cfg(test)]
@@ -181,5 +254,38 @@ mod tests {
             caller_kind(None, None, Some("sp-GitHub-deploy")),
             CallerKind::GithubActions
         );
+    }
+
+    #[test]
+    fn case_blind_search_finds_what_a_window_search_finds() {
+        let naive = |text: &str, needle: &str| {
+            needle.is_empty()
+                || text
+                    .as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        };
+        let texts = [
+            "",
+            "g",
+            "GitHub",
+            "sp-GitHub-deploy",
+            "gggithub",
+            "githu",
+            "xgithuB",
+            "ghost-github",
+            "G\u{e9}ithub github",
+            "azure-cli/2.0 AZURECLI",
+        ];
+        let needles = ["", "g", "github", "GITHUB", "azurecli", "azure-cli", "é"];
+        for text in texts {
+            for needle in needles {
+                assert_eq!(
+                    contains_ignore_case(text, needle),
+                    naive(text, needle),
+                    "{text:?} {needle:?}"
+                );
+            }
+        }
     }
 }

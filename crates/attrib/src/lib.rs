@@ -18,6 +18,7 @@
 //! ```
 
 mod attribute;
+mod callers;
 mod columns;
 mod kind;
 mod memo;

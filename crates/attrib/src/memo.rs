@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use acrlens_netmap::Topology;
 
+use crate::callers::Callers;
 use crate::verdict::Verdict;
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -86,8 +87,9 @@ pub(crate) struct Remembered {
     pub endpoint: Option<usize>,
 }
 
-/// Decisions of one decoding thread, kept from batch to batch. A memo belongs to one topology
-/// and one kind of reason (with or without the sentence): used with another, it starts afresh.
+/// Decisions of one decoding thread, kept from batch to batch, with the callers and agents it
+/// met. A memo belongs to one topology and one kind of reason (with or without the sentence):
+/// used with another, it starts afresh.
 #[derive(Default)]
 pub struct VerdictMemo {
     owner: Option<(u64, bool)>,
@@ -95,6 +97,7 @@ pub struct VerdictMemo {
     v4_keys: HashMap<[u64; 2], u32>,
     v6_keys: HashMap<(u128, u64, u32), u32>,
     verdicts: Vec<Remembered>,
+    pub(crate) callers: Callers,
 }
 
 impl VerdictMemo {
@@ -108,12 +111,14 @@ impl VerdictMemo {
         let owner = Some((topology.id(), explain));
         if self.owner != owner
             || self.verdicts.len() >= CAPACITY
+            || self.callers.len() >= CAPACITY
             || self.registries.len() as u64 >= REGISTRIES
         {
             self.v4_keys.clear();
             self.v6_keys.clear();
             self.verdicts.clear();
             self.registries.clear();
+            self.callers.clear();
             self.owner = owner;
         }
     }

@@ -79,8 +79,19 @@ fn a_memo_across_batches_and_projections_changes_no_value() {
         "an Azure caller let in by the bypass"
     );
 
-    let projections: [&[&str]; 6] = [
+    let projections: [&[&str]; 8] = [
         &[col::ACCESS_PATH],
+        &[col::CALLER_KIND],
+        &[
+            col::NAMED_RANGE,
+            col::SERVICE_TAGS,
+            col::AZURE_SERVICE,
+            col::AZURE_REGION,
+            col::COUNTRY,
+            col::ASN,
+            col::AS_ORG,
+            col::CALLER_KIND,
+        ],
         &[col::ACCESS_PATH, col::ACCESS_REASON],
         &[col::CALLER_KIND, col::ACCESS_PATH],
         &[col::PRIVATE_ENDPOINT, col::CONFIG_VERSION, col::ACCESS_PATH],
@@ -194,7 +205,14 @@ fn a_memo_used_with_another_topology_starts_afresh() {
     let sample = sample_topology();
     let empty = Topology::compile(TopologyParts::default());
     let events = sample_events();
-    let names = [col::ACCESS_PATH, col::ACCESS_REASON];
+    // The facts and kinds a memo keeps for its callers belong to its topology as well.
+    let names = [
+        col::ACCESS_PATH,
+        col::ACCESS_REASON,
+        col::SERVICE_TAG,
+        col::VNET,
+        col::CALLER_KIND,
+    ];
     let mut memo = VerdictMemo::new();
     in_slices(&sample, &events, 100, &names, &mut memo);
     let got = in_slices(&empty, &events, 100, &names, &mut memo);
@@ -213,7 +231,7 @@ fn a_memo_outliving_its_topology_serves_the_next_one_afresh() {
     // A topology compiled after another is dropped may take its address; the memo must tell
     // them apart all the same.
     let events = sample_events();
-    let names = [col::ACCESS_PATH, col::ACCESS_REASON];
+    let names = [col::ACCESS_PATH, col::ACCESS_REASON, col::SERVICE_TAG];
     let mut memo = VerdictMemo::new();
     {
         let sample = sample_topology();
@@ -223,4 +241,41 @@ fn a_memo_outliving_its_topology_serves_the_next_one_afresh() {
     let got = in_slices(&empty, &events, 100, &names, &mut memo);
     let want = Attributor::new(&empty).attribute(&events).unwrap();
     assert_same_columns(&got, &want, &names, "after the sample topology was dropped");
+}
+
+#[test]
+fn callers_known_under_one_topology_are_looked_up_again_under_the_next() {
+    // The sample topology without its VNets and named ranges: the same service-tag snapshots,
+    // so each caller's memo key is the same under both, and only its facts tell them apart.
+    let dir = tempfile::tempdir().unwrap();
+    let topology_dir = root().join("sample-logs/topology");
+    let config = std::fs::read_to_string(topology_dir.join("acrlens.toml")).unwrap();
+    let kept: String = config
+        .split("\n\n")
+        .filter(|section| !section.contains("[[vnets]]") && !section.contains("[[ranges]]"))
+        .map(|section| {
+            section.replace(
+                "path = \"",
+                &format!("path = \"{}/", topology_dir.display()),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let toml = dir.path().join("acrlens.toml");
+    std::fs::write(&toml, kept).unwrap();
+    let bare = Topology::load(&toml).unwrap();
+    let sample = sample_topology();
+    let events = sample_events();
+    let names = [col::VNET, col::NAMED_RANGE, col::IP_SCOPE, col::CALLER_KIND];
+    let want = Attributor::new(&bare).attribute(&events).unwrap();
+    let before = Attributor::new(&sample).attribute(&events).unwrap();
+    assert_ne!(
+        want.column_by_name(col::VNET).unwrap().as_ref(),
+        before.column_by_name(col::VNET).unwrap().as_ref(),
+        "the two topologies show different facts"
+    );
+    let mut memo = VerdictMemo::new();
+    in_slices(&sample, &events, 100, &names, &mut memo);
+    let got = in_slices(&bare, &events, 100, &names, &mut memo);
+    assert_same_columns(&got, &want, &names, "after the sample topology");
 }
