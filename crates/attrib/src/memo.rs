@@ -14,8 +14,9 @@ use crate::verdict::Verdict;
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Verdicts kept before the memo starts afresh: bounds its memory (a reason is ~150 bytes), far
-/// above the distinct callers × configurations × statuses a day of one estate's logs holds.
+/// Verdicts, and callers with agents, kept before the memo starts afresh: bounds its memory (a
+/// reason is ~150 bytes, what the columns show of a caller ~300), far above the distinct
+/// callers × configurations × statuses a day of one estate's logs holds.
 const CAPACITY: usize = 1 << 16;
 
 /// Registry spellings numbered before the memo starts afresh: a number must fit its 24 bits in
