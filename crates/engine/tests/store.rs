@@ -145,10 +145,24 @@ fn an_independent_parquet_reader_reads_the_store() {
         );
         let reader = SerializedFileReader::new(fs::File::open(part).unwrap()).unwrap();
         let meta = reader.metadata();
-        assert!(
-            meta.row_group(0).column(0).statistics().is_some(),
+        // Statistics where they prune (the time, numbers), none for text.
+        let group = meta.row_group(0);
+        let statistics = |path: &str| {
+            group
+                .columns()
+                .iter()
+                .find(|c| c.column_path().string() == path)
+                .map(|c| c.statistics().is_some())
+        };
+        assert_eq!(
+            statistics("time"),
+            Some(true),
             "time statistics for pruning"
         );
+        assert_eq!(statistics("size_bytes"), Some(true));
+        assert_eq!(statistics("repository"), Some(false));
+        assert_eq!(statistics("access_reason"), Some(false));
+        assert_eq!(statistics("service_tags.list.item"), Some(false));
         assert_eq!(
             format!("{:?}", meta.row_group(0).column(0).compression()),
             "ZSTD(ZstdLevel(1))"

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use acrlens_events::col;
 use acrlens_values::{MICROS_PER_DAY, format_day};
 use arrow_array::{
-    Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, new_empty_array,
+    Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array,
+    new_empty_array,
 };
-use arrow_schema::{Schema, SchemaRef};
-use datafusion::arrow::compute::{interleave, take_record_batch};
+use arrow_schema::{DataType, Schema, SchemaRef};
+use datafusion::arrow::compute::{interleave, take, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -66,8 +67,17 @@ impl Held {
     }
 }
 
-/// The positions (batch, row) of the rows held, in time order, ties in the order given.
-fn time_order(held: &[Held]) -> Result<Vec<(usize, usize)>, StoreError> {
+/// The order in which the rows held are written: by time, ties in the order given.
+enum Order {
+    /// As held, batch after batch: logs read hour by hour come in time order, and their rows
+    /// are written straight from the batches.
+    AsHeld,
+    /// The positions (batch, row) of the rows in time order, gathered into one column each.
+    Gather(Vec<(usize, usize)>),
+}
+
+/// The order of the rows held.
+fn time_order(held: &[Held]) -> Result<Order, StoreError> {
     let mut order: Vec<(i64, usize, usize)> = Vec::new();
     for (b, part) in held.iter().enumerate() {
         let times = part
@@ -82,8 +92,40 @@ fn time_order(held: &[Held]) -> Result<Vec<(usize, usize)>, StoreError> {
             Some(rows) => order.extend(rows.iter().map(|&r| (times[r as usize], b, r as usize))),
         }
     }
+    if order.is_sorted_by_key(|&(t, _, _)| t) {
+        return Ok(Order::AsHeld);
+    }
     order.sort_by_key(|&(t, _, _)| t);
-    Ok(order.into_iter().map(|(_, b, r)| (b, r)).collect())
+    Ok(Order::Gather(
+        order.into_iter().map(|(_, b, r)| (b, r)).collect(),
+    ))
+}
+
+/// One column of the rows held, in `order`: pieces to write one after the other.
+fn column_in_order(
+    held: &[Held],
+    index: usize,
+    order: &Order,
+) -> Result<Vec<ArrayRef>, StoreError> {
+    match order {
+        Order::Gather(order) => {
+            let columns: Vec<&dyn Array> = held
+                .iter()
+                .map(|h| h.batch.column(index).as_ref())
+                .collect();
+            Ok(vec![interleave(&columns, order)?])
+        }
+        Order::AsHeld => held
+            .iter()
+            .map(|h| {
+                let column = h.batch.column(index);
+                Ok(match &h.rows {
+                    None => column.clone(),
+                    Some(rows) => take(column, &UInt32Array::from(rows.clone()), None)?,
+                })
+            })
+            .collect(),
+    }
 }
 
 /// The schema of the part files: the attributed schema without `category`, which the path holds.
@@ -107,16 +149,16 @@ struct OpenPart {
 }
 
 impl OpenPart {
-    /// Writes the rows `held` at `order` as one row group. Each column is gathered in
-    /// that order inside its own encoding job, the jobs in parallel: the writer keeps up with
-    /// decoders that are faster than one thread, and only the columns being encoded exist
-    /// twice in memory, not the whole row group.
+    /// Writes the rows `held` in `order` as one row group. Each column is put in that order
+    /// inside its own encoding job, the jobs in parallel: the writer keeps up with decoders that
+    /// are faster than one thread, and only the columns being encoded exist twice in memory, not
+    /// the whole row group (none when the rows came in time order).
     fn write_row_group(
         &mut self,
         schema: &Schema,
         leaves: &[usize],
         held: &[Held],
-        order: &[(usize, usize)],
+        order: &Order,
     ) -> Result<(), StoreError> {
         let mut writers = self
             .columns
@@ -135,20 +177,17 @@ impl OpenPart {
         }
         let chunks: Vec<Vec<ArrowColumnChunk>> = jobs
             .into_par_iter()
-            .map(|(index, field, field_writers)| {
-                let columns: Vec<&dyn Array> = held
-                    .iter()
-                    .map(|h| h.batch.column(index).as_ref())
-                    .collect();
-                let column = interleave(&columns, order)?;
-                let leaves = compute_leaves(field, &column)?;
+            .map(|(index, field, mut field_writers)| {
+                for piece in column_in_order(held, index, order)? {
+                    for (writer, leaf) in
+                        field_writers.iter_mut().zip(compute_leaves(field, &piece)?)
+                    {
+                        writer.write(&leaf)?;
+                    }
+                }
                 field_writers
                     .into_iter()
-                    .zip(leaves)
-                    .map(|(mut writer, leaf)| {
-                        writer.write(&leaf)?;
-                        Ok(writer.close()?)
-                    })
+                    .map(|writer| Ok(writer.close()?))
                     .collect::<Result<Vec<_>, StoreError>>()
             })
             .collect::<Result<_, StoreError>>()?;
@@ -191,15 +230,15 @@ pub struct PartitionWriters {
     pub finished: Vec<(PathBuf, PathBuf)>,
 }
 
-/// How the store's Parquet files are written. Columns whose values are new in nearly every
-/// row (the correlation id, the token's id, the time, the duration, the line) are written
-/// without a dictionary: one of them is never smaller, and building it hashes every value
-/// before the writer gives up on it. The time and the line, rising within a file, are written
-/// as deltas. Neither the ids nor the reason sentence get statistics: their least and greatest
-/// values prune nothing (the ids are random, a sentence is not searched by range), and working
-/// them out compares every value.
-pub(super) fn props() -> WriterProperties {
-    use acrlens_attrib::col::ACCESS_REASON;
+/// How the store's Parquet files (parts and rollups, of `schema`) are written. Columns whose
+/// values are new in nearly every row (the correlation id, the token's id, the time, the
+/// duration, the line) are written without a dictionary: one of them is never smaller, and
+/// building it hashes every value before the writer gives up on it. The time and the line,
+/// rising within a file, are written as deltas. Statistics (the least and greatest value of each
+/// page and row group) are kept for the time and the numbers, not for text: rows are sorted by
+/// time, so a row group's range of a text spans nearly all its values and prunes nothing, while
+/// working it out compares every value written (5% of an ingest).
+pub(super) fn props(schema: &Schema) -> WriterProperties {
     let column = ColumnPath::from;
     let props = [
         col::CORRELATION_ID,
@@ -217,15 +256,31 @@ pub(super) fn props() -> WriterProperties {
         .fold(props, |props, name| {
             props.set_column_encoding(column(name), Encoding::DELTA_BINARY_PACKED)
         });
-    [col::CORRELATION_ID, col::JWT_ID, ACCESS_REASON]
-        .into_iter()
-        .fold(props, |props, name| {
-            props.set_column_statistics_enabled(column(name), EnabledStatistics::None)
+    schema
+        .fields()
+        .iter()
+        .filter(|f| is_text(f.data_type()))
+        .fold(props, |props, f| {
+            // A list's values are its leaf: `service_tags.list.item`.
+            let path = match f.data_type() {
+                DataType::List(item) => vec![f.name().clone(), "list".into(), item.name().clone()],
+                _ => vec![f.name().clone()],
+            };
+            props.set_column_statistics_enabled(ColumnPath::new(path), EnabledStatistics::None)
         })
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
         .build()
+}
+
+/// Whether a column holds text, or a list of texts.
+fn is_text(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 => true,
+        DataType::List(item) => is_text(item.data_type()),
+        _ => false,
+    }
 }
 
 impl PartitionWriters {
@@ -384,9 +439,12 @@ impl PartitionWriters {
             let (tmp, final_path) = (dir.join(format!(".{name}.tmp")), dir.join(name));
             let file =
                 File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
-            let (writer, columns) =
-                ArrowWriter::try_new(file, self.file_schema.clone(), Some(props()))?
-                    .into_serialized_writer()?;
+            let (writer, columns) = ArrowWriter::try_new(
+                file,
+                self.file_schema.clone(),
+                Some(props(&self.file_schema)),
+            )?
+            .into_serialized_writer()?;
             partition.part = Some(OpenPart {
                 writer,
                 columns,
@@ -450,33 +508,10 @@ mod tests {
         })
     }
 
-    #[test]
-    fn each_part_holds_its_partitions_rows_in_time_order() {
+    /// The folder and the rows (by `source_line`) of each part written, checking each holds its
+    /// rows in time order.
+    fn parts_written(dir: &Path, writers: &mut PartitionWriters) -> Vec<(String, Vec<i64>)> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-        let (day0, day1) = (0, MICROS_PER_DAY);
-        let (repo, login) = (Some("Repository"), Some("Login"));
-        let dir = tempfile::tempdir().unwrap();
-        let schema = acrlens_attrib::attributed_schema();
-        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
-        // Mostly one partition, out of time order, with rows of three others: the batch is held
-        // by its main partition and the other rows are copied.
-        writers
-            .write(&batch(&[
-                (repo, day0 + 5, 0),
-                (login, day0 + 1, 1),
-                (repo, day1 + 2, 2),
-                (repo, day0 + 3, 3),
-                (None, day0 + 4, 4),
-                (repo, day0 + 9, 8),
-            ]))
-            .unwrap();
-        writers
-            .write(&batch(&[
-                (repo, day0, 5),
-                (repo, day1 + 1, 6),
-                (login, day0 + 2, 7),
-            ]))
-            .unwrap();
         writers.finish().unwrap();
         let mut found: Vec<(String, Vec<i64>)> = Vec::new();
         for (tmp, final_path) in &writers.finished {
@@ -503,14 +538,40 @@ mod tests {
                 times.extend(time.values().iter().copied());
             }
             assert!(times.is_sorted(), "{final_path:?}: {times:?}");
-            let folder = final_path
-                .parent()
-                .unwrap()
-                .strip_prefix(dir.path())
-                .unwrap();
+            let folder = final_path.parent().unwrap().strip_prefix(dir).unwrap();
             found.push((folder.display().to_string(), ids));
         }
         found.sort();
+        found
+    }
+
+    #[test]
+    fn each_part_holds_its_partitions_rows_in_time_order() {
+        let (day0, day1) = (0, MICROS_PER_DAY);
+        let (repo, login) = (Some("Repository"), Some("Login"));
+        let dir = tempfile::tempdir().unwrap();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
+        // Mostly one partition, out of time order, with rows of three others: the batch is held
+        // by its main partition and the other rows are copied.
+        writers
+            .write(&batch(&[
+                (repo, day0 + 5, 0),
+                (login, day0 + 1, 1),
+                (repo, day1 + 2, 2),
+                (repo, day0 + 3, 3),
+                (None, day0 + 4, 4),
+                (repo, day0 + 9, 8),
+            ]))
+            .unwrap();
+        writers
+            .write(&batch(&[
+                (repo, day0, 5),
+                (repo, day1 + 1, 6),
+                (login, day0 + 2, 7),
+            ]))
+            .unwrap();
+        let found = parts_written(dir.path(), &mut writers);
         let expected = [
             ("category=Login/date=1970-01-01", vec![1, 7]),
             ("category=Repository/date=1970-01-01", vec![5, 3, 0, 8]),
@@ -519,6 +580,45 @@ mod tests {
                 "category=__HIVE_DEFAULT_PARTITION__/date=1970-01-01",
                 vec![4],
             ),
+        ]
+        .map(|(folder, ids)| (folder.to_owned(), ids));
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn rows_that_come_in_time_order_are_written_as_they_came() {
+        let (day0, day1) = (0, MICROS_PER_DAY);
+        let (repo, login) = (Some("Repository"), Some("Login"));
+        let dir = tempfile::tempdir().unwrap();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
+        // In time order within each partition, ties included; batches shared by partitions and
+        // a batch all of one partition.
+        for rows in [
+            &[
+                (repo, day0 + 1, 0),
+                (login, day0 + 1, 1),
+                (repo, day0 + 2, 2),
+                (repo, day0 + 2, 3),
+                (repo, day1, 4),
+            ][..],
+            &[
+                (repo, day0 + 3, 5),
+                (login, day0 + 5, 6),
+                (repo, day1 + 1, 7),
+            ],
+            &[(repo, day0 + 6, 8), (repo, day0 + 6, 9)],
+        ] {
+            writers.write(&batch(rows)).unwrap();
+        }
+        let found = parts_written(dir.path(), &mut writers);
+        let expected = [
+            ("category=Login/date=1970-01-01", vec![1, 6]),
+            (
+                "category=Repository/date=1970-01-01",
+                vec![0, 2, 3, 5, 8, 9],
+            ),
+            ("category=Repository/date=1970-01-02", vec![4, 7]),
         ]
         .map(|(folder, ids)| (folder.to_owned(), ids));
         assert_eq!(found, expected);

@@ -155,7 +155,7 @@ fn write(
     fs::create_dir_all(&folder).map_err(|e| StoreError::Io(folder.display().to_string(), e))?;
     let tmp = folder.join(format!(".{bucket}-{run}.parquet.tmp"));
     let file = File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
-    let mut writer = ArrowWriter::try_new(file, groups.schema(), Some(props()))?;
+    let mut writer = ArrowWriter::try_new(file, groups.schema(), Some(props(&groups.schema())))?;
     for (_, batch) in &rows {
         writer.write(batch)?;
     }
