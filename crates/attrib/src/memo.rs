@@ -110,16 +110,20 @@ impl VerdictMemo {
     /// Makes the memo one for `topology` and `explain`, forgetting what it knew of another.
     pub(crate) fn serve(&mut self, topology: &Topology, explain: bool) {
         let owner = Some((topology.id(), explain));
+        // What is known of callers depends on the topology alone, and outlives a start afresh
+        // of the verdicts: an estate with more combinations of callers, registries and
+        // statuses than the memo holds fills it again and again with the same callers.
+        if self.owner.map(|(id, _)| id) != Some(topology.id()) || self.callers.len() >= CAPACITY {
+            self.callers.clear();
+        }
         if self.owner != owner
             || self.verdicts.len() >= CAPACITY
-            || self.callers.len() >= CAPACITY
             || self.registries.len() as u64 >= REGISTRIES
         {
             self.v4_keys.clear();
             self.v6_keys.clear();
             self.verdicts.clear();
             self.registries.clear();
-            self.callers.clear();
             self.owner = owner;
         }
     }
