@@ -19,7 +19,7 @@ use arrow_array::{
 use crate::callers::Callers;
 use crate::columns::Columns;
 use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity};
-use crate::memo::{Inputs, Remembered, VerdictMemo, address_key};
+use crate::memo::{Found, Inputs, Remembered, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
     AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
@@ -324,7 +324,7 @@ impl<'t> Attributor<'t> {
                 .reads_kind()
                 .then(|| row_kind(&mut memo.callers, shown, agent, identity));
             let unmemoized: Remembered;
-            let (verdict, endpoint) = match addr {
+            let (path, reason, endpoint) = match addr {
                 None => {
                     let i = *seen.unknown.entry(raw).or_insert_with(|| {
                         let request = Request {
@@ -340,7 +340,8 @@ impl<'t> Attributor<'t> {
                         seen.verdicts.push(decide_with(&request, explain));
                         seen.verdicts.len() - 1
                     });
-                    (&seen.verdicts[i], None)
+                    let verdict = &seen.verdicts[i];
+                    (verdict.path, Some(verdict.reason.as_str()), None)
                 }
                 Some(ip) => {
                     let inputs = Inputs {
@@ -373,28 +374,35 @@ impl<'t> Attributor<'t> {
                         let shown = shown_at(callers);
                         row_kind(callers, shown, agent, identity)
                     };
-                    let remembered = match inputs.key() {
-                        Some(key) => {
-                            let i = memo.index(key, decide);
-                            if memo.get(i).as_task.is_some() && kind.is_none() {
-                                kind = Some(kind_now(&mut memo.callers));
-                            }
-                            memo.get(i)
-                        }
+                    let (found, here) = match inputs.key() {
+                        Some(key) => (memo.index(key, decide), None),
                         None => {
                             unmemoized = decide();
-                            if unmemoized.as_task.is_some() && kind.is_none() {
-                                kind = Some(kind_now(&mut memo.callers));
-                            }
-                            &unmemoized
+                            (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
                         }
                     };
-                    let verdict = match &remembered.as_task {
-                        Some(as_task) if kind == Some(CallerKind::AcrTasks) => as_task,
-                        _ => &remembered.plain,
+                    if found.as_task.is_some() && kind.is_none() {
+                        kind = Some(kind_now(&mut memo.callers));
+                    }
+                    let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
+                    // The decision itself (a sentence, an endpoint) is read only for a column
+                    // that shows it: the memo's table alone says the path.
+                    let (reason, endpoint) = if explain || out.reads_endpoint() {
+                        let remembered = match here {
+                            Some(remembered) => remembered,
+                            None => memo.get(found.index),
+                        };
+                        let verdict = remembered
+                            .as_task
+                            .as_ref()
+                            .filter(|_| as_task.is_some())
+                            .unwrap_or(&remembered.plain);
+                        let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
+                        (Some(verdict.reason.as_str()), endpoint)
+                    } else {
+                        (None, None)
                     };
-                    let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
-                    (verdict, endpoint)
+                    (as_task.unwrap_or(found.plain), reason, endpoint)
                 }
             };
             let version = if out.reads_config_version() {
@@ -411,7 +419,7 @@ impl<'t> Attributor<'t> {
                 version,
                 endpoint,
                 kind.map(CallerKind::name),
-                verdict,
+                (path, reason),
             );
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();

@@ -10,7 +10,7 @@ use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 
 use crate::callers::Shown;
 use crate::schema::{attribution_fields, col};
-use crate::verdict::{AccessPath, Verdict};
+use crate::verdict::AccessPath;
 
 /// The `ip_scope` of a row: its address's, or why it has none.
 fn scope_of(facts: Option<&Shown>, raw: Option<&str>) -> CallerScope {
@@ -88,6 +88,11 @@ impl Columns {
         self.config_version.is_some()
     }
 
+    /// Whether the private endpoint is built.
+    pub(crate) fn reads_endpoint(&self) -> bool {
+        self.private_endpoint.is_some()
+    }
+
     /// Whether the reason sentence is built.
     pub(crate) fn explains(&self) -> bool {
         self.access_reason.is_some()
@@ -109,6 +114,8 @@ impl Columns {
             || self.as_org.is_some()
     }
 
+    /// Adds a row: its caller's facts as shown, its caller text, configuration version,
+    /// endpoint and kind, and its path with the reason (when the reason is shown).
     pub(crate) fn push(
         &mut self,
         f: Option<&Shown>,
@@ -116,7 +123,7 @@ impl Columns {
         config_version: Option<&str>,
         endpoint: Option<&PrivateEndpoint>,
         caller_kind: Option<&str>,
-        verdict: &Verdict,
+        (path, reason): (AccessPath, Option<&str>),
     ) {
         put(&mut self.ip_scope, Some(scope_of(f, raw).name()));
         put(&mut self.vnet, f.and_then(|f| f.vnet.as_deref()));
@@ -124,7 +131,7 @@ impl Columns {
         put(
             &mut self.private_endpoint,
             endpoint
-                .filter(|_| verdict.path == AccessPath::PrivateEndpoint)
+                .filter(|_| path == AccessPath::PrivateEndpoint)
                 .map(|pe| pe.name.as_str()),
         );
         put(
@@ -152,8 +159,8 @@ impl Columns {
         put(&mut self.asn, f.and_then(|f| f.asn));
         put(&mut self.as_org, f.and_then(|f| f.as_org.as_deref()));
         put(&mut self.caller_kind, caller_kind);
-        self.access_path.append_value(verdict.path.name());
-        put(&mut self.access_reason, Some(&verdict.reason));
+        self.access_path.append_value(path.name());
+        put(&mut self.access_reason, reason);
     }
 
     pub(crate) fn finish(mut self, rows: usize) -> Vec<ArrayRef> {

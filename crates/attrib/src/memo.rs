@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use acrlens_netmap::Topology;
 
 use crate::callers::Callers;
-use crate::verdict::Verdict;
+use crate::verdict::{AccessPath, Verdict};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -88,6 +88,30 @@ pub(crate) struct Remembered {
     pub endpoint: Option<usize>,
 }
 
+/// A remembered decision as its table holds it: where it is, and the paths it gives, which is
+/// all a row reads of it unless the reason or the endpoint is shown. Every row looks its
+/// decision up; reading it from the list of decisions (a few MiB) missed the cache as often.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Found {
+    /// The position of the decision.
+    pub index: u32,
+    /// The path for any caller that is not ACR Tasks.
+    pub plain: AccessPath,
+    /// The path for ACR Tasks, when the verdict differs.
+    pub as_task: Option<AccessPath>,
+}
+
+impl Found {
+    /// What the table holds of `remembered`, at position `index`.
+    pub(crate) fn of(index: u32, remembered: &Remembered) -> Self {
+        Found {
+            index,
+            plain: remembered.plain.path,
+            as_task: remembered.as_task.as_ref().map(|v| v.path),
+        }
+    }
+}
+
 /// Decisions of one decoding thread, kept from batch to batch, with the callers and agents it
 /// met. A memo belongs to one topology and one kind of reason (with or without the sentence):
 /// used with another, it starts afresh.
@@ -95,8 +119,8 @@ pub(crate) struct Remembered {
 pub struct VerdictMemo {
     owner: Option<(u64, bool)>,
     registries: HashMap<Box<str>, u32>,
-    v4_keys: HashMap<[u64; 2], u32>,
-    v6_keys: HashMap<(u128, u64, u32), u32>,
+    v4_keys: HashMap<[u64; 2], Found>,
+    v6_keys: HashMap<(u128, u64, u32), Found>,
     verdicts: Vec<Remembered>,
     pub(crate) callers: Callers,
 }
@@ -138,13 +162,15 @@ impl VerdictMemo {
         id
     }
 
-    /// The position of the decision for `key`, made by `decide` when the memo does not hold it.
-    /// Positions hold until the memo serves the next batch.
-    pub(crate) fn index(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> u32 {
+    /// The decision for `key`, made by `decide` when the memo does not hold it. Positions
+    /// hold until the memo serves the next batch.
+    pub(crate) fn index(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> Found {
         let verdicts = &mut self.verdicts;
         let add = || {
-            verdicts.push(decide());
-            (verdicts.len() - 1) as u32
+            let remembered = decide();
+            let found = Found::of(verdicts.len() as u32, &remembered);
+            verdicts.push(remembered);
+            found
         };
         match key {
             MemoKey::V4(key) => *self.v4_keys.entry(key).or_insert_with(add),

@@ -119,9 +119,13 @@ fn column_in_order(
             .iter()
             .map(|h| {
                 let column = h.batch.column(index);
-                Ok(match &h.rows {
+                Ok(match h.rows.as_deref() {
                     None => column.clone(),
-                    Some(rows) => take(column, &UInt32Array::from(rows.clone()), None)?,
+                    // One run of rows (a batch cut by midnight): a view, not a copy.
+                    Some([first, .., last]) if (last - first) as usize + 1 == h.selected() => {
+                        column.slice(*first as usize, h.selected())
+                    }
+                    Some(rows) => take(column, &UInt32Array::from(rows.to_vec()), None)?,
                 })
             })
             .collect(),
@@ -608,6 +612,13 @@ mod tests {
                 (repo, day1 + 1, 7),
             ],
             &[(repo, day0 + 6, 8), (repo, day0 + 6, 9)],
+            // Cut by midnight: the next day, with most of the rows, holds the batch for a run
+            // of them.
+            &[
+                (repo, day0 + 7, 10),
+                (repo, day1 + 2, 11),
+                (repo, day1 + 3, 12),
+            ],
         ] {
             writers.write(&batch(rows)).unwrap();
         }
@@ -616,9 +627,9 @@ mod tests {
             ("category=Login/date=1970-01-01", vec![1, 6]),
             (
                 "category=Repository/date=1970-01-01",
-                vec![0, 2, 3, 5, 8, 9],
+                vec![0, 2, 3, 5, 8, 9, 10],
             ),
-            ("category=Repository/date=1970-01-02", vec![4, 7]),
+            ("category=Repository/date=1970-01-02", vec![4, 7, 11, 12]),
         ]
         .map(|(folder, ids)| (folder.to_owned(), ids));
         assert_eq!(found, expected);
