@@ -512,10 +512,17 @@ mod tests {
         })
     }
 
-    /// The folder and the rows (by `source_line`) of each part written, checking each holds its
-    /// rows in time order.
-    fn parts_written(dir: &Path, writers: &mut PartitionWriters) -> Vec<(String, Vec<i64>)> {
+    /// `batches` (of rows: category, time, id) written into a store: the folder and the rows (by
+    /// id, the `source_line`) of each part written, checking each holds its rows in time order.
+    fn written(batches: &[&[(Option<&str>, i64, i64)]]) -> Vec<(String, Vec<i64>)> {
         use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir, "run", &schema).unwrap();
+        for rows in batches {
+            writers.write(&batch(rows)).unwrap();
+        }
         writers.finish().unwrap();
         let mut found: Vec<(String, Vec<i64>)> = Vec::new();
         for (tmp, final_path) in &writers.finished {
@@ -553,29 +560,19 @@ mod tests {
     fn each_part_holds_its_partitions_rows_in_time_order() {
         let (day0, day1) = (0, MICROS_PER_DAY);
         let (repo, login) = (Some("Repository"), Some("Login"));
-        let dir = tempfile::tempdir().unwrap();
-        let schema = acrlens_attrib::attributed_schema();
-        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
-        // Mostly one partition, out of time order, with rows of three others: the batch is held
-        // by its main partition and the other rows are copied.
-        writers
-            .write(&batch(&[
+        let found = written(&[
+            // Mostly one partition, out of time order, with rows of three others: the batch is
+            // held by its main partition and the other rows are copied.
+            &[
                 (repo, day0 + 5, 0),
                 (login, day0 + 1, 1),
                 (repo, day1 + 2, 2),
                 (repo, day0 + 3, 3),
                 (None, day0 + 4, 4),
                 (repo, day0 + 9, 8),
-            ]))
-            .unwrap();
-        writers
-            .write(&batch(&[
-                (repo, day0, 5),
-                (repo, day1 + 1, 6),
-                (login, day0 + 2, 7),
-            ]))
-            .unwrap();
-        let found = parts_written(dir.path(), &mut writers);
+            ],
+            &[(repo, day0, 5), (repo, day1 + 1, 6), (login, day0 + 2, 7)],
+        ]);
         let expected = [
             ("category=Login/date=1970-01-01", vec![1, 7]),
             ("category=Repository/date=1970-01-01", vec![5, 3, 0, 8]),
@@ -593,19 +590,16 @@ mod tests {
     fn rows_that_come_in_time_order_are_written_as_they_came() {
         let (day0, day1) = (0, MICROS_PER_DAY);
         let (repo, login) = (Some("Repository"), Some("Login"));
-        let dir = tempfile::tempdir().unwrap();
-        let schema = acrlens_attrib::attributed_schema();
-        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
         // In time order within each partition, ties included; batches shared by partitions and
         // a batch all of one partition.
-        for rows in [
+        let found = written(&[
             &[
                 (repo, day0 + 1, 0),
                 (login, day0 + 1, 1),
                 (repo, day0 + 2, 2),
                 (repo, day0 + 2, 3),
                 (repo, day1, 4),
-            ][..],
+            ],
             &[
                 (repo, day0 + 3, 5),
                 (login, day0 + 5, 6),
@@ -619,10 +613,7 @@ mod tests {
                 (repo, day1 + 2, 11),
                 (repo, day1 + 3, 12),
             ],
-        ] {
-            writers.write(&batch(rows)).unwrap();
-        }
-        let found = parts_written(dir.path(), &mut writers);
+        ]);
         let expected = [
             ("category=Login/date=1970-01-01", vec![1, 6]),
             (
