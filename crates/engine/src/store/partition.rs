@@ -11,11 +11,11 @@ use std::sync::Arc;
 use acrlens_events::col;
 use acrlens_values::{MICROS_PER_DAY, format_day};
 use arrow_array::{
-    Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array,
-    new_empty_array,
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt32Array, new_empty_array,
 };
 use arrow_schema::{DataType, Schema, SchemaRef};
-use datafusion::arrow::compute::{interleave, take, take_record_batch};
+use datafusion::arrow::compute::{FilterBuilder, FilterPredicate, interleave, take_record_batch};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -70,8 +70,8 @@ impl Held {
 /// The order in which the rows held are written: by time, ties in the order given.
 enum Order {
     /// As held, batch after batch: logs read hour by hour come in time order, and their rows
-    /// are written straight from the batches.
-    AsHeld,
+    /// are written straight from the batches, each picked out of its batch so.
+    AsHeld(Vec<Pick>),
     /// The positions (batch, row) of the rows in time order, gathered into one column each.
     Gather(Vec<(usize, usize)>),
 }
@@ -93,12 +93,53 @@ fn time_order(held: &[Held]) -> Result<Order, StoreError> {
         }
     }
     if order.is_sorted_by_key(|&(t, _, _)| t) {
-        return Ok(Order::AsHeld);
+        return Ok(Order::AsHeld(held.iter().map(Pick::of).collect()));
     }
     order.sort_by_key(|&(t, _, _)| t);
     Ok(Order::Gather(
         order.into_iter().map(|(_, b, r)| (b, r)).collect(),
     ))
+}
+
+/// How the rows of a held batch are picked out of each of its columns.
+enum Pick {
+    /// Every row.
+    All,
+    /// One run of rows, from the first, so many (a batch cut by midnight): a view, not a copy.
+    Run(usize, usize),
+    /// Rows here and there (a file of two categories): copied run by run, the selection worked
+    /// out once for every column.
+    Filter(FilterPredicate),
+}
+
+impl Pick {
+    fn of(held: &Held) -> Self {
+        match held.rows.as_deref() {
+            None => Pick::All,
+            Some([first, .., last]) if (last - first) as usize + 1 == held.selected() => {
+                Pick::Run(*first as usize, held.selected())
+            }
+            Some(rows) => {
+                let mut mask = vec![false; held.batch.num_rows()];
+                for &row in rows {
+                    mask[row as usize] = true;
+                }
+                Pick::Filter(
+                    FilterBuilder::new(&BooleanArray::from(mask))
+                        .optimize()
+                        .build(),
+                )
+            }
+        }
+    }
+
+    fn apply(&self, column: &ArrayRef) -> Result<ArrayRef, StoreError> {
+        Ok(match self {
+            Pick::All => column.clone(),
+            Pick::Run(first, len) => column.slice(*first, *len),
+            Pick::Filter(predicate) => predicate.filter(column)?,
+        })
+    }
 }
 
 /// One column of the rows held, in `order`: pieces to write one after the other.
@@ -115,19 +156,10 @@ fn column_in_order(
                 .collect();
             Ok(vec![interleave(&columns, order)?])
         }
-        Order::AsHeld => held
+        Order::AsHeld(picks) => held
             .iter()
-            .map(|h| {
-                let column = h.batch.column(index);
-                Ok(match h.rows.as_deref() {
-                    None => column.clone(),
-                    // One run of rows (a batch cut by midnight): a view, not a copy.
-                    Some([first, .., last]) if (last - first) as usize + 1 == h.selected() => {
-                        column.slice(*first as usize, h.selected())
-                    }
-                    Some(rows) => take(column, &UInt32Array::from(rows.to_vec()), None)?,
-                })
-            })
+            .zip(picks)
+            .map(|(h, pick)| pick.apply(h.batch.column(index)))
             .collect(),
     }
 }
