@@ -371,11 +371,11 @@ impl<'t> Attributor<'t> {
                     };
                     // The kind decides only where ACR Tasks would get another verdict.
                     let kind_now = |callers: &mut Callers| {
-                        let shown = shown_at(callers);
+                        let shown = shown.or_else(|| shown_at(callers));
                         row_kind(callers, shown, agent, identity)
                     };
                     let (found, here) = match inputs.key() {
-                        Some(key) => (memo.index(key, decide), None),
+                        Some(key) => (memo.find(key, decide), None),
                         None => {
                             unmemoized = decide();
                             (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))

@@ -164,7 +164,7 @@ impl VerdictMemo {
 
     /// The decision for `key`, made by `decide` when the memo does not hold it. Positions
     /// hold until the memo serves the next batch.
-    pub(crate) fn index(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> Found {
+    pub(crate) fn find(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> Found {
         let verdicts = &mut self.verdicts;
         let add = || {
             let remembered = decide();
@@ -178,7 +178,7 @@ impl VerdictMemo {
         }
     }
 
-    /// The decision at a position [`VerdictMemo::index`] gave.
+    /// The decision at a position [`VerdictMemo::find`] gave.
     pub(crate) fn get(&self, index: u32) -> &Remembered {
         &self.verdicts[index as usize]
     }

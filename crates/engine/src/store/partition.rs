@@ -76,29 +76,36 @@ enum Order {
     Gather(Vec<(usize, usize)>),
 }
 
-/// The order of the rows held.
+/// The order of the rows held. Rows already in time order, as logs read hour by hour come, are
+/// recognised without making a list of them.
 fn time_order(held: &[Held]) -> Result<Order, StoreError> {
-    let mut order: Vec<(i64, usize, usize)> = Vec::new();
-    for (b, part) in held.iter().enumerate() {
-        let times = part
-            .batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<TimestampMicrosecondArray>()
-            .ok_or_else(|| StoreError::Corrupt("batch".into(), "time is not a timestamp".into()))?
-            .values();
-        match &part.rows {
-            None => order.extend(times.iter().enumerate().map(|(r, &t)| (t, b, r))),
-            Some(rows) => order.extend(rows.iter().map(|&r| (times[r as usize], b, r as usize))),
-        }
-    }
-    if order.is_sorted_by_key(|&(t, _, _)| t) {
+    let times = held
+        .iter()
+        .map(|part| {
+            part.batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .map(|times| times.values())
+                .ok_or_else(|| {
+                    StoreError::Corrupt("batch".into(), "time is not a timestamp".into())
+                })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // The positions (batch, row) of the rows held, batch after batch.
+    let positions = held.iter().enumerate().flat_map(|(b, part)| {
+        let all = part.rows.is_none().then(|| 0..part.batch.num_rows());
+        let some = part.rows.iter().flatten().map(|&r| r as usize);
+        all.into_iter().flatten().chain(some).map(move |r| (b, r))
+    });
+    let time = |&(b, r): &(usize, usize)| times[b][r];
+    if positions.clone().is_sorted_by_key(|at| time(&at)) {
         return Ok(Order::AsHeld(held.iter().map(Pick::of).collect()));
     }
-    order.sort_by_key(|&(t, _, _)| t);
-    Ok(Order::Gather(
-        order.into_iter().map(|(_, b, r)| (b, r)).collect(),
-    ))
+    let mut order: Vec<(usize, usize)> = positions.collect();
+    // Stable: ties stay in the order given.
+    order.sort_by_key(time);
+    Ok(Order::Gather(order))
 }
 
 /// How the rows of a held batch are picked out of each of its columns.
