@@ -4,119 +4,89 @@
 //! rows of one `Groups` may share a key with another's (batches rolled up at different times);
 //! merging them gives the rollup of all their events, as SQL's [`Rollup::over`] would (a test
 //! compares both, and the week merge with SQL's [`Rollup::merged`], on the same events).
+//!
+//! Every event looks its group up, among tens of thousands a day (callers × registries), so the
+//! look-up is made of numbers and touches little memory: each key column's texts are numbered
+//! ([`KeyValues`]) and a group is found by its bucket and key numbers; its measures sit beside
+//! them in one record, and a text measure holds the number of its text, so an event whose text
+//! is the one held (nearly every one) compares two numbers, not two texts.
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use acrlens_values::MICROS_PER_DAY;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
-use arrow_array::{
-    Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
 use arrow_schema::{ArrowError, DataType, SchemaRef};
 use datafusion::arrow::compute::{cast, is_null};
-use datafusion::arrow::row::{RowConverter, SortField};
+use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
+use super::keys::KeyValues;
 use super::{Key, Measure, Rollup};
 
-/// Byte strings stored end to end and numbered, each found again by its bytes. Groups and their
-/// texts live in a few large buffers, not in an allocation each: tens of thousands of small
-/// allocations outliving the batches around them would keep the allocator's freed memory from
-/// being reused.
-#[derive(Default)]
-struct Interned {
-    table: HashTable<usize>,
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-/// The bytes numbered `id` among those ending at `ends` in `bytes`.
-fn nth<'a>(bytes: &'a [u8], ends: &[usize], id: usize) -> &'a [u8] {
-    let start = id.checked_sub(1).map_or(0, |before| ends[before]);
-    &bytes[start..ends[id]]
-}
-
-impl Interned {
-    fn hash(value: &[u8]) -> u64 {
-        foldhash::fast::FixedState::default().hash_one(value)
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// The bytes numbered `id`.
-    fn get(&self, id: usize) -> &[u8] {
-        nth(&self.bytes, &self.ends, id)
-    }
-
-    /// The number of `value`, given it if it is new.
-    fn id(&mut self, value: &[u8]) -> usize {
-        let hash = Self::hash(value);
-        let Interned { table, bytes, ends } = self;
-        if let Some(&id) = table.find(hash, |&id| nth(bytes, ends, id) == value) {
-            return id;
-        }
-        bytes.extend_from_slice(value);
-        ends.push(bytes.len());
-        table.insert_unique(hash, ends.len() - 1, |&id| Self::hash(nth(bytes, ends, id)));
-        ends.len() - 1
-    }
-}
-
-/// The values of one measure, a place per group.
-enum Values {
-    /// Events counted.
-    Count(Vec<i64>),
-    /// The least (`least`) or greatest non-NULL text, by its number among the day's texts.
-    Text {
-        least: bool,
-        values: Vec<Option<usize>>,
-    },
-    /// The least (`least`) or greatest non-NULL number or time.
-    Number {
-        least: bool,
-        values: Vec<Option<i64>>,
-    },
-}
-
-impl Values {
-    fn push_empty(&mut self) {
-        match self {
-            Values::Count(counts) => counts.push(0),
-            Values::Text { values, .. } => values.push(None),
-            Values::Number { values, .. } => values.push(None),
-        }
-    }
-}
-
-/// A measure's event column in one batch.
-enum Source<'a> {
+/// How a measure is held in a group's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// Events counted: one place.
     Count,
-    Text(&'a StringArray),
-    Number(&'a dyn Array, &'a [i64]),
+    /// The least (`least`) or greatest non-NULL text: one place, the text's number among the
+    /// measure's (0 while none).
+    Text { least: bool, place: usize },
+    /// The least (`least`) or greatest non-NULL number or time: two places, whether one is
+    /// held (0 or 1), then the value.
+    Number { least: bool },
+}
+
+impl Slot {
+    fn width(self) -> usize {
+        match self {
+            Slot::Count | Slot::Text { .. } => 1,
+            Slot::Number { .. } => 2,
+        }
+    }
 }
 
 /// Whether `value` wins over `held`: it is the least (`least`) or the greatest.
-fn wins<T: PartialOrd + ?Sized>(least: bool, value: &T, held: Option<&T>) -> bool {
-    match held {
-        None => true,
-        Some(held) if least => value < held,
-        Some(held) => value > held,
-    }
+fn wins<T: PartialOrd + ?Sized>(least: bool, value: &T, held: &T) -> bool {
+    if least { value < held } else { value > held }
 }
 
-/// The groups of one day.
+/// The hash of a group's bucket and key numbers.
+fn group_hash(key: &[i64]) -> u64 {
+    let mut hasher = FixedState::default().build_hasher();
+    key.iter().for_each(|&n| hasher.write_i64(n));
+    hasher.finish()
+}
+
+/// The groups of one day: each a record of `stride` numbers — its bucket, its key numbers,
+/// then its measures' places.
 #[derive(Default)]
 struct Day {
-    /// Each group's bucket and keys, encoded: its number is the group's.
-    keys: Interned,
-    /// The texts the measures hold.
-    texts: Interned,
-    measures: Vec<Values>,
+    records: Vec<i64>,
+    /// The groups by their bucket and keys.
+    table: HashTable<usize>,
+}
+
+impl Day {
+    /// The place of the record of the group whose bucket and key numbers are `key` (the first
+    /// `key.len()` numbers of a record, of `stride`), given an empty one if it is new, and
+    /// whether it is.
+    fn group(&mut self, key: &[i64], stride: usize) -> (usize, bool) {
+        let Day { records, table } = self;
+        let width = key.len();
+        let hash = group_hash(key);
+        if let Some(&g) = table.find(hash, |&g| records[g * stride..][..width] == *key) {
+            return (g * stride, false);
+        }
+        let g = records.len() / stride;
+        records.extend_from_slice(key);
+        records.resize((g + 1) * stride, 0);
+        table.insert_unique(hash, g, |&g| group_hash(&records[g * stride..][..width]));
+        (g * stride, true)
+    }
 }
 
 /// What a [`Groups`] is given.
@@ -128,28 +98,14 @@ enum Input {
     Rows(Option<i64>),
 }
 
-/// No groups yet, with a place for each measure of `rollup` (whose rows have `schema`).
-fn empty_day(rollup: &Rollup, schema: &SchemaRef) -> Day {
-    let measures = rollup
-        .measures
-        .iter()
-        .zip(schema.fields().iter().skip(rollup.keys.len() + 1))
-        .map(|(m, field)| match (m, field.data_type()) {
-            (Measure::Count(_), _) => Values::Count(Vec::new()),
-            (m, DataType::Utf8) => Values::Text {
-                least: matches!(m, Measure::Min(..)),
-                values: Vec::new(),
-            },
-            (m, _) => Values::Number {
-                least: matches!(m, Measure::Min(..)),
-                values: Vec::new(),
-            },
-        })
-        .collect();
-    Day {
-        measures,
-        ..Day::default()
-    }
+/// A measure's column in one batch.
+enum Source<'a> {
+    /// Each event counts one.
+    Count,
+    /// Counts to add, or numbers or times.
+    Number(&'a dyn Array, &'a [i64]),
+    /// Texts, numbered among the measure's.
+    Text,
 }
 
 /// One rollup over the batches added so far, grouped per day.
@@ -158,8 +114,13 @@ pub struct Groups {
     /// What is added: events, or rows of the rollup to merge.
     input: Input,
     schema: SchemaRef,
-    /// Encodes each row's bucket and keys as bytes, and decodes them back.
-    keys: RowConverter,
+    /// How each measure is held.
+    slots: Vec<Slot>,
+    /// The numbers of a group's record.
+    stride: usize,
+    /// The values of each key column, then of each text measure, met since the groups were
+    /// last drained.
+    values: Vec<KeyValues>,
     days: BTreeMap<i64, Day>,
     len: usize,
 }
@@ -183,17 +144,40 @@ impl Groups {
 
     fn with_input(rollup: Rollup, input: Input) -> Result<Self, ArrowError> {
         let schema = rollup.schema();
-        let fields = schema.fields().iter().take(rollup.keys.len() + 1);
-        let keys = RowConverter::new(
-            fields
-                .map(|f| SortField::new(f.data_type().clone()))
-                .collect(),
-        )?;
+        let fields = schema.fields();
+        let mut values = fields
+            .iter()
+            .skip(1)
+            .take(rollup.keys.len())
+            .map(|f| KeyValues::new(f.data_type(), f.name()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut slots = Vec::new();
+        for (m, field) in rollup
+            .measures
+            .iter()
+            .zip(fields.iter().skip(values.len() + 1))
+        {
+            let least = matches!(m, Measure::Min(..));
+            slots.push(match (m, field.data_type()) {
+                (Measure::Count(_), _) => Slot::Count,
+                (_, DataType::Utf8) => {
+                    values.push(KeyValues::new(field.data_type(), field.name())?);
+                    Slot::Text {
+                        least,
+                        place: values.len() - 1,
+                    }
+                }
+                _ => Slot::Number { least },
+            });
+        }
+        let stride = 1 + rollup.keys.len() + slots.iter().map(|s| s.width()).sum::<usize>();
         Ok(Groups {
             rollup,
             input,
             schema,
-            keys,
+            slots,
+            stride,
+            values,
             days: BTreeMap::new(),
             len: 0,
         })
@@ -218,106 +202,121 @@ impl Groups {
     pub fn add(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
         let column = |name: &str| batch.column_by_name(name).ok_or_else(|| missing(name));
         let events = self.input == Input::Events;
-        let time = if events {
-            "time"
-        } else {
-            self.rollup.bucket.name()
-        };
+        let bucket = self.rollup.bucket;
+        let time = if events { "time" } else { bucket.name() };
         let times = column(time)?
             .as_primitive_opt::<TimestampMicrosecondType>()
             .ok_or_else(|| missing(time))?;
-        let bucket = self.rollup.bucket;
-        let starts = TimestampMicrosecondArray::from_iter_values(times.values().iter().map(|&t| {
-            match self.input {
-                Input::Rows(Some(fixed)) => fixed,
-                _ => bucket.start(t),
-            }
-        }))
-        .with_timezone("UTC");
-        let start_values = starts.values().clone();
-        let mut keys: Vec<ArrayRef> = vec![Arc::new(starts)];
+        // The columns to number: the keys, then the text measures.
+        let mut numbered: Vec<(ArrayRef, &str)> = Vec::with_capacity(self.values.len());
         for key in self.rollup.keys {
-            keys.push(match key {
-                Key::IsNull(column_name, _) if events => Arc::new(is_null(column(column_name)?)?),
-                key if events => column(key.source())?.clone(),
-                key => column(key.name())?.clone(),
+            numbered.push(match key {
+                Key::IsNull(name, _) if events => (Arc::new(is_null(column(name)?)?), key.name()),
+                key if events => (column(key.source())?.clone(), key.name()),
+                key => (column(key.name())?.clone(), key.name()),
             });
         }
-        let rows = self.keys.convert_columns(&keys)?;
-        let only: Option<(&StringArray, &str)> = match self.rollup.only {
-            None => None,
-            Some((name, value)) => Some((
-                column(name)?.as_string_opt().ok_or_else(|| missing(name))?,
-                value,
-            )),
-        };
         let measure_fields = self.schema.fields().iter().skip(self.rollup.keys.len() + 1);
-        let sources = self
+        let mut sources = Vec::with_capacity(self.slots.len());
+        for ((m, field), slot) in self
             .rollup
             .measures
             .iter()
             .zip(measure_fields)
-            .map(|(m, field)| -> Result<Source<'_>, ArrowError> {
-                let name = match m {
-                    Measure::Count(_) if events => return Ok(Source::Count),
-                    Measure::Min(name, _) | Measure::Max(name, _) if events => name,
-                    m => m.name(),
-                };
-                let values = column(name)?;
-                // A column of another type (a damaged rollup file) is an error, not skipped.
-                if values.data_type() != field.data_type() {
-                    return Err(missing(name));
+            .zip(&self.slots)
+        {
+            let name = match m {
+                Measure::Count(_) if events => {
+                    sources.push(Source::Count);
+                    continue;
                 }
-                Ok(if let Some(text) = values.as_string_opt() {
-                    Source::Text(text)
-                } else if let Some(n) = values.as_primitive_opt::<Int64Type>() {
-                    Source::Number(n, n.values())
-                } else if let Some(t) = values.as_primitive_opt::<TimestampMicrosecondType>() {
-                    Source::Number(t, t.values())
-                } else {
-                    return Err(missing(name));
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for (row, &start) in start_values.iter().enumerate() {
-            if only.is_some_and(|(column, value)| column.is_null(row) || column.value(row) != value)
-            {
+                Measure::Min(name, _) | Measure::Max(name, _) if events => name,
+                m => m.name(),
+            };
+            let values = column(name)?;
+            // A column of another type (a damaged rollup file) is an error, not skipped.
+            if values.data_type() != field.data_type() {
+                return Err(missing(name));
+            }
+            sources.push(if let Slot::Text { .. } = slot {
+                numbered.push((values.clone(), name));
+                Source::Text
+            } else if let Some(n) = values.as_primitive_opt::<Int64Type>() {
+                Source::Number(n, n.values())
+            } else if let Some(t) = values.as_primitive_opt::<TimestampMicrosecondType>() {
+                Source::Number(t, t.values())
+            } else {
+                return Err(missing(name));
+            });
+        }
+        // The events it counts: all, or those of the column and value it is restricted to.
+        let wanted: Option<Vec<bool>> = match self.rollup.only {
+            Some((name, value)) if events => {
+                let only = column(name)?
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| missing(name))?;
+                Some(
+                    (0..only.len())
+                        .map(|row| only.is_valid(row) && only.value(row) == value)
+                        .collect(),
+                )
+            }
+            _ => None,
+        };
+        let width = numbered.len();
+        let mut numbers = vec![0u32; batch.num_rows() * width];
+        for (place, ((values, name), keys)) in numbered.iter().zip(&mut self.values).enumerate() {
+            let wanted = wanted.as_deref();
+            keys.number(values, name, &mut numbers[place..], width, wanted)?;
+        }
+        let keys = self.rollup.keys.len();
+        let mut key = vec![0i64; 1 + keys];
+        for (row, &t) in times.values().iter().enumerate() {
+            if wanted.as_ref().is_some_and(|wanted| !wanted[row]) {
                 continue;
             }
-            let (rollup, schema) = (&self.rollup, &self.schema);
+            key[0] = match self.input {
+                Input::Rows(Some(fixed)) => fixed,
+                _ => bucket.start(t),
+            };
+            let numbers = &numbers[row * width..][..width];
+            for (k, &n) in key[1..].iter_mut().zip(numbers) {
+                *k = i64::from(n);
+            }
             let day = self
                 .days
-                .entry(start.div_euclid(MICROS_PER_DAY))
-                .or_insert_with(|| empty_day(rollup, schema));
-            let known = day.keys.len();
-            let group = day.keys.id(rows.row(row).as_ref());
-            if group == known {
-                day.measures.iter_mut().for_each(Values::push_empty);
-                self.len += 1;
-            }
-            let Day {
-                texts, measures, ..
-            } = day;
-            for (values, source) in measures.iter_mut().zip(&sources) {
-                match (values, source) {
-                    (Values::Count(counts), Source::Count) => counts[group] += 1,
-                    (Values::Count(counts), Source::Number(array, numbers))
-                        if array.is_valid(row) =>
-                    {
-                        counts[group] = counts[group].saturating_add(numbers[row]);
+                .entry(key[0].div_euclid(MICROS_PER_DAY))
+                .or_default();
+            let (at, new) = day.group(&key, self.stride);
+            self.len += usize::from(new);
+            let record = &mut day.records[at..][..self.stride];
+            let mut place = 1 + keys;
+            for (slot, source) in self.slots.iter().zip(&sources) {
+                let held = &mut record[place..];
+                place += slot.width();
+                match (*slot, source) {
+                    (Slot::Count, Source::Count) => held[0] += 1,
+                    (Slot::Count, Source::Number(array, counts)) if array.is_valid(row) => {
+                        held[0] = held[0].saturating_add(counts[row]);
                     }
-                    (Values::Text { least, values }, Source::Text(text)) if text.is_valid(row) => {
-                        let value = text.value(row).as_bytes();
-                        if wins(*least, value, values[group].map(|id| texts.get(id))) {
-                            values[group] = Some(texts.id(value));
+                    (Slot::Text { least, place: at }, Source::Text) => {
+                        let text = i64::from(numbers[at]);
+                        let values = &self.values[at];
+                        if text != 0
+                            && text != held[0]
+                            && (held[0] == 0
+                                || wins(least, values.bytes(text), values.bytes(held[0])))
+                        {
+                            held[0] = text;
                         }
                     }
-                    (Values::Number { least, values }, Source::Number(array, numbers))
+                    (Slot::Number { least }, Source::Number(array, values))
                         if array.is_valid(row) =>
                     {
-                        let value = numbers[row];
-                        if wins(*least, &value, values[group].as_ref()) {
-                            values[group] = Some(value);
+                        let value = values[row];
+                        if held[0] == 0 || wins(least, &value, &held[1]) {
+                            held[0] = 1;
+                            held[1] = value;
                         }
                     }
                     _ => {}
@@ -332,34 +331,38 @@ impl Groups {
     pub fn drain(&mut self) -> Result<Vec<(i64, RecordBatch)>, ArrowError> {
         self.len = 0;
         let days = std::mem::take(&mut self.days);
-        days.into_iter()
-            .map(|(number, day)| Ok((number, self.batch(day)?)))
-            .collect()
+        let rows = days
+            .into_iter()
+            .map(|(number, day)| Ok((number, self.batch(&day)?)))
+            .collect();
+        self.values.iter_mut().for_each(KeyValues::clear);
+        rows
     }
 
-    fn batch(&self, day: Day) -> Result<RecordBatch, ArrowError> {
-        let parser = self.keys.parser();
-        let groups = (0..day.keys.len()).map(|g| parser.parse(day.keys.get(g)));
-        let mut columns = self.keys.convert_rows(groups)?;
+    fn batch(&self, day: &Day) -> Result<RecordBatch, ArrowError> {
+        let field = |place: usize| day.records.iter().skip(place).step_by(self.stride).copied();
+        let starts = TimestampMicrosecondArray::from_iter_values(field(0)).with_timezone("UTC");
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(starts)];
+        let keys = self.rollup.keys.len();
+        for (place, values) in self.values.iter().take(keys).enumerate() {
+            columns.push(values.column(field(1 + place).map(|n| n as u32))?);
+        }
         let measure_fields = self.schema.fields().iter().skip(columns.len());
-        for (values, field) in day.measures.into_iter().zip(measure_fields) {
-            let column: ArrayRef = match values {
-                Values::Count(counts) => Arc::new(Int64Array::from(counts)),
-                Values::Text { values, .. } => {
-                    let texts = values
-                        .iter()
-                        .map(|id| {
-                            id.map(|id| std::str::from_utf8(day.texts.get(id)))
-                                .transpose()
-                        })
-                        .collect::<Result<StringArray, _>>()
-                        .map_err(|e| ArrowError::ParseError(e.to_string()))?;
-                    Arc::new(texts)
+        let mut place = 1 + keys;
+        for (slot, field_type) in self.slots.iter().zip(measure_fields) {
+            let column: ArrayRef = match *slot {
+                Slot::Count => Arc::new(Int64Array::from_iter_values(field(place))),
+                Slot::Text { place: values, .. } => {
+                    self.values[values].column(field(place).map(|n| n as u32))?
                 }
-                Values::Number { values, .. } => {
-                    cast(&Int64Array::from(values), field.data_type())?
+                Slot::Number { .. } => {
+                    let held = field(place).zip(field(place + 1));
+                    let numbers: Int64Array =
+                        held.map(|(set, v)| (set != 0).then_some(v)).collect();
+                    cast(&numbers, field_type.data_type())?
                 }
             };
+            place += slot.width();
             columns.push(column);
         }
         RecordBatch::try_new(self.schema.clone(), columns)
@@ -371,6 +374,7 @@ mod tests {
     use super::*;
     use crate::rollup::ROLLUPS;
     use acrlens_attrib::attributed_schema;
+    use arrow_array::StringArray;
     use datafusion::common::ScalarValue;
     use datafusion::dataframe::DataFrame;
     use datafusion::datasource::MemTable;
@@ -424,6 +428,8 @@ mod tests {
             (3 * HOUR + 5, "r1", trusted, a, Some("id-b"), Some(3)),
             (3 * HOUR + 1, "r1", trusted, a, Some("id-a"), None),
             (3 * HOUR + 9, "r1", "public", None, None, Some(9)),
+            // The keys of the event before, an hour later: another group by the hour.
+            (4 * HOUR + 1, "r1", "public", None, None, None),
             (MICROS_PER_DAY + 2, "r1", trusted, b, None, Some(1)),
             // Before 1970: the day and hour still start before the time.
             (-5, "r2", trusted, a, Some("id-c"), Some(4)),

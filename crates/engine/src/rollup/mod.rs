@@ -18,6 +18,7 @@ use acrlens_values::MICROS_PER_DAY;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 mod groups;
+mod keys;
 
 pub use groups::Groups;
 
