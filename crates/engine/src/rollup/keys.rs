@@ -63,6 +63,10 @@ enum Kind {
 pub(super) struct KeyValues {
     kind: Kind,
     values: Interned,
+    /// The batch's distinct values by their hash: kept, emptied, from batch to batch.
+    batch: HashTable<usize>,
+    /// The first row of each of the batch's distinct values, and its number among those held.
+    firsts: Vec<(usize, u32)>,
 }
 
 impl KeyValues {
@@ -81,6 +85,8 @@ impl KeyValues {
         Ok(KeyValues {
             kind,
             values: Interned::default(),
+            batch: HashTable::new(),
+            firsts: Vec::new(),
         })
     }
 
@@ -140,9 +146,14 @@ impl KeyValues {
         value: impl Fn(usize) -> Option<T>,
         (numbers, stride, wanted): (&mut [u32], usize, Option<&[bool]>),
     ) {
-        // The first row of each of the batch's values, and its number among those held.
-        let mut firsts: Vec<(usize, u32)> = Vec::new();
-        let mut table: HashTable<usize> = HashTable::new();
+        let KeyValues {
+            values,
+            batch: table,
+            firsts,
+            ..
+        } = self;
+        table.clear();
+        firsts.clear();
         for (row, place) in numbers.iter_mut().step_by(stride).enumerate() {
             if wanted.is_some_and(|wanted| !wanted[row]) {
                 continue;
@@ -157,7 +168,7 @@ impl KeyValues {
             *place = match table.find(hash, same) {
                 Some(&i) => firsts[i].1,
                 None => {
-                    let number = self.values.id_hashed(bytes, hash) as u32 + 1;
+                    let number = values.id_hashed(bytes, hash) as u32 + 1;
                     firsts.push((row, number));
                     table.insert_unique(hash, firsts.len() - 1, |&i| {
                         value(firsts[i].0).map_or(0, |f| Interned::hash(f.as_ref()))
