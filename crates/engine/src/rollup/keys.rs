@@ -59,7 +59,8 @@ enum Kind {
     Flag,
 }
 
-/// The values of one key column met so far, numbered: 0 is NULL, a value its place plus one.
+/// The values of one key column (or text measure) met so far, numbered: 0 is NULL, a value its
+/// place plus one.
 pub(super) struct KeyValues {
     kind: Kind,
     values: Interned,
@@ -78,7 +79,7 @@ impl KeyValues {
             DataType::Boolean => Kind::Flag,
             other => {
                 return Err(ArrowError::SchemaError(format!(
-                    "a rollup key cannot be {name} of type {other}"
+                    "a rollup column cannot be {name} of type {other}"
                 )));
             }
         };
@@ -110,7 +111,8 @@ impl KeyValues {
         stride: usize,
         wanted: Option<&[bool]>,
     ) -> Result<(), ArrowError> {
-        let wrong = || ArrowError::SchemaError(format!("the rollup key {name} has another type"));
+        let wrong =
+            || ArrowError::SchemaError(format!("the rollup column {name} has another type"));
         let places = (numbers, stride, wanted);
         match self.kind {
             Kind::Text => {
