@@ -19,7 +19,7 @@ use arrow_array::{
 use crate::callers::Callers;
 use crate::columns::Columns;
 use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity};
-use crate::memo::{Found, Inputs, Remembered, VerdictMemo, address_key};
+use crate::memo::{Found, Inputs, Remembered, UNSHOWN, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
     AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
@@ -220,6 +220,7 @@ impl<'t> Attributor<'t> {
             })
             .filter(|as_task| *as_task != plain);
         Remembered {
+            shown: UNSHOWN,
             as_task,
             plain,
             endpoint: request.endpoint.and_then(|pe| {
@@ -311,21 +312,20 @@ impl<'t> Attributor<'t> {
             let identity = text_at(identities, row);
             let status = statuses.is_valid(row).then(|| statuses.value(row));
             let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
-            // What the columns show of the caller: looked up when they show it or the kind.
-            let shown_at = |callers: &mut Callers| {
-                addr.map(|a| callers.position(self.topology, a, (snapshot, later), time))
+            // What the columns show of the caller: looked up when they show it or the kind (with
+            // the decision, when the memo holds one).
+            let shows_caller = out.reads_facts() || out.reads_kind();
+            let position = |callers: &mut Callers, ip| {
+                callers.position(self.topology, ip, (snapshot, later), time)
             };
-            let shown = if out.reads_facts() || out.reads_kind() {
-                shown_at(&mut memo.callers)
-            } else {
-                None
-            };
-            let mut kind = out
-                .reads_kind()
-                .then(|| row_kind(&mut memo.callers, shown, agent, identity));
+            let mut shown = None;
+            let mut kind = None;
             let unmemoized: Remembered;
             let (path, reason, endpoint) = match addr {
                 None => {
+                    if out.reads_kind() {
+                        kind = Some(row_kind(&mut memo.callers, None, agent, identity));
+                    }
                     let i = *seen.unknown.entry(raw).or_insert_with(|| {
                         let request = Request {
                             caller_raw: raw,
@@ -369,20 +369,26 @@ impl<'t> Attributor<'t> {
                             explain,
                         )
                     };
-                    // The kind decides only where ACR Tasks would get another verdict.
-                    let kind_now = |callers: &mut Callers| {
-                        let shown = shown.or_else(|| shown_at(callers));
-                        row_kind(callers, shown, agent, identity)
-                    };
                     let (found, here) = match inputs.key() {
-                        Some(key) => (memo.find(key, decide), None),
+                        Some(key) => {
+                            let found = memo.find(key, decide);
+                            if shows_caller {
+                                shown = Some(memo.shown(found.index, |c| position(c, ip)));
+                            }
+                            (found, None)
+                        }
                         None => {
                             unmemoized = decide();
+                            if shows_caller {
+                                shown = Some(position(&mut memo.callers, ip));
+                            }
                             (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
                         }
                     };
-                    if found.as_task.is_some() && kind.is_none() {
-                        kind = Some(kind_now(&mut memo.callers));
+                    // The kind, when shown or where ACR Tasks would get another verdict.
+                    if out.reads_kind() || found.as_task.is_some() {
+                        let at = shown.unwrap_or_else(|| position(&mut memo.callers, ip));
+                        kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
                     }
                     let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
                     // The decision itself (a sentence, an endpoint) is read only for a column

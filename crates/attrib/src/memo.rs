@@ -86,11 +86,19 @@ pub(crate) struct Remembered {
     pub as_task: Option<Verdict>,
     /// The private endpoint the request came through (its position in the topology's).
     pub endpoint: Option<usize>,
+    /// The position among the callers of what the columns show of the caller, once a row
+    /// needed it ([`UNSHOWN`] until then): a row that shows the caller reads its decision
+    /// anyway for the reason, and looking the caller up in a table of its own missed the cache
+    /// as often.
+    pub shown: u32,
 }
 
+/// [`Remembered::shown`] of a decision whose caller no row has needed shown yet.
+pub(crate) const UNSHOWN: u32 = u32::MAX;
+
 /// A remembered decision as its table holds it: where it is, and the paths it gives, which is
-/// all a row reads of it unless the reason or the endpoint is shown. Every row looks its
-/// decision up; reading it from the list of decisions (a few MiB) missed the cache as often.
+/// all a row reads of it unless the reason, the endpoint or the caller is shown. Every row looks
+/// its decision up; reading it from the list of decisions (a few MiB) missed the cache as often.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Found {
     /// The position of the decision.
@@ -137,10 +145,14 @@ impl VerdictMemo {
         // What is known of callers depends on the topology alone, and outlives a start afresh
         // of the verdicts: an estate with more combinations of callers, registries and
         // statuses than the memo holds fills it again and again with the same callers.
-        if self.owner.map(|(id, _)| id) != Some(topology.id()) || self.callers.len() >= CAPACITY {
+        let forget_callers =
+            self.owner.map(|(id, _)| id) != Some(topology.id()) || self.callers.len() >= CAPACITY;
+        if forget_callers {
             self.callers.clear();
         }
-        if self.owner != owner
+        // The decisions hold positions among the callers: forgotten with them.
+        if forget_callers
+            || self.owner != owner
             || self.verdicts.len() >= CAPACITY
             || self.registries.len() as u64 >= REGISTRIES
         {
@@ -176,6 +188,16 @@ impl VerdictMemo {
             MemoKey::V4(key) => *self.v4_keys.entry(key).or_insert_with(add),
             MemoKey::V6(key) => *self.v6_keys.entry(key).or_insert_with(add),
         }
+    }
+
+    /// The position among the callers of what the columns show of the caller of the decision
+    /// at `index`, found by `position` the first time a row of the decision needs it.
+    pub(crate) fn shown(&mut self, index: u32, position: impl FnOnce(&mut Callers) -> u32) -> u32 {
+        let remembered = &mut self.verdicts[index as usize];
+        if remembered.shown == UNSHOWN {
+            remembered.shown = position(&mut self.callers);
+        }
+        remembered.shown
     }
 
     /// The decision at a position [`VerdictMemo::find`] gave.

@@ -98,6 +98,9 @@ fn a_memo_across_batches_and_projections_changes_no_value() {
         &[col::IP_SCOPE, col::SERVICE_TAG, col::ACCESS_REASON],
         &[col::VNET, col::SUBNET, col::TAGS_VERSION, col::ACCESS_PATH],
     ];
+    // One memo for every projection too: decisions made for a projection that shows nothing of
+    // the caller are found again by one that shows its facts or kind.
+    let mut shared = VerdictMemo::new();
     for names in projections {
         let mut memo = VerdictMemo::new();
         for rows in [7, 1000, events.num_rows()] {
@@ -110,6 +113,8 @@ fn a_memo_across_batches_and_projections_changes_no_value() {
                 &format!("{names:?} in slices of {rows}"),
             );
         }
+        let got = in_slices(&topology, &events, 1000, names, &mut shared);
+        assert_same_columns(&got, &full, names, &format!("{names:?} after the others"));
     }
 }
 
