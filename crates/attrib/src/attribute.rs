@@ -282,6 +282,11 @@ impl<'t> Attributor<'t> {
 
         let mut out = Columns::new(batch.num_rows(), wanted);
         let explain = out.explains();
+        // What the columns show of a caller is looked up when they show it or the kind (with
+        // the decision, when the memo holds one); the decision itself is read only for a column
+        // that shows it (a sentence, an endpoint): the memo's table alone says the path.
+        let shows_caller = out.reads_facts() || out.reads_kind();
+        let reads_decision = explain || out.reads_endpoint();
         memo.serve(self.topology, explain);
         let mut seen = Seen::default();
         for row in 0..batch.num_rows() {
@@ -312,9 +317,6 @@ impl<'t> Attributor<'t> {
             let identity = text_at(identities, row);
             let status = statuses.is_valid(row).then(|| statuses.value(row));
             let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
-            // What the columns show of the caller: looked up when they show it or the kind (with
-            // the decision, when the memo holds one).
-            let shows_caller = out.reads_facts() || out.reads_kind();
             let position = |callers: &mut Callers, ip| {
                 callers.position(self.topology, ip, (snapshot, later), time)
             };
@@ -391,9 +393,7 @@ impl<'t> Attributor<'t> {
                         kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
                     }
                     let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
-                    // The decision itself (a sentence, an endpoint) is read only for a column
-                    // that shows it: the memo's table alone says the path.
-                    let (reason, endpoint) = if explain || out.reads_endpoint() {
+                    let (reason, endpoint) = if reads_decision {
                         let remembered = match here {
                             Some(remembered) => remembered,
                             None => memo.get(found.index),
