@@ -70,7 +70,7 @@ pub struct StoreOptions {
     pub fail_after_parts: Option<usize>,
     /// Stop after the journal is written and the parts renamed, before the manifest is replaced.
     pub fail_before_manifest: bool,
-    /// The groups each rollup holds in memory before writing them out (16 Ki when `None`): a
+    /// The groups each rollup holds in memory before writing them out (128 Ki when `None`): a
     /// few make a run write its rollups out many times a day, as a long run does.
     pub held_rollup_groups: Option<usize>,
 }

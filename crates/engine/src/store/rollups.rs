@@ -101,15 +101,27 @@ pub(super) fn build(
         .filter_map(|d| parse_day(d))
         .map(week_start)
         .collect();
-    // A day at a time per thread: one day's groups are what the build holds.
-    let days: Vec<Vec<(PathBuf, PathBuf)>> = files
-        .par_iter()
-        .map(|(day, sources)| build_day(store, day, sources, run))
+    // One rollup of one day at a time per thread: its groups are what the build holds. A run
+    // of a few days has as many tasks as rollups of them, so both cores merge to the end.
+    let tasks: Vec<(&str, &DaySources, usize)> = files
+        .iter()
+        .flat_map(|(&day, sources)| (0..rollup::ROLLUPS.len()).map(move |r| (day, sources, r)))
+        .collect();
+    let days: Vec<Option<(PathBuf, PathBuf)>> = tasks
+        .into_par_iter()
+        .map(|(day, sources, r)| build_day(store, day, sources, r, run))
         .collect::<Result<_, _>>()?;
     let mut renames: Vec<(PathBuf, PathBuf)> = days.into_iter().flatten().collect();
-    for monday in weeks {
-        renames.extend(build_week(store, monday, &renames, run)?);
-    }
+    let week_tables = rollup::TABLES.iter().filter(|t| t.span == Span::Week);
+    let week_tasks: Vec<(i64, &rollup::RollupTable)> = weeks
+        .iter()
+        .flat_map(|&monday| week_tables.clone().map(move |t| (monday, t)))
+        .collect();
+    let built: Vec<Option<(PathBuf, PathBuf)>> = week_tasks
+        .into_par_iter()
+        .map(|(monday, table)| build_week(store, monday, table, &renames, run))
+        .collect::<Result<_, _>>()?;
+    renames.extend(built.into_iter().flatten());
     Ok(renames)
 }
 
@@ -184,76 +196,70 @@ fn daily_files<'a>(store: &'a Path, day: &'a str) -> impl Iterator<Item = PathBu
         .map(move |t| rollup::folder(store, t.name).join(format!("{day}.parquet")))
 }
 
-/// Writes every per-hour and per-day rollup of one day.
+/// Writes the per-hour or per-day table of rollup `place` (in [`rollup::ROLLUPS`]) of one day,
+/// if it has one.
 fn build_day(
     store: &Path,
     day: &str,
     sources: &DaySources,
+    place: usize,
     run: &str,
-) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
-    let mut renames = Vec::new();
-    for (&rollup, run_rows) in rollup::ROLLUPS.iter().zip(&sources.run_rows) {
-        let Some(table) = rollup.bucket_table() else {
-            continue;
-        };
-        let mut rows = Groups::merging(rollup, None)?;
-        for file in run_rows {
-            read(file, None, |batch| rows.add(batch))?;
-        }
-        if sources.merge {
-            let committed = rollup::folder(store, table.name).join(format!("{day}.parquet"));
-            read(&committed, None, |batch| rows.add(batch))?;
-        } else if !sources.parts.is_empty() {
-            let mut events = Groups::new(rollup)?;
-            let columns = rollup.event_columns();
-            for part in &sources.parts {
-                read(part, Some(&columns), |batch| events.add(batch))?;
-            }
-            for (_, batch) in events.drain()? {
-                rows.add(&batch)?;
-            }
-        }
-        renames.push(write(rows, store, table.name, day, run)?);
+) -> Result<Option<(PathBuf, PathBuf)>, StoreError> {
+    let rollup = rollup::ROLLUPS[place];
+    let Some(table) = rollup.bucket_table() else {
+        return Ok(None);
+    };
+    let mut rows = Groups::merging(rollup, None)?;
+    for file in &sources.run_rows[place] {
+        read(file, None, |batch| rows.add(batch))?;
     }
-    Ok(renames)
+    if sources.merge {
+        let committed = rollup::folder(store, table.name).join(format!("{day}.parquet"));
+        read(&committed, None, |batch| rows.add(batch))?;
+    } else if !sources.parts.is_empty() {
+        let mut events = Groups::new(rollup)?;
+        let columns = rollup.event_columns();
+        for part in &sources.parts {
+            read(part, Some(&columns), |batch| events.add(batch))?;
+        }
+        for (_, batch) in events.drain()? {
+            rows.add(&batch)?;
+        }
+    }
+    write(rows, store, table.name, day, run).map(Some)
 }
 
-/// Writes every per-week rollup of the week from `monday` (µs), merged from the per-day files
-/// of its days: those written by this run (`written`) and those committed before.
+/// Writes the per-week `table` of the week from `monday` (µs), merged from the per-day files
+/// of its days: those written by this run (`written`) and those committed before; nothing if
+/// none of its days has one.
 fn build_week(
     store: &Path,
     monday: i64,
+    table: &rollup::RollupTable,
     written: &[(PathBuf, PathBuf)],
     run: &str,
-) -> Result<Vec<(PathBuf, PathBuf)>, StoreError> {
+) -> Result<Option<(PathBuf, PathBuf)>, StoreError> {
+    let Some(daily) = table.rollup.bucket_table() else {
+        return Ok(None);
+    };
     let first = monday.div_euclid(MICROS_PER_DAY);
-    let week = format_day(first);
-    let days: Vec<String> = (first..first + 7).map(format_day).collect();
-    let mut renames = Vec::new();
-    for table in rollup::TABLES.iter().filter(|t| t.span == Span::Week) {
-        let Some(daily) = table.rollup.bucket_table() else {
-            continue;
-        };
-        let folder = rollup::folder(store, daily.name);
-        let files: Vec<PathBuf> = days
-            .iter()
-            .filter_map(|day| {
-                let committed = folder.join(format!("{day}.parquet"));
-                written
-                    .iter()
-                    .find(|(_, done)| *done == committed)
-                    .map(|(tmp, _)| tmp.clone())
-                    .or_else(|| committed.exists().then_some(committed))
-            })
-            .collect();
-        if files.is_empty() {
-            continue;
-        }
-        let mut rows = Groups::merging(table.rollup, Some(monday))?;
-        for file in &files {
-            read(file, None, |batch| rows.add(batch))?;
-        }
-        renames.push(write(rows, store, table.name, &week, run)?);
+    let folder = rollup::folder(store, daily.name);
+    let files: Vec<PathBuf> = (first..first + 7)
+        .filter_map(|day| {
+            let committed = folder.join(format!("{}.parquet", format_day(day)));
+            written
+                .iter()
+                .find(|(_, done)| *done == committed)
+                .map(|(tmp, _)| tmp.clone())
+                .or_else(|| committed.exists().then_some(committed))
+        })
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
     }
-    Ok(renames)
+    let mut rows = Groups::merging(table.rollup, Some(monday))?;
+    for file in &files {
+        read(file, None, |batch| rows.add(batch))?;
+    }
+    write(rows, store, table.name, &format_day(first), run).map(Some)
 }
