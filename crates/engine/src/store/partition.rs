@@ -31,6 +31,9 @@ pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Rows buffered across all partitions before the largest buffer is written early: one row
 /// group's worth.
 const BUFFERED_ROWS: usize = ROW_GROUP_ROWS;
+/// The most bytes of distinct reason sentences a row group's dictionary holds before the
+/// column falls back to plain values: the benchmark's data has 2–4 MiB of them in a row group.
+const REASON_DICTIONARY_BYTES: usize = 16 << 20;
 /// Row groups after which a part is finished and the partition's next rows start another: a
 /// query over the store reads its files on every core, each taking the next file when it is
 /// done with one, so a day's events in one file of 1.5 M rows left one core reading the last
@@ -294,7 +297,11 @@ pub struct PartitionWriters {
 /// rising within a file, are written as deltas. Statistics (the least and greatest value of each
 /// page and row group) are kept for the time and the numbers, not for text: rows are sorted by
 /// time, so a row group's range of a text spans nearly all its values and prunes nothing, while
-/// working it out compares every value written (5% of an ingest).
+/// working it out compares every value written (5% of an ingest). The reason sentence gets a
+/// dictionary of up to [`REASON_DICTIONARY_BYTES`]: a row group has tens of thousands of rows
+/// but a few thousand sentences (one per caller and verdict), which overflowed the default
+/// 1 MiB, so each row group hashed them until the dictionary was full and then wrote every
+/// sentence out whole for zstd to compress — half of what zstd was given.
 pub(super) fn props(schema: &Schema) -> WriterProperties {
     let column = ColumnPath::from;
     let props = [
@@ -307,7 +314,11 @@ pub(super) fn props(schema: &Schema) -> WriterProperties {
     .into_iter()
     .fold(WriterProperties::builder(), |props, name| {
         props.set_column_dictionary_enabled(column(name), false)
-    });
+    })
+    .set_column_dictionary_page_size_limit(
+        column(acrlens_attrib::col::ACCESS_REASON),
+        REASON_DICTIONARY_BYTES,
+    );
     let props = [col::TIME, col::SOURCE_LINE]
         .into_iter()
         .fold(props, |props, name| {
@@ -679,6 +690,47 @@ mod tests {
         ]
         .map(|(folder, ids)| (folder.to_owned(), ids));
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn reason_sentences_past_the_default_dictionary_stay_in_the_dictionary() {
+        use arrow_array::ArrayRef;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        // 4,000 distinct sentences of ~300 bytes, each twice: 1.2 MB, past the 1 MiB default.
+        let rows = 8_000;
+        let sentence = |row: usize| format!("{:0>300}", row % 4_000);
+        let batch = crate::testing::attributed_batch(rows, |name| -> Option<ArrayRef> {
+            match name {
+                acrlens_attrib::col::ACCESS_REASON => Some(Arc::new(
+                    StringArray::from_iter_values((0..rows).map(sentence)),
+                )),
+                col::CATEGORY => Some(Arc::new(StringArray::from_iter_values(
+                    (0..rows).map(|_| "Repository"),
+                ))),
+                col::TIME => Some(Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(0..rows as i64)
+                        .with_timezone("UTC"),
+                )),
+                _ => None,
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let schema = acrlens_attrib::attributed_schema();
+        let mut writers = PartitionWriters::new(dir.path(), "run", &schema).unwrap();
+        writers.write(&batch).unwrap();
+        writers.finish().unwrap();
+        let (tmp, _) = &writers.finished[0];
+        let reader = SerializedFileReader::new(File::open(tmp).unwrap()).unwrap();
+        let row_group = reader.metadata().row_group(0);
+        let reason = row_group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == acrlens_attrib::col::ACCESS_REASON)
+            .unwrap();
+        // Every data page holds dictionary keys: none fell back to plain sentences.
+        let pages = reason.page_encoding_stats_mask().unwrap();
+        assert!(reason.dictionary_page_offset().is_some());
+        assert!(pages.is_only(Encoding::RLE_DICTIONARY), "{pages:?}");
     }
 
     #[test]
