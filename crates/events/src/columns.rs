@@ -76,31 +76,30 @@ pub fn put<B: Extend<Option<T>>, T>(builder: &mut Option<B>, value: Option<T>) {
 /// The stand-in for a column that was not built: all null, or, where the schema allows no
 /// null, all empty strings or empty lists.
 ///
-/// A scan that reads four columns carries thirty placeholders in every batch; the nullable
-/// text and number ones are views of one block of zeros per thread (offsets, values and
-/// validity all zero), so they cost no memory of their own and nothing to clear.
+/// A scan that reads four columns carries thirty placeholders in every batch; they are views
+/// of one block of zeros per thread (offsets, values, keys and validity all zero), so they cost
+/// no memory of their own and nothing to clear. A block of zeros asked of the allocator for
+/// every batch was not free either: it hands back reused memory zeroed by giving its pages back
+/// to the kernel, which then faults them in again for the next batch's builders.
 pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
     match field.data_type() {
-        DataType::Utf8 if field.is_nullable() => {
-            let offsets = OffsetBuffer::new(ScalarBuffer::new(zeros((rows + 1) * 4), 0, rows + 1));
-            Arc::new(StringArray::new(
-                offsets,
-                Buffer::from(Vec::<u8>::new()),
-                Some(no_values(rows)),
-            ))
-        }
+        DataType::Utf8 if field.is_nullable() => Arc::new(StringArray::new(
+            zero_offsets(rows),
+            Buffer::from(Vec::<u8>::new()),
+            Some(no_values(rows)),
+        )),
         DataType::Int64 if field.is_nullable() => null_numbers::<Int64Type>(rows),
         DataType::Int32 if field.is_nullable() => null_numbers::<Int32Type>(rows),
         DataType::Float64 if field.is_nullable() => null_numbers::<Float64Type>(rows),
         _ if field.is_nullable() => new_null_array(field.data_type(), rows),
         DataType::Utf8 => Arc::new(StringArray::new(
-            OffsetBuffer::new_zeroed(rows),
+            zero_offsets(rows),
             Buffer::from(Vec::<u8>::new()),
             None,
         )),
         DataType::List(item) => Arc::new(ListArray::new(
             item.clone(),
-            OffsetBuffer::new_zeroed(rows),
+            zero_offsets(rows),
             new_empty_array(item.data_type()),
             None,
         )),
@@ -115,6 +114,11 @@ pub fn placeholder(field: &Field, rows: usize) -> ArrayRef {
 fn null_numbers<T: ArrowPrimitiveType>(rows: usize) -> ArrayRef {
     let values = ScalarBuffer::new(zeros(rows * size_of::<T::Native>()), 0, rows);
     Arc::new(PrimitiveArray::<T>::new(values, Some(no_values(rows))))
+}
+
+/// The offsets of `rows` empty values, over the thread's zeros.
+fn zero_offsets(rows: usize) -> OffsetBuffer<i32> {
+    OffsetBuffer::new(ScalarBuffer::new(zeros((rows + 1) * 4), 0, rows + 1))
 }
 
 /// A validity bitmap of `rows` nulls, over the thread's zeros.
@@ -137,10 +141,11 @@ fn zeros(len: usize) -> Buffer {
     })
 }
 
-/// `value` in each of `rows` rows, held once: a dictionary of one text, and a key per row.
-/// What every row of an input shares (its `source`) then costs four bytes a row, not a copy.
+/// `value` in each of `rows` rows, held once: a dictionary of one text, and keys that are all
+/// the first, over the thread's zeros. What every row of an input shares (its `source`) then
+/// costs nothing per row.
 pub fn repeated_text(value: &str, rows: usize) -> ArrayRef {
-    let keys = Int32Array::from(vec![0; rows]);
+    let keys = Int32Array::new(ScalarBuffer::new(zeros(rows * 4), 0, rows), None);
     let values = Arc::new(StringArray::from(vec![value]));
     Arc::new(
         DictionaryArray::<Int32Type>::try_new(keys, values)
@@ -229,6 +234,59 @@ mod tests {
         let _larger = placeholder(&Field::new("x", DataType::Int64, true), 1 << 20);
         assert_eq!(early.null_count(), 3);
         early.to_data().validate_full().unwrap();
+    }
+
+    #[test]
+    fn shared_placeholders_without_nulls_equal_arrows_own_and_outlive_a_larger_batch() {
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let source = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let early = placeholder(&Field::new("x", source.clone(), false), 3);
+        for rows in [0, 1, 9, 70_000, 5] {
+            let own: [(DataType, ArrayRef); 3] = [
+                (DataType::Utf8, Arc::new(StringArray::from(vec![""; rows]))),
+                (
+                    DataType::List(item.clone()),
+                    Arc::new(ListArray::new(
+                        item.clone(),
+                        OffsetBuffer::new_zeroed(rows),
+                        new_empty_array(&DataType::Utf8),
+                        None,
+                    )),
+                ),
+                (
+                    source.clone(),
+                    Arc::new(
+                        DictionaryArray::<Int32Type>::try_new(
+                            Int32Array::from(vec![0; rows]),
+                            Arc::new(StringArray::from(vec![""])),
+                        )
+                        .unwrap(),
+                    ),
+                ),
+            ];
+            for (t, want) in own {
+                let got = placeholder(&Field::new("x", t.clone(), false), rows);
+                assert_eq!(got.as_ref(), want.as_ref(), "{t} × {rows}");
+                assert_eq!((got.len(), got.null_count()), (rows, 0));
+                got.to_data().validate_full().unwrap();
+            }
+        }
+        early.to_data().validate_full().unwrap();
+        assert_eq!(early.len(), 3);
+        // Offsets and keys are views of one block, not memory of their own.
+        let first_buffer = |t: &DataType| {
+            placeholder(&Field::new("x", t.clone(), false), 9)
+                .to_data()
+                .buffers()[0]
+                .as_ptr()
+        };
+        let text = first_buffer(&DataType::Utf8);
+        assert_eq!(first_buffer(&DataType::List(item)), text);
+        assert_eq!(first_buffer(&source), text);
+        assert_eq!(
+            repeated_text("PT1H.json", 9).to_data().buffers()[0].as_ptr(),
+            text
+        );
     }
 
     #[test]
