@@ -11,7 +11,7 @@ use arrow_array::{
     ArrayRef, ArrowPrimitiveType, DictionaryArray, Int32Array, ListArray, PrimitiveArray,
     StringArray, new_empty_array, new_null_array,
 };
-use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 
 /// A set of column positions in a schema of at most 64 columns.
@@ -127,17 +127,23 @@ fn no_values(rows: usize) -> NullBuffer {
 }
 
 /// At least `len` zero bytes, shared: one block per thread, replaced by a larger one when a
-/// batch needs more (the arrays over the old one keep it alive as long as they live).
+/// batch needs more (the arrays over the old one keep it alive as long as they live). The
+/// block is Arrow's own allocation, aligned for any number type, and made on the first call
+/// even for no bytes: the numbers and offsets of an empty batch are views of it too, and a
+/// view of no allocation at all is not aligned for them.
 fn zeros(len: usize) -> Buffer {
     thread_local! {
-        static ZEROS: RefCell<Buffer> = RefCell::new(Buffer::from(Vec::<u8>::new()));
+        static ZEROS: RefCell<Option<Buffer>> = const { RefCell::new(None) };
     }
     ZEROS.with(|zeros| {
         let mut zeros = zeros.borrow_mut();
-        if zeros.len() < len {
-            *zeros = Buffer::from(vec![0u8; len.next_power_of_two().max(1 << 16)]);
-        }
-        zeros.slice_with_length(0, len)
+        let block = match zeros.take() {
+            Some(block) if block.len() >= len => block,
+            _ => MutableBuffer::from_len_zeroed(len.next_power_of_two().max(1 << 16)).into(),
+        };
+        let view = block.slice_with_length(0, len);
+        *zeros = Some(block);
+        view
     })
 }
 
@@ -234,6 +240,37 @@ mod tests {
         let _larger = placeholder(&Field::new("x", DataType::Int64, true), 1 << 20);
         assert_eq!(early.null_count(), 3);
         early.to_data().validate_full().unwrap();
+    }
+
+    #[test]
+    fn an_empty_batch_on_a_fresh_thread_gets_valid_placeholders() {
+        // The first placeholders a thread makes are for no rows (a unit whose every record
+        // was quarantined): their numbers, offsets and keys must still be aligned views.
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let source = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let fields = [
+            Field::new("a", source, false),
+            Field::new("b", DataType::Int64, true),
+            Field::new("c", DataType::Utf8, false),
+            Field::new("d", DataType::List(item), false),
+            Field::new("e", DataType::Float64, true),
+        ];
+        for field in fields {
+            let made = std::thread::spawn(move || {
+                let empty = placeholder(&field, 0);
+                let one = placeholder(&field, 1);
+                (empty, one)
+            })
+            .join()
+            .expect("no panic on a fresh thread");
+            assert_eq!((made.0.len(), made.1.len()), (0, 1));
+            made.0.to_data().validate_full().unwrap();
+            made.1.to_data().validate_full().unwrap();
+        }
+        let text = std::thread::spawn(|| repeated_text("PT1H.json", 0))
+            .join()
+            .expect("no panic on a fresh thread");
+        assert_eq!(text.len(), 0);
     }
 
     #[test]
