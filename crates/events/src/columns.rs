@@ -127,23 +127,23 @@ fn no_values(rows: usize) -> NullBuffer {
 }
 
 /// At least `len` zero bytes, shared: one block per thread, replaced by a larger one when a
-/// batch needs more (the arrays over the old one keep it alive as long as they live). The
-/// block is Arrow's own allocation, aligned for any number type, and made on the first call
-/// even for no bytes: the numbers and offsets of an empty batch are views of it too, and a
-/// view of no allocation at all is not aligned for them.
+/// batch needs more (the arrays over the old one keep it alive as long as they live). Each
+/// block is Arrow's own allocation, aligned for any number type, and the first is made on the
+/// thread's first call, even for no bytes: the numbers and offsets of an empty batch are views
+/// of it too, and a view of no allocation at all is not aligned for them.
 fn zeros(len: usize) -> Buffer {
+    fn block(len: usize) -> Buffer {
+        MutableBuffer::from_len_zeroed(len.max(1 << 16)).into()
+    }
     thread_local! {
-        static ZEROS: RefCell<Option<Buffer>> = const { RefCell::new(None) };
+        static ZEROS: RefCell<Buffer> = RefCell::new(block(0));
     }
     ZEROS.with(|zeros| {
         let mut zeros = zeros.borrow_mut();
-        let block = match zeros.take() {
-            Some(block) if block.len() >= len => block,
-            _ => MutableBuffer::from_len_zeroed(len.next_power_of_two().max(1 << 16)).into(),
-        };
-        let view = block.slice_with_length(0, len);
-        *zeros = Some(block);
-        view
+        if zeros.len() < len {
+            *zeros = block(len.next_power_of_two());
+        }
+        zeros.slice_with_length(0, len)
     })
 }
 
