@@ -4,7 +4,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -53,7 +52,9 @@ pub struct IngestArgs {
 }
 
 pub fn run(args: &IngestArgs, quiet: bool) -> Result<ExitCode> {
-    let topology = Arc::new(args.topology.load()?);
+    // Loaded on a thread of its own while the inputs are listed and the first units decode.
+    let topology = args.topology.lazy();
+    topology.preload();
     let discovery = discover(&args.inputs, args.decode.window()?, &args.blob)?;
     let mut sources = discovery.sources;
     if let Some(shard) = args.shard {
@@ -78,7 +79,7 @@ pub fn run(args: &IngestArgs, quiet: bool) -> Result<ExitCode> {
     let outcome = ingest(
         sources,
         args.decode.options()?,
-        topology,
+        topology.clone(),
         store.as_ref().map(|s| (s, StoreOptions::default())),
         |item| {
             match item {
@@ -103,6 +104,10 @@ pub fn run(args: &IngestArgs, quiet: bool) -> Result<ExitCode> {
         },
     )?;
     progress.finish();
+    // The run has loaded it, or failed.
+    if let Ok(topology) = topology.get() {
+        args.topology.warn_of_history(topology);
+    }
     summary.listings = discovery.listings.iter().map(ListingView::from).collect();
     if let Some(mut out) = quarantine {
         out.flush().context("writing the quarantine file")?;

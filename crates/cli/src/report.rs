@@ -59,7 +59,6 @@ fn staged(
     let EventSource::Logs { sources, options } = source else {
         return Ok((source, 0, None));
     };
-    let topology = topology.get()?;
     let dir = tempfile::Builder::new()
         .prefix("acrlens-report-")
         .tempdir()

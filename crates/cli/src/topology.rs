@@ -31,6 +31,13 @@ impl TopologyArgs {
     /// problems (the verdicts of the periods they touch say "not known").
     pub fn load(&self) -> Result<Topology> {
         let topology = self.load_silently()?;
+        self.warn_of_history(&topology);
+        Ok(topology)
+    }
+
+    /// Says on stderr when the registry history of `topology` (loaded from this project file)
+    /// had problems.
+    pub fn warn_of_history(&self, topology: &Topology) {
         let warnings = topology.history().warnings.len();
         if let (true, Some(path)) = (warnings > 0, self.path()) {
             eprintln!(
@@ -38,7 +45,6 @@ impl TopologyArgs {
                 path.display()
             );
         }
-        Ok(topology)
     }
 
     /// Loads and compiles the topology, leaving its history's problems to the caller.

@@ -7,7 +7,7 @@ use acrlens_attrib::{Attributor, VerdictMemo, reads_attribution};
 use acrlens_events::{
     BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource, TransformError,
 };
-use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
+use acrlens_netmap::{LazyTopology, LoadError, Topology, TopologyParts};
 
 use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 
@@ -54,6 +54,9 @@ pub enum IngestError {
     /// The store could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The topology could not be loaded.
+    #[error(transparent)]
+    Topology(#[from] LoadError),
     /// Attribution failed.
     #[error("attribution failed: {0}")]
     Attribution(#[source] TransformError),
@@ -72,15 +75,18 @@ pub struct IngestOutcome {
 }
 
 /// Decodes and attributes `sources`, shows every item to `observe`, and writes rows and
-/// quarantine into `store` (reading only what is new to it) when one is given.
+/// quarantine into `store` (reading only what is new to it) when one is given. A topology not
+/// loaded yet loads on a thread of its own while the inputs are planned and the first units
+/// decode; one that cannot be loaded fails the run, even one with nothing new to read.
 pub fn ingest(
     sources: Vec<InputSource>,
     options: DecodeOptions,
-    topology: Arc<Topology>,
+    topology: LazyTopology,
     store: Option<(&Store, StoreOptions)>,
     mut observe: impl FnMut(&Decoded) -> Result<(), ObserverError>,
 ) -> Result<IngestOutcome, IngestError> {
     let mut outcome = IngestOutcome::default();
+    topology.preload();
     let (sources, mut run) = match store {
         Some((store, store_options)) => {
             let plan = store.plan(sources)?;
@@ -94,12 +100,18 @@ pub fn ingest(
         attribution: true,
         ..options
     };
-    let mut decoder =
-        Decoder::new(sources, options).with_transform(attribution(topology.into(), ColumnSet::ALL));
+    let mut decoder = Decoder::new(sources, options)
+        .with_transform(attribution(topology.clone(), ColumnSet::ALL));
     let mut step =
         |item: Decoded, decoder: &Decoder, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
             let item = match item {
-                Decoded::Failed(e) => return Err(IngestError::Attribution(e)),
+                // Attribution fails at once on a topology that did not load: say why.
+                Decoded::Failed(e) => {
+                    return Err(topology
+                        .get()
+                        .err()
+                        .map_or(IngestError::Attribution(e), Into::into));
+                }
                 item => item,
             };
             observe(&item).map_err(IngestError::Observer)?;
@@ -119,6 +131,7 @@ pub fn ingest(
         if let Some(open) = run.as_mut() {
             decoder.install(|| open.finish_parts())?;
         }
+        topology.get()?;
         Ok(())
     };
     if let Err(e) = written() {

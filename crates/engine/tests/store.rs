@@ -12,7 +12,7 @@ use std::sync::Arc;
 use acrlens_engine::store::{Store, StoreError, StoreOptions};
 use acrlens_engine::{EventSource, IngestError, ingest, session};
 use acrlens_events::{DecodeOptions, InputSource, discover};
-use acrlens_netmap::Topology;
+use acrlens_netmap::{LazyTopology, Topology};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
 use datafusion::arrow::compute::cast;
@@ -48,7 +48,7 @@ fn run(
             chunk_bytes: 4096,
             ..DecodeOptions::default()
         },
-        topology(),
+        topology().into(),
         Some((&store, options)),
         |_| Ok(()),
     )
@@ -207,6 +207,39 @@ fn a_second_run_adds_nothing() {
         .unwrap();
     assert_eq!((again.written, again.unchanged, again.inputs), (0, 85, 0));
     assert_exactly_once(&read_back(dir.path()), 286);
+}
+
+#[test]
+fn a_topology_that_cannot_be_loaded_fails_the_run_and_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let broken = || LazyTopology::from_file(Some(PathBuf::from("/nonexistent/acrlens.toml")));
+    // With inputs to read, and with none (a scheduled run with nothing new): the load is
+    // started ahead, and its failure still ends the run, saying why.
+    for inputs in [sample_inputs(), Vec::new()] {
+        let outcome = ingest(
+            inputs,
+            DecodeOptions::default(),
+            broken(),
+            Some((&store, StoreOptions::default())),
+            |_| Ok(()),
+        );
+        let Err(IngestError::Topology(e)) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            e.to_string()
+                .starts_with("loading the topology named by /nonexistent/acrlens.toml: "),
+            "{e}"
+        );
+    }
+    assert!(part_files(dir.path()).is_empty());
+    // Nothing was committed: a run with the topology reads every input.
+    let first = run(dir.path(), sample_inputs(), StoreOptions::default())
+        .unwrap()
+        .run
+        .unwrap();
+    assert_eq!((first.unchanged, first.inputs), (0, 85));
 }
 
 #[test]

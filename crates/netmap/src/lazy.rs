@@ -2,6 +2,7 @@
 //! no topology table must not pay for reading and compiling the service-tag files.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::TopologyError;
@@ -16,6 +17,8 @@ struct Inner {
     /// The project file to load; `None` for the empty topology.
     path: Option<PathBuf>,
     cell: OnceLock<Result<Arc<Topology>, LoadError>>,
+    /// Whether a thread was started to load it: one is enough.
+    preloading: AtomicBool,
 }
 
 /// A topology that could not be loaded: every use of it fails with this, naming the project
@@ -37,6 +40,7 @@ impl LazyTopology {
         LazyTopology(Arc::new(Inner {
             path,
             cell: OnceLock::new(),
+            preloading: AtomicBool::new(false),
         }))
     }
 
@@ -62,8 +66,9 @@ impl LazyTopology {
     /// tens of milliseconds) then overlaps with the first units' decoding instead of holding up
     /// every decoding thread at the first batch. What the load gives, a failure included, is
     /// kept for [`get`](LazyTopology::get) as always; without a thread, `get` loads it as before.
+    /// Called again, it starts no other thread.
     pub fn preload(&self) {
-        if self.0.cell.get().is_some() {
+        if self.0.cell.get().is_some() || self.0.preloading.swap(true, Ordering::Relaxed) {
             return;
         }
         let this = self.clone();
@@ -91,7 +96,11 @@ impl From<Arc<Topology>> for LazyTopology {
     fn from(topology: Arc<Topology>) -> Self {
         let cell = OnceLock::new();
         let _ = cell.set(Ok(topology));
-        LazyTopology(Arc::new(Inner { path: None, cell }))
+        LazyTopology(Arc::new(Inner {
+            path: None,
+            cell,
+            preloading: AtomicBool::new(false),
+        }))
     }
 }
 
