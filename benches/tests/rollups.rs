@@ -75,7 +75,7 @@ fn ingest_into(
         ingest(
             sources,
             DecodeOptions::default(),
-            topology.clone(),
+            topology.clone().into(),
             Some((store, options)),
             |_| Ok(()),
         )
