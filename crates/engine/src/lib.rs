@@ -21,6 +21,7 @@
 //! ```
 
 mod dates;
+mod grouping;
 mod ingest;
 mod output;
 mod params;

@@ -13,7 +13,10 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::grouping::NumberedGrouping;
 
 use crate::dates::UtcDates;
 use crate::raw::RawExports;
@@ -149,7 +152,12 @@ async fn register_rollups(ctx: &SessionContext, dir: &Path, views: bool) -> Resu
 /// function first needs it (pass an `Arc<Topology>` when it is loaded already).
 pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> Result<Session> {
     let config = SessionConfig::new().with_information_schema(true);
-    let ctx = SessionContext::new_with_config(config);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(NumberedGrouping))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     let quarantined = register(&ctx, source, topology.into()).await?;
     Ok(Session { ctx, quarantined })
 }

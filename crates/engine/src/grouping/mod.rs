@@ -1,0 +1,267 @@
+//! The first stage of a grouping (DataFusion's partial aggregate) done by numbers, for keys of
+//! text read as views and of integers, dates and times: each key value is numbered once
+//! ([`numbers`]) and a group is found by its keys' numbers, then DataFusion's own accumulators
+//! take the rows. DataFusion's grouping hashes and compares every row's text (three quarters of
+//! the time of a query grouping the store's events by day, repository and path); the store's
+//! text columns are Parquet dictionaries, whose rows point at a few places each.
+//!
+//! [`NumberedGrouping`] replaces an `AggregateExec` in partial mode with [`NumberedAggregateExec`]
+//! where every key is of such a type and at least one is text, with one grouping set, no
+//! filter, no order or distinct in an aggregate, and accumulators that take groups. The output
+//! is the partial aggregate DataFusion's final stage expects, in the same schema.
+
+mod numbers;
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::config::ConfigOptions;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode, PlanProperties,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use numbers::{Groups, KeyValues, MAX_KEYS};
+
+/// The rule that puts [`NumberedAggregateExec`] where it can take the place of a partial
+/// aggregate.
+#[derive(Debug, Default)]
+pub struct NumberedGrouping;
+
+impl PhysicalOptimizerRule for NumberedGrouping {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(plan.transform_up(numbered)?.data)
+    }
+
+    fn name(&self) -> &str {
+        "numbered_grouping"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// `node` as a [`NumberedAggregateExec`], where it is a partial aggregate one can take the place of.
+fn numbered(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    match node.downcast_ref::<AggregateExec>() {
+        Some(aggregate) if NumberedAggregateExec::takes(aggregate)? => {
+            Ok(Transformed::yes(Arc::new(NumberedAggregateExec {
+                aggregate: aggregate.clone(),
+            })))
+        }
+        _ => Ok(Transformed::no(node)),
+    }
+}
+
+/// A partial aggregate that finds each row's group by the numbers of its keys.
+#[derive(Debug)]
+pub struct NumberedAggregateExec {
+    /// The aggregate it stands for: its keys, aggregates, input, schema and properties.
+    aggregate: AggregateExec,
+}
+
+impl NumberedAggregateExec {
+    /// Whether it can take the place of `aggregate`.
+    fn takes(aggregate: &AggregateExec) -> Result<bool> {
+        let input = aggregate.input_schema();
+        let group_by = aggregate.group_expr();
+        let mut text = false;
+        for (expr, _) in group_by.expr() {
+            let data_type = expr.data_type(&input)?;
+            match KeyValues::of(&data_type) {
+                Some(KeyValues::Text(_)) => text = true,
+                Some(_) => {}
+                None => return Ok(false),
+            }
+        }
+        Ok(text
+            && group_by.expr().len() <= MAX_KEYS
+            && *aggregate.mode() == AggregateMode::Partial
+            && group_by.is_single()
+            && aggregate.filter_expr().iter().all(Option::is_none)
+            && aggregate.limit_options().is_none()
+            && *aggregate.input_order_mode() == InputOrderMode::Linear
+            && aggregate.aggr_expr().iter().all(|a| {
+                a.groups_accumulator_supported() && !a.is_distinct() && a.order_bys().is_empty()
+            }))
+    }
+}
+
+impl DisplayAs for NumberedAggregateExec {
+    fn fmt_as(&self, format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "NumberedAggregateExec: ")?;
+        self.aggregate.fmt_as(format, f)
+    }
+}
+
+impl ExecutionPlan for NumberedAggregateExec {
+    fn name(&self) -> &'static str {
+        "NumberedAggregateExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.aggregate.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![self.aggregate.input()]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        self.aggregate.apply_expressions(f)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        #[expect(deprecated)]
+        let replaced = Arc::new(self.aggregate.clone()).with_new_children(children)?;
+        let aggregate = replaced
+            .downcast_ref::<AggregateExec>()
+            .ok_or_else(|| DataFusionError::Internal("not an aggregate".into()))?
+            .clone();
+        Ok(Arc::new(NumberedAggregateExec { aggregate }))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let schema = self.aggregate.schema();
+        let batch_size = context.session_config().batch_size();
+        let input = self.aggregate.input().execute(partition, context)?;
+        let mut state = State::new(&self.aggregate)?;
+        let out = schema.clone();
+        let batches = futures::stream::once(async move {
+            let mut input = input;
+            while let Some(batch) = input.next().await {
+                state.add(&batch?)?;
+            }
+            state.finish(&out, batch_size)
+        })
+        .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
+        .try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+}
+
+/// A partition's groups and accumulators.
+struct State {
+    keys: Vec<Arc<dyn PhysicalExpr>>,
+    values: Vec<KeyValues>,
+    arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    accumulators: Vec<Box<dyn GroupsAccumulator>>,
+    groups: Groups,
+    /// Reused from batch to batch: the key numbers by column, each row's group.
+    numbers: Vec<Vec<u32>>,
+    indices: Vec<usize>,
+}
+
+impl State {
+    fn new(aggregate: &AggregateExec) -> Result<State> {
+        let input = aggregate.input_schema();
+        let keys: Vec<_> = aggregate
+            .group_expr()
+            .expr()
+            .iter()
+            .map(|(e, _)| Arc::clone(e))
+            .collect();
+        let values = keys
+            .iter()
+            .map(|e| {
+                KeyValues::of(&e.data_type(&input)?)
+                    .ok_or_else(|| DataFusionError::Internal("a key not numbered".into()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(State {
+            numbers: vec![Vec::new(); keys.len()],
+            groups: Groups::new(keys.len()),
+            keys,
+            values,
+            arguments: aggregate
+                .aggr_expr()
+                .iter()
+                .map(|a| a.expressions())
+                .collect(),
+            accumulators: aggregate
+                .aggr_expr()
+                .iter()
+                .map(|a| a.create_groups_accumulator())
+                .collect::<Result<_>>()?,
+            indices: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        let rows = batch.num_rows();
+        for ((expr, values), numbers) in self
+            .keys
+            .iter()
+            .zip(&mut self.values)
+            .zip(&mut self.numbers)
+        {
+            numbers.clear();
+            let column = expr.evaluate(batch)?.into_array(rows)?;
+            values.number(&column, numbers)?;
+        }
+        self.indices.clear();
+        let mut key = [0; MAX_KEYS];
+        let width = self.numbers.len();
+        for row in 0..rows {
+            for (k, numbers) in key.iter_mut().zip(&self.numbers) {
+                *k = numbers[row];
+            }
+            self.indices.push(self.groups.index(&key[..width]));
+        }
+        let total = self.groups.len();
+        for (arguments, accumulator) in self.arguments.iter().zip(&mut self.accumulators) {
+            let columns = arguments
+                .iter()
+                .map(|e| e.evaluate(batch)?.into_array(rows))
+                .collect::<Result<Vec<ArrayRef>>>()?;
+            accumulator.update_batch(&columns, &self.indices, None, total)?;
+        }
+        Ok(())
+    }
+
+    fn finish(
+        mut self,
+        schema: &arrow_schema::SchemaRef,
+        batch_size: usize,
+    ) -> Result<Vec<RecordBatch>> {
+        let mut columns: Vec<ArrayRef> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v.values(self.groups.column(i)))
+            .collect::<Result<_>>()?;
+        for accumulator in &mut self.accumulators {
+            columns.extend(accumulator.state(EmitTo::All)?);
+        }
+        let all = RecordBatch::try_new(Arc::clone(schema), columns)?;
+        let rows = all.num_rows();
+        Ok((0..rows)
+            .step_by(batch_size.max(1))
+            .map(|at| all.slice(at, batch_size.min(rows - at)))
+            .collect())
+    }
+}

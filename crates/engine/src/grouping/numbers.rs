@@ -1,0 +1,319 @@
+//! Group keys as numbers: each key column's values are numbered (NULL is 0), and a group is
+//! found by the numbers of its keys.
+//!
+//! Text comes as views. A view of at most 12 bytes holds its text, so the view itself names it;
+//! a longer one points into a buffer, and the store's text columns are Parquet dictionaries, so
+//! the rows of a column chunk point at the few places of its dictionary. A place (buffer,
+//! offset, length) is numbered once, by its text, while the buffers are held; a batch with
+//! other buffers starts the places afresh. Each row then costs a look-up of a number, not the
+//! hashing and comparing of its text.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef, Int64Array, StringViewArray};
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::{DataFusionError, Result};
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
+type Map<K, V> = HashMap<K, V, FixedState>;
+
+/// The number of NULL.
+const NULL: u32 = 0;
+
+/// The numbered values of one key column.
+pub(super) enum KeyValues {
+    /// Text read as views.
+    Text(TextValues),
+    /// Integers, dates and times, as 64-bit integers, and the type to give them back as.
+    Number(Map<i64, u32>, Vec<i64>, DataType),
+}
+
+impl KeyValues {
+    /// Values of a column of `data_type`, or `None` for a type not numbered here.
+    pub(super) fn of(data_type: &DataType) -> Option<KeyValues> {
+        match data_type {
+            DataType::Utf8View => Some(KeyValues::Text(TextValues::default())),
+            t if fits_i64(t) => Some(KeyValues::Number(
+                Map::default(),
+                vec![0],
+                data_type.clone(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Appends the number of each value of `column` to `out`.
+    pub(super) fn number(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<()> {
+        match self {
+            KeyValues::Text(text) => {
+                let views = column.as_string_view_opt().ok_or_else(|| {
+                    DataFusionError::Internal(format!("a text key of {}", column.data_type()))
+                })?;
+                text.number(views, out);
+            }
+            KeyValues::Number(known, values, _) => {
+                let numbers = cast(column, &DataType::Int64)?;
+                let numbers = numbers.as_primitive::<Int64Type>();
+                for (i, &v) in numbers.values().iter().enumerate() {
+                    if numbers.is_null(i) {
+                        out.push(NULL);
+                        continue;
+                    }
+                    let next = values.len() as u32;
+                    let n = *known.entry(v).or_insert_with(|| {
+                        values.push(v);
+                        next
+                    });
+                    out.push(n);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of `numbers`, as a column of the key's type.
+    pub(super) fn values(&self, numbers: impl Iterator<Item = u32>) -> Result<ArrayRef> {
+        Ok(match self {
+            KeyValues::Text(text) => {
+                std::sync::Arc::new(numbers.map(|n| text.text(n)).collect::<StringViewArray>())
+            }
+            KeyValues::Number(_, values, data_type) => {
+                let column: Int64Array = numbers
+                    .map(|n| (n != NULL).then(|| values[n as usize]))
+                    .collect();
+                cast(&column, data_type)?
+            }
+        })
+    }
+}
+
+/// Whether every value of the type is a 64-bit integer and comes back from one unchanged.
+fn fits_i64(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Timestamp(_, _)
+    )
+}
+
+/// The numbered texts of one key column.
+#[derive(Default)]
+pub(super) struct TextValues {
+    /// The buffers the places point into, held so that no other buffer can take their address.
+    held: Vec<Buffer>,
+    /// Numbers by view: an inline view is its text; a longer one is its place
+    /// (address, offset, length) in the held buffers.
+    by_view: Map<u128, u32>,
+    by_text: Map<Box<str>, u32>,
+    /// The texts, by number (0, NULL, has none).
+    texts: Vec<Box<str>>,
+}
+
+impl TextValues {
+    fn number(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
+        let buffers = column.data_buffers();
+        let held = |b: &Buffer| self.held.iter().any(|h| h.as_ptr() == b.as_ptr());
+        if !buffers.iter().all(held) {
+            // Places in other buffers: forget the old ones (inline views stay).
+            self.by_view.retain(|view, _| *view as u32 <= 12);
+            self.held = buffers.to_vec();
+        }
+        if self.texts.is_empty() {
+            self.texts.push("".into());
+        }
+        for (i, &view) in column.views().iter().enumerate() {
+            if column.is_null(i) {
+                out.push(NULL);
+                continue;
+            }
+            let len = view as u32;
+            let key = if len <= 12 {
+                view
+            } else {
+                let buffer = &buffers[(view >> 64) as u32 as usize];
+                let offset = (view >> 96) as u32;
+                (buffer.as_ptr() as usize as u128) << 64
+                    | u128::from(offset) << 32
+                    | u128::from(len)
+            };
+            if let Some(&n) = self.by_view.get(&key) {
+                out.push(n);
+                continue;
+            }
+            let text = column.value(i);
+            let next = self.texts.len() as u32;
+            let n = match self.by_text.get(text) {
+                Some(&n) => n,
+                None => {
+                    self.texts.push(text.into());
+                    self.by_text.insert(text.into(), next);
+                    next
+                }
+            };
+            self.by_view.insert(key, n);
+            out.push(n);
+        }
+    }
+
+    fn text(&self, n: u32) -> Option<&str> {
+        (n != NULL).then(|| &*self.texts[n as usize])
+    }
+}
+
+/// The most key columns a group's numbers are packed for.
+pub(super) const MAX_KEYS: usize = 4;
+
+/// The most bits of a dense index: a table of 4 MiB at most.
+const DENSE_BITS: u32 = 20;
+
+/// The groups met so far; a group's index is its place in order. While the key columns'
+/// numbers fit in [`DENSE_BITS`] together, a group is found at the index their bits make in a
+/// table (no hashing, and a table that stays in the core's cache for the few thousand values of
+/// a day's keys); beyond, by its numbers packed into one word, hashed.
+pub(super) struct Groups {
+    width: usize,
+    /// The bits each key column's numbers take in a dense index.
+    bits: [u32; MAX_KEYS],
+    /// Each dense index's group + 1 (0 for none); empty once the groups are hashed.
+    dense: Vec<u32>,
+    hashed: Option<Map<u128, u32>>,
+    /// Each group's numbers, packed.
+    keys: Vec<u128>,
+}
+
+/// Numbers as one word.
+fn pack(numbers: &[u32]) -> u128 {
+    numbers
+        .iter()
+        .fold(0, |word, &n| word << 32 | u128::from(n))
+}
+
+impl Groups {
+    /// No groups yet, of `width` key columns (at most [`MAX_KEYS`]).
+    pub(super) fn new(width: usize) -> Self {
+        Groups {
+            width,
+            bits: [0; MAX_KEYS],
+            dense: vec![0],
+            hashed: None,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The dense index of `numbers`, when they fit the bits.
+    fn at(&self, numbers: &[u32]) -> Option<usize> {
+        let mut at = 0usize;
+        for (&n, &bits) in numbers.iter().zip(&self.bits) {
+            if n >> bits != 0 {
+                return None;
+            }
+            at = at << bits | n as usize;
+        }
+        Some(at)
+    }
+
+    /// The index of the group whose key numbers are `numbers`, a new one if none has them.
+    pub(super) fn index(&mut self, numbers: &[u32]) -> usize {
+        if let Some(hashed) = &mut self.hashed {
+            let next = self.keys.len() as u32;
+            let g = *hashed.entry(pack(numbers)).or_insert(next);
+            if g == next {
+                self.keys.push(pack(numbers));
+            }
+            return g as usize;
+        }
+        let Some(at) = self.at(numbers) else {
+            self.widen(numbers);
+            return self.index(numbers);
+        };
+        match self.dense[at] {
+            0 => {
+                self.keys.push(pack(numbers));
+                self.dense[at] = self.keys.len() as u32;
+                self.keys.len() - 1
+            }
+            g => g as usize - 1,
+        }
+    }
+
+    /// Gives each column the bits its number in `numbers` needs, and lays the groups out
+    /// again; hashes them instead once the bits are too many.
+    fn widen(&mut self, numbers: &[u32]) {
+        for (bits, &n) in self.bits.iter_mut().zip(numbers) {
+            *bits = (*bits).max(u32::BITS - n.leading_zeros());
+        }
+        let total: u32 = self.bits.iter().sum();
+        if total > DENSE_BITS {
+            self.dense = Vec::new();
+            self.hashed = Some(
+                self.keys
+                    .iter()
+                    .enumerate()
+                    .map(|(g, &k)| (k, g as u32))
+                    .collect(),
+            );
+            return;
+        }
+        self.dense = vec![0; 1 << total];
+        for g in 0..self.keys.len() {
+            let numbers: Vec<u32> = (0..self.width).map(|c| self.number(g, c)).collect();
+            if let Some(at) = self.at(&numbers) {
+                self.dense[at] = g as u32 + 1;
+            }
+        }
+    }
+
+    /// The number of key column `column` of group `g`.
+    fn number(&self, g: usize, column: usize) -> u32 {
+        (self.keys[g] >> (32 * (self.width - 1 - column))) as u32
+    }
+
+    /// How many groups.
+    pub(super) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The numbers of key column `column` of every group, in order.
+    pub(super) fn column(&self, column: usize) -> impl Iterator<Item = u32> + '_ {
+        (0..self.keys.len()).map(move |g| self.number(g, column))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_keeps_its_index_as_the_table_widens_and_turns_to_hashing() {
+        let mut groups = Groups::new(3);
+        let mut seen: Vec<[u32; 3]> = Vec::new();
+        // Numbers that need more and more bits, past the dense table's, and back to small ones.
+        let rows = (0..3000u32).map(|i| [i % 3, (i * 7919) % (1 << (i / 150 + 1)), i % 5]);
+        for key in rows.clone().chain(rows) {
+            let g = groups.index(&key);
+            match seen.iter().position(|k| *k == key) {
+                Some(old) => assert_eq!(g, old, "{key:?}"),
+                None => {
+                    assert_eq!(g, seen.len(), "{key:?}");
+                    seen.push(key);
+                }
+            }
+        }
+        assert!(groups.hashed.is_some());
+        assert_eq!(groups.len(), seen.len());
+        for (c, column) in (0..3).map(|c| (c, groups.column(c).collect::<Vec<_>>())) {
+            assert_eq!(column, seen.iter().map(|k| k[c]).collect::<Vec<_>>());
+        }
+    }
+}
