@@ -76,8 +76,8 @@ pub struct IngestOutcome {
 
 /// Decodes and attributes `sources`, shows every item to `observe`, and writes rows and
 /// quarantine into `store` (reading only what is new to it) when one is given. A topology not
-/// loaded yet loads on a thread of its own while the inputs are planned and the first units
-/// decode; one that cannot be loaded fails the run, even one with nothing new to read.
+/// loaded yet loads on a thread of its own while the first units decode (see [`attribution`]);
+/// one that cannot be loaded fails the run, even one with nothing new to read.
 pub fn ingest(
     sources: Vec<InputSource>,
     options: DecodeOptions,
@@ -86,7 +86,6 @@ pub fn ingest(
     mut observe: impl FnMut(&Decoded) -> Result<(), ObserverError>,
 ) -> Result<IngestOutcome, IngestError> {
     let mut outcome = IngestOutcome::default();
-    topology.preload();
     let (sources, mut run) = match store {
         Some((store, store_options)) => {
             let plan = store.plan(sources)?;

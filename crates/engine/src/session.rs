@@ -16,9 +16,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::grouping::NumberedGrouping;
-
 use crate::dates::UtcDates;
+use crate::grouping::NumberedGrouping;
 use crate::raw::RawExports;
 use crate::rollup::{self, ROLLUP_VERSION};
 use crate::store::{Manifest, file_schema};

@@ -1,12 +1,15 @@
 //! Group keys as numbers: each key column's values are numbered (NULL is 0), and a group is
 //! found by the numbers of its keys.
 //!
-//! Text comes as views. A view of at most 12 bytes holds its text, so the view itself names it;
-//! a longer one points into a buffer, and the store's text columns are Parquet dictionaries, so
-//! the rows of a column chunk point at the few places of its dictionary. A place (buffer,
-//! offset, length) is numbered once, by its text, while the buffers are held; a batch with
-//! other buffers starts the places afresh. Each row then costs a look-up of a number, not the
-//! hashing and comparing of its text.
+//! Text comes as views. A view longer than 12 bytes points into a buffer, and the store's text
+//! columns are Parquet dictionaries, so the batches of a column chunk point into the same
+//! buffer, at the few places of its dictionary. While a batch's buffers are the ones the batch
+//! before had, a place (buffer, offset, length) is numbered once, by its text, and each row
+//! costs a look-up of a number instead of the hashing and comparing of its text. Buffers new to
+//! a batch (a new column chunk, or plain pages whose every value is new) are held from then on
+//! and their places forgotten; their texts are looked up as texts, short ones always.
+
+use std::hash::BuildHasher;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
@@ -16,7 +19,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use foldhash::fast::FixedState;
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashTable};
 
 type Map<K, V> = HashMap<K, V, FixedState>;
 
@@ -112,25 +115,28 @@ fn fits_i64(data_type: &DataType) -> bool {
 pub(super) struct TextValues {
     /// The buffers the places point into, held so that no other buffer can take their address.
     held: Vec<Buffer>,
-    /// Numbers by view: an inline view is its text; a longer one is its place
-    /// (address, offset, length) in the held buffers.
-    by_view: Map<u128, u32>,
-    by_text: Map<Box<str>, u32>,
-    /// The texts, by number (0, NULL, has none).
-    texts: Vec<Box<str>>,
+    /// Numbers by place (address, offset, length) in the held buffers.
+    places: Map<u128, u32>,
+    /// The texts one after the other, where each number's ends (0, NULL, has none), and the
+    /// numbers found by their texts' hashes.
+    bytes: String,
+    ends: Vec<usize>,
+    by_text: HashTable<u32>,
 }
 
 impl TextValues {
     fn number(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
         let buffers = column.data_buffers();
         let held = |b: &Buffer| self.held.iter().any(|h| h.as_ptr() == b.as_ptr());
-        if !buffers.iter().all(held) {
-            // Places in other buffers: forget the old ones (inline views stay).
-            self.by_view.retain(|view, _| *view as u32 <= 12);
+        // Places are remembered in buffers a batch before had too: a new column chunk's first
+        // batch, or plain pages, are looked up by text.
+        let repeated = !buffers.is_empty() && buffers.iter().all(held);
+        if !repeated {
+            self.places.clear();
             self.held = buffers.to_vec();
         }
-        if self.texts.is_empty() {
-            self.texts.push("".into());
+        if self.ends.is_empty() {
+            self.ends.push(0);
         }
         for (i, &view) in column.views().iter().enumerate() {
             if column.is_null(i) {
@@ -138,36 +144,57 @@ impl TextValues {
                 continue;
             }
             let len = view as u32;
-            let key = if len <= 12 {
-                view
-            } else {
-                let buffer = &buffers[(view >> 64) as u32 as usize];
-                let offset = (view >> 96) as u32;
-                (buffer.as_ptr() as usize as u128) << 64
-                    | u128::from(offset) << 32
-                    | u128::from(len)
-            };
-            if let Some(&n) = self.by_view.get(&key) {
-                out.push(n);
+            if len <= 12 || !repeated {
+                out.push(self.intern(column.value(i)));
                 continue;
             }
-            let text = column.value(i);
-            let next = self.texts.len() as u32;
-            let n = match self.by_text.get(text) {
+            let buffer = &buffers[(view >> 64) as u32 as usize];
+            let offset = (view >> 96) as u32;
+            let place = (buffer.as_ptr() as usize as u128) << 64
+                | u128::from(offset) << 32
+                | u128::from(len);
+            let n = match self.places.get(&place) {
                 Some(&n) => n,
                 None => {
-                    self.texts.push(text.into());
-                    self.by_text.insert(text.into(), next);
-                    next
+                    let n = self.intern(column.value(i));
+                    self.places.insert(place, n);
+                    n
                 }
             };
-            self.by_view.insert(key, n);
             out.push(n);
         }
     }
 
+    /// The number of `text`, a new one if it has none.
+    fn intern(&mut self, text: &str) -> u32 {
+        let hash = FixedState::default().hash_one(text);
+        if let Some(&n) = self.by_text.find(hash, |&n| self.text_of(n) == text) {
+            return n;
+        }
+        let n = self.ends.len() as u32;
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len());
+        let TextValues {
+            bytes,
+            ends,
+            by_text,
+            ..
+        } = self;
+        by_text.insert_unique(hash, n, |&n| {
+            let n = n as usize;
+            FixedState::default().hash_one(&bytes[ends[n - 1]..ends[n]])
+        });
+        n
+    }
+
+    /// The text numbered `n` (not NULL).
+    fn text_of(&self, n: u32) -> &str {
+        let n = n as usize;
+        &self.bytes[self.ends[n - 1]..self.ends[n]]
+    }
+
     fn text(&self, n: u32) -> Option<&str> {
-        (n != NULL).then(|| &*self.texts[n as usize])
+        (n != NULL).then(|| self.text_of(n))
     }
 }
 
@@ -266,9 +293,12 @@ impl Groups {
             return;
         }
         self.dense = vec![0; 1 << total];
+        let mut numbers = [0; MAX_KEYS];
         for g in 0..self.keys.len() {
-            let numbers: Vec<u32> = (0..self.width).map(|c| self.number(g, c)).collect();
-            if let Some(at) = self.at(&numbers) {
+            for (c, n) in numbers[..self.width].iter_mut().enumerate() {
+                *n = self.number(g, c);
+            }
+            if let Some(at) = self.at(&numbers[..self.width]) {
                 self.dense[at] = g as u32 + 1;
             }
         }
