@@ -448,3 +448,48 @@ async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
     assert!(plan(queries[0]).await.contains("NumberedAggregateExec"));
     assert!(!plan(queries[6]).await.contains("NumberedAggregateExec"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
+    let source = || EventSource::Store(dir.path().to_path_buf());
+    let numbered = session(source(), topology()).await.unwrap().ctx;
+    let plain = datafusion::prelude::SessionContext::new();
+    acrlens_engine::register(&plain, source(), topology().into())
+        .await
+        .unwrap();
+    // A probe of 50 rows in batches of 16: the correlation ids, new on nearly every row, stop
+    // the grouping after the fourth batch; the groups so far are given, then each row as its own.
+    for ctx in [&numbered, &plain] {
+        for set in [
+            "SET datafusion.execution.batch_size = 16",
+            "SET datafusion.execution.skip_partial_aggregation_probe_rows_threshold = 50",
+        ] {
+            ctx.sql(set).await.unwrap();
+        }
+    }
+    let sql = "SELECT correlation_id, repository, count(*), sum(size_bytes), min(time), max(caller_ip) FROM events GROUP BY 1, 2";
+    let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
+    let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+    assert_eq!(sorted_lines(&got), sorted_lines(&want));
+    let analyzed = numbered
+        .sql(&format!("EXPLAIN ANALYZE {sql}"))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let analyzed = pretty_format_batches(&analyzed).unwrap().to_string();
+    let skipped = analyzed
+        .split("NumberedAggregateExec")
+        .nth(1)
+        .and_then(|after| after.split("skipped_aggregation_rows=").nth(1))
+        .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<usize>().ok());
+    let rows = want.iter().map(RecordBatch::num_rows).sum::<usize>();
+    assert!(
+        skipped.is_some_and(|n| n > rows / 2),
+        "{rows} groups, skipped {skipped:?}:\n{analyzed}"
+    );
+}

@@ -16,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::SchemaRef;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
 use datafusion::error::{DataFusionError, Result};
@@ -24,6 +25,7 @@ use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode, PlanProperties,
@@ -58,11 +60,9 @@ impl PhysicalOptimizerRule for NumberedGrouping {
 /// `node` as a [`NumberedAggregateExec`], where it is a partial aggregate one can take the place of.
 fn numbered(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
     match node.downcast_ref::<AggregateExec>() {
-        Some(aggregate) if NumberedAggregateExec::takes(aggregate)? => {
-            Ok(Transformed::yes(Arc::new(NumberedAggregateExec {
-                aggregate: aggregate.clone(),
-            })))
-        }
+        Some(aggregate) if NumberedAggregateExec::takes(aggregate)? => Ok(Transformed::yes(
+            Arc::new(NumberedAggregateExec::new(aggregate.clone())),
+        )),
         _ => Ok(Transformed::no(node)),
     }
 }
@@ -72,9 +72,18 @@ fn numbered(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn Executio
 pub struct NumberedAggregateExec {
     /// The aggregate it stands for: its keys, aggregates, input, schema and properties.
     aggregate: AggregateExec,
+    /// The rows each partition passed on ungrouped.
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl NumberedAggregateExec {
+    fn new(aggregate: AggregateExec) -> Self {
+        NumberedAggregateExec {
+            aggregate,
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+
     /// Whether it can take the place of `aggregate`.
     fn takes(aggregate: &AggregateExec) -> Result<bool> {
         let input = aggregate.input_schema();
@@ -138,7 +147,7 @@ impl ExecutionPlan for NumberedAggregateExec {
             .downcast_ref::<AggregateExec>()
             .ok_or_else(|| DataFusionError::Internal("not an aggregate".into()))?
             .clone();
-        Ok(Arc::new(NumberedAggregateExec { aggregate }))
+        Ok(Arc::new(NumberedAggregateExec::new(aggregate)))
     }
 
     fn execute(
@@ -147,20 +156,69 @@ impl ExecutionPlan for NumberedAggregateExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let schema = self.aggregate.schema();
-        let batch_size = context.session_config().batch_size();
+        let config = context.session_config();
+        let options = &config.options().execution;
+        let skipped =
+            MetricBuilder::new(&self.metrics).counter("skipped_aggregation_rows", partition);
+        let probe = Probe {
+            rows: options.skip_partial_aggregation_probe_rows_threshold,
+            ratio: options.skip_partial_aggregation_probe_ratio_threshold,
+            seen: 0,
+        };
+        let mut state = State::new(&self.aggregate, Arc::clone(&schema), config.batch_size())?;
         let input = self.aggregate.input().execute(partition, context)?;
-        let mut state = State::new(&self.aggregate)?;
-        let out = schema.clone();
-        let batches = futures::stream::once(async move {
+        // Groups the input until the probe finds the rows hardly grouped; from then on each
+        // row goes on as its own group's state, for the final stage to group.
+        let grouped = futures::stream::once(async move {
             let mut input = input;
+            let mut probe = probe;
             while let Some(batch) = input.next().await {
-                state.add(&batch?)?;
+                let batch = batch?;
+                state.add(&batch)?;
+                if probe.hardly_grouped(batch.num_rows(), state.groups.len()) {
+                    return Ok((state.emit()?, Some((state, input))));
+                }
             }
-            state.finish(&out, batch_size)
-        })
-        .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
-        .try_flatten();
+            Ok::<_, DataFusionError>((state.emit()?, None))
+        });
+        let batches = grouped
+            .map_ok(move |(batches, rest)| {
+                let skipped = skipped.clone();
+                let batches = futures::stream::iter(batches.into_iter().map(Ok));
+                match rest {
+                    None => batches.left_stream(),
+                    Some((state, input)) => batches
+                        .chain(input.map(move |batch| {
+                            let batch = batch?;
+                            skipped.add(batch.num_rows());
+                            state.states(&batch)
+                        }))
+                        .right_stream(),
+                }
+            })
+            .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// When a partial grouping stops grouping: past `rows` input rows, as soon as there are more
+/// groups than `ratio` of the rows (a key such as a correlation id, new on nearly every row),
+/// as DataFusion's own partial aggregate does, with the same settings.
+struct Probe {
+    rows: usize,
+    ratio: f64,
+    seen: usize,
+}
+
+impl Probe {
+    /// Whether the rows seen, `rows` more, are hardly grouped into `groups`.
+    fn hardly_grouped(&mut self, rows: usize, groups: usize) -> bool {
+        self.seen += rows;
+        self.ratio < 1.0 && self.seen >= self.rows && groups as f64 > self.ratio * self.seen as f64
     }
 }
 
@@ -174,10 +232,13 @@ struct State {
     /// Reused from batch to batch: the key numbers by column, each row's group.
     numbers: Vec<Vec<u32>>,
     indices: Vec<usize>,
+    /// The partial aggregate's schema, and the rows of a batch of it.
+    schema: SchemaRef,
+    batch_size: usize,
 }
 
 impl State {
-    fn new(aggregate: &AggregateExec) -> Result<State> {
+    fn new(aggregate: &AggregateExec, schema: SchemaRef, batch_size: usize) -> Result<State> {
         let input = aggregate.input_schema();
         let keys: Vec<_> = aggregate
             .group_expr()
@@ -208,6 +269,8 @@ impl State {
                 .map(|a| a.create_groups_accumulator())
                 .collect::<Result<_>>()?,
             indices: Vec::new(),
+            schema,
+            batch_size: batch_size.max(1),
         })
     }
 
@@ -243,25 +306,40 @@ impl State {
         Ok(())
     }
 
-    fn finish(
-        mut self,
-        schema: &arrow_schema::SchemaRef,
-        batch_size: usize,
-    ) -> Result<Vec<RecordBatch>> {
-        let mut columns: Vec<ArrayRef> = self
-            .values
+    /// The groups so far, as batches of the partial aggregate; forgets them.
+    fn emit(&mut self) -> Result<Vec<RecordBatch>> {
+        let groups = std::mem::replace(&mut self.groups, Groups::new(0));
+        let mut columns: Vec<ArrayRef> = std::mem::take(&mut self.values)
             .iter()
             .enumerate()
-            .map(|(i, v)| v.values(self.groups.column(i)))
+            .map(|(i, v)| v.values(groups.column(i)))
             .collect::<Result<_>>()?;
         for accumulator in &mut self.accumulators {
             columns.extend(accumulator.state(EmitTo::All)?);
         }
-        let all = RecordBatch::try_new(Arc::clone(schema), columns)?;
+        let all = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
         let rows = all.num_rows();
         Ok((0..rows)
-            .step_by(batch_size.max(1))
-            .map(|at| all.slice(at, batch_size.min(rows - at)))
+            .step_by(self.batch_size)
+            .map(|at| all.slice(at, self.batch_size.min(rows - at)))
             .collect())
+    }
+
+    /// Each row of `batch` as its own group's partial state.
+    fn states(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let rows = batch.num_rows();
+        let mut columns = self
+            .keys
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(rows))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        for (arguments, accumulator) in self.arguments.iter().zip(&self.accumulators) {
+            let values = arguments
+                .iter()
+                .map(|e| e.evaluate(batch)?.into_array(rows))
+                .collect::<Result<Vec<ArrayRef>>>()?;
+            columns.extend(accumulator.convert_to_state(&values, None)?);
+        }
+        Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }
 }
