@@ -4,10 +4,12 @@
 //! Text comes as views. A view longer than 12 bytes points into a buffer, and the store's text
 //! columns are Parquet dictionaries, so the batches of a column chunk point into the same
 //! buffer, at the few places of its dictionary. While a batch's buffers are the ones the batch
-//! before had, a place (buffer, offset, length) is numbered once, by its text, and each row
-//! costs a look-up of a number instead of the hashing and comparing of its text. Buffers new to
-//! a batch (a new column chunk, or plain pages whose every value is new) are held from then on
-//! and their places forgotten; their texts are looked up as texts, short ones always.
+//! before had, or are plainly a dictionary (far smaller than the texts the rows point at), a
+//! place (buffer, offset, length) is numbered once, by its text, and each row costs a look-up
+//! of a number instead of the hashing and comparing of its text. Buffers new to a batch are
+//! held from then on and the places in others forgotten; plain pages, whose every value is
+//! new, are looked up as texts. A text of up to 12 bytes lies in its view itself, which
+//! numbers it.
 
 use std::hash::BuildHasher;
 
@@ -117,6 +119,8 @@ pub(super) struct TextValues {
     held: Vec<Buffer>,
     /// Numbers by place (address, offset, length) in the held buffers.
     places: Map<u128, u32>,
+    /// Numbers of short texts by their view, which holds them whole.
+    inline: Map<u128, u32>,
     /// The texts one after the other, where each number's ends (0, NULL, has none), and the
     /// numbers found by their texts' hashes.
     bytes: String,
@@ -128,13 +132,24 @@ impl TextValues {
     fn number(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
         let buffers = column.data_buffers();
         let held = |b: &Buffer| self.held.iter().any(|h| h.as_ptr() == b.as_ptr());
-        // Places are remembered in buffers a batch before had too: a new column chunk's first
-        // batch, or plain pages, are looked up by text.
+        // Places are remembered in buffers a batch before had too, or in buffers smaller than
+        // half the texts the batch's rows point at (a dictionary's: the rows repeat its
+        // texts). Plain pages, whose every row has a place of its own, are looked up by text.
         let repeated = !buffers.is_empty() && buffers.iter().all(held);
         if !repeated {
             self.places.clear();
             self.held = buffers.to_vec();
         }
+        let by_place = repeated || {
+            let long: u64 = column
+                .views()
+                .iter()
+                .map(|&v| u64::from(v as u32))
+                .filter(|&len| len > 12)
+                .sum();
+            let held: u64 = buffers.iter().map(|b| b.len() as u64).sum();
+            held > 0 && held * 2 < long
+        };
         if self.ends.is_empty() {
             self.ends.push(0);
         }
@@ -144,7 +159,21 @@ impl TextValues {
                 continue;
             }
             let len = view as u32;
-            if len <= 12 || !repeated {
+            if len <= 12 {
+                // The bytes past the text are zeros as Arrow writes them; masked all the same.
+                let whole = view & (u128::MAX >> (96 - 8 * len));
+                let n = match self.inline.get(&whole) {
+                    Some(&n) => n,
+                    None => {
+                        let n = self.intern(column.value(i));
+                        self.inline.insert(whole, n);
+                        n
+                    }
+                };
+                out.push(n);
+                continue;
+            }
+            if !by_place {
                 out.push(self.intern(column.value(i)));
                 continue;
             }
