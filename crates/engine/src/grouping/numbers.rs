@@ -62,16 +62,25 @@ impl KeyValues {
             KeyValues::Number(known, values, _) => {
                 let numbers = cast(column, &DataType::Int64)?;
                 let numbers = numbers.as_primitive::<Int64Type>();
+                // Runs of one value (a day, in rows sorted by time) are numbered once.
+                let mut last = None;
                 for (i, &v) in numbers.values().iter().enumerate() {
                     if numbers.is_null(i) {
                         out.push(NULL);
                         continue;
                     }
-                    let next = values.len() as u32;
-                    let n = *known.entry(v).or_insert_with(|| {
-                        values.push(v);
-                        next
-                    });
+                    let n = match last {
+                        Some((value, n)) if value == v => n,
+                        _ => {
+                            let next = values.len() as u32;
+                            let n = *known.entry(v).or_insert_with(|| {
+                                values.push(v);
+                                next
+                            });
+                            last = Some((v, n));
+                            n
+                        }
+                    };
                     out.push(n);
                 }
             }
