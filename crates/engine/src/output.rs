@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray, StringViewArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::csv::WriterBuilder;
@@ -31,12 +31,35 @@ pub enum OutputFormat {
     Parquet,
 }
 
+/// Whether a text cell starting with `first` would be run as a formula by a spreadsheet.
+fn formula_first(first: u8) -> bool {
+    matches!(first, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+}
+
 /// Makes a text cell inert in a spreadsheet.
 fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        Some(&first) if formula_first(first) => format!("'{cell}").into(),
         _ => cell.into(),
     }
+}
+
+/// Whether `column` is text with no cell to defuse, so it is written as it is. Views are told
+/// by the first byte each view holds (inline or as its prefix), without reading the texts;
+/// layouts other than views and `Utf8` are converted and checked cell by cell.
+fn plainly_inert(column: &dyn Array) -> bool {
+    if let Some(views) = column.as_any().downcast_ref::<StringViewArray>() {
+        return views.views().iter().enumerate().all(|(i, &view)| {
+            view as u32 == 0 || !formula_first((view >> 32) as u8) || views.is_null(i)
+        });
+    }
+    if let Some(text) = column.as_any().downcast_ref::<StringArray>() {
+        return text
+            .iter()
+            .flatten()
+            .all(|cell| cell.as_bytes().first().is_none_or(|&b| !formula_first(b)));
+    }
+    false
 }
 
 /// Whether a column holds text in any of Arrow's layouts.
@@ -86,6 +109,11 @@ fn defused(batch: &RecordBatch) -> Result<RecordBatch> {
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
     for (field, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if plainly_inert(c.as_ref()) {
+            columns.push(c.clone());
+            fields.push(field.as_ref().clone());
+            continue;
+        }
         let text = match c.as_any().downcast_ref::<ListArray>() {
             Some(list) => list_cells(list)?,
             None => as_text(c.as_ref())?,
@@ -193,7 +221,7 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_in_every_text_layout() {
-        use arrow_array::{DictionaryArray, LargeStringArray, StringViewArray, types::Int32Type};
+        use arrow_array::{DictionaryArray, LargeStringArray, types::Int32Type};
         let formula = "=HYPERLINK(\"http://x\")";
         let batch = RecordBatch::try_from_iter([
             (
@@ -213,6 +241,30 @@ mod tests {
             csv_of(batch),
             format!("utf8,large,view,dictionary\n{cell},{cell},{cell},{cell}\n")
         );
+    }
+
+    #[test]
+    fn a_formula_among_plain_views_is_defused_short_or_long() {
+        let plain = ["team0/service-172", "ip_rule", "", "trusted_service"];
+        for formula in ["=1+1", "-cmd|' /C calc'!A0"] {
+            let cells: Vec<Option<&str>> = plain
+                .iter()
+                .map(|&p| Some(p))
+                .chain([None, Some(formula), Some("x")])
+                .collect();
+            let batch = RecordBatch::try_from_iter([
+                (
+                    "plain",
+                    Arc::new(StringViewArray::from(vec![Some("a"); 7])) as ArrayRef,
+                ),
+                ("cells", Arc::new(StringViewArray::from(cells))),
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+            let want = format!(
+                "plain,cells\na,team0/service-172\na,ip_rule\na,\na,trusted_service\na,\na,'{formula}\na,x\n"
+            );
+            assert_eq!(csv_of(batch), want);
+        }
     }
 
     #[test]
