@@ -121,11 +121,34 @@ fn fits_i64(data_type: &DataType) -> bool {
     )
 }
 
+/// The most bytes of a held buffer whose long texts are numbered through [`Slot`]s: a
+/// dictionary of a few thousand texts takes tens of KiB; the table takes about as many bytes
+/// as the buffer.
+const MAX_SLOTTED: usize = 1 << 20;
+
+/// The shortest text that does not lie in its view.
+const LONG: usize = 13;
+
+/// A long text's number, found by its offset in a held buffer: a buffer's table has a slot for
+/// every [`LONG`] bytes, so texts laid end to end, as in a Parquet dictionary, each have a
+/// slot of their own (and overlapping ones, which views may point at, go to the table of
+/// places). A look-up is a load and a compare, where the table of places hashes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    offset: u32,
+    len: u32,
+    /// 0 for a slot not taken.
+    number: u32,
+}
+
 /// The numbered texts of one key column.
 #[derive(Default)]
 pub(super) struct TextValues {
     /// The buffers the places point into, held so that no other buffer can take their address.
     held: Vec<Buffer>,
+    /// Each held buffer's slots, made when a long text in it is first numbered; empty for a
+    /// buffer over [`MAX_SLOTTED`].
+    slots: Vec<Option<Vec<Slot>>>,
     /// Numbers by place (address, offset, length) in the held buffers.
     places: Map<u128, u32>,
     /// Numbers of short texts by their view, which holds them whole.
@@ -140,21 +163,28 @@ pub(super) struct TextValues {
 impl TextValues {
     fn number(&mut self, column: &StringViewArray, out: &mut Vec<u32>) {
         let buffers = column.data_buffers();
-        let held = |b: &Buffer| self.held.iter().any(|h| h.as_ptr() == b.as_ptr());
         // Places are remembered in buffers a batch before had too, or in buffers smaller than
         // half the texts the batch's rows point at (a dictionary's: the rows repeat its
         // texts). Plain pages, whose every row has a place of its own, are looked up by text.
-        let repeated = !buffers.is_empty() && buffers.iter().all(held);
-        if !repeated {
-            self.places.clear();
-            self.held = buffers.to_vec();
-        }
+        let positions: Option<Vec<usize>> = buffers
+            .iter()
+            .map(|b| self.held.iter().position(|h| h.as_ptr() == b.as_ptr()))
+            .collect();
+        let (repeated, at) = match positions {
+            Some(at) if !buffers.is_empty() => (true, at),
+            _ => {
+                self.places.clear();
+                self.held = buffers.to_vec();
+                self.slots = vec![None; buffers.len()];
+                (false, (0..buffers.len()).collect())
+            }
+        };
         let by_place = repeated || {
             let long: u64 = column
                 .views()
                 .iter()
                 .map(|&v| u64::from(v as u32))
-                .filter(|&len| len > 12)
+                .filter(|&len| len as usize >= LONG)
                 .sum();
             let held: u64 = buffers.iter().map(|b| b.len() as u64).sum();
             held > 0 && held * 2 < long
@@ -168,7 +198,7 @@ impl TextValues {
                 continue;
             }
             let len = view as u32;
-            if len <= 12 {
+            if (len as usize) < LONG {
                 // The bytes past the text are zeros as Arrow writes them; masked all the same.
                 let whole = view & (u128::MAX >> (96 - 8 * len));
                 let n = match self.inline.get(&whole) {
@@ -186,9 +216,38 @@ impl TextValues {
                 out.push(self.intern(column.value(i)));
                 continue;
             }
-            let buffer = &buffers[(view >> 64) as u32 as usize];
+            let h = at[(view >> 64) as u32 as usize];
             let offset = (view >> 96) as u32;
-            let place = (buffer.as_ptr() as usize as u128) << 64
+            let buffer = self.held[h].len();
+            let slots = self.slots[h].get_or_insert_with(|| {
+                let slots = if buffer <= MAX_SLOTTED {
+                    buffer / LONG + 1
+                } else {
+                    0
+                };
+                vec![Slot::default(); slots]
+            });
+            let slot = offset as usize / LONG;
+            match slots.get(slot).copied() {
+                Some(s) if s.number != 0 && s.offset == offset && s.len == len => {
+                    out.push(s.number);
+                    continue;
+                }
+                Some(s) if s.number == 0 => {
+                    let number = self.intern(column.value(i));
+                    if let Some(slots) = &mut self.slots[h] {
+                        slots[slot] = Slot {
+                            offset,
+                            len,
+                            number,
+                        };
+                    }
+                    out.push(number);
+                    continue;
+                }
+                _ => {}
+            }
+            let place = (self.held[h].as_ptr() as usize as u128) << 64
                 | u128::from(offset) << 32
                 | u128::from(len);
             let n = match self.places.get(&place) {
@@ -361,6 +420,51 @@ impl Groups {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_at_overlapping_places_keep_numbers_of_their_own() {
+        use arrow_array::builder::StringViewBuilder;
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789";
+        let buffer = Buffer::from(text.as_bytes());
+        // Places sharing an offset, overlapping, sharing a slot, and a short text; NULLs.
+        let places = [
+            (0, 20),
+            (0, 15),
+            (5, 20),
+            (0, 20),
+            (13, 13),
+            (5, 20),
+            (2, 3),
+            (26, 10),
+        ];
+        let batch = || {
+            let mut views = StringViewBuilder::new();
+            let block = views.append_block(buffer.clone());
+            for (offset, len) in places {
+                views
+                    .try_append_view(block, offset, len)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                views.append_null();
+            }
+            views.finish()
+        };
+        let mut values = TextValues::default();
+        let mut numbers = Vec::new();
+        // The first batch's buffer is new (numbered by place: it is smaller than its texts),
+        // the second's is held.
+        for _ in 0..2 {
+            values.number(&batch(), &mut numbers);
+        }
+        let texts: Vec<Option<&str>> = places
+            .iter()
+            .flat_map(|&(o, l)| [Some(&text[o as usize..(o + l) as usize]), None])
+            .collect();
+        for (&n, text) in numbers.iter().zip(texts.iter().cycle()) {
+            assert_eq!(values.text(n), *text);
+        }
+        let distinct: std::collections::HashSet<_> = texts.iter().flatten().collect();
+        assert_eq!(values.ends.len() - 1, distinct.len());
+    }
 
     #[test]
     fn a_group_keeps_its_index_as_the_table_widens_and_turns_to_hashing() {
