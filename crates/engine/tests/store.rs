@@ -394,17 +394,29 @@ fn sorted_lines(batches: &[RecordBatch]) -> Vec<String> {
     lines
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
-    let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
-    let source = || EventSource::Store(dir.path().to_path_buf());
+/// A store of the sample exports in `dir`, and two sessions over it: acrlens's, which groups
+/// by numbers, and one with DataFusion's own grouping (the tables and functions without
+/// acrlens's physical rule).
+async fn numbered_and_plain(
+    dir: &Path,
+) -> (
+    datafusion::prelude::SessionContext,
+    datafusion::prelude::SessionContext,
+) {
+    run(dir, sample_inputs(), StoreOptions::default()).unwrap();
+    let source = || EventSource::Store(dir.to_path_buf());
     let numbered = session(source(), topology()).await.unwrap().ctx;
-    // DataFusion's own grouping: the tables and functions without acrlens's physical rule.
     let plain = datafusion::prelude::SessionContext::new();
     acrlens_engine::register(&plain, source(), topology().into())
         .await
         .unwrap();
+    (numbered, plain)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
+    let dir = tempfile::tempdir().unwrap();
+    let (numbered, plain) = numbered_and_plain(dir.path()).await;
     let queries = [
         // Text and a date; NULL repositories (logins); several files, days and categories.
         // (No sum of fractions: its last digits depend on the order of the rows.)
@@ -452,13 +464,7 @@ async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states() {
     let dir = tempfile::tempdir().unwrap();
-    run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
-    let source = || EventSource::Store(dir.path().to_path_buf());
-    let numbered = session(source(), topology()).await.unwrap().ctx;
-    let plain = datafusion::prelude::SessionContext::new();
-    acrlens_engine::register(&plain, source(), topology().into())
-        .await
-        .unwrap();
+    let (numbered, plain) = numbered_and_plain(dir.path()).await;
     // A probe of 50 rows in batches of 16: the correlation ids, new on nearly every row, stop
     // the grouping after the fourth batch; the groups so far are given, then each row as its own.
     for ctx in [&numbered, &plain] {

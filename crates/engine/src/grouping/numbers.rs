@@ -153,11 +153,35 @@ pub(super) struct TextValues {
     places: Map<u128, u32>,
     /// Numbers of short texts by their view, which holds them whole.
     inline: Map<u128, u32>,
-    /// The texts one after the other, where each number's ends (0, NULL, has none), and the
-    /// numbers found by their texts' hashes.
+    texts: Texts,
+}
+
+/// The texts numbered: one after the other, where each number's ends (0, NULL, has none), and
+/// the numbers found by their texts' hashes.
+struct Texts {
     bytes: String,
     ends: Vec<usize>,
     by_text: HashTable<u32>,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts {
+            bytes: String::new(),
+            ends: vec![0],
+            by_text: HashTable::new(),
+        }
+    }
+}
+
+/// The number `key` has in `known`, given the number of `text` the first time.
+fn remembered<'a>(
+    known: &mut Map<u128, u32>,
+    key: u128,
+    texts: &mut Texts,
+    text: impl FnOnce() -> &'a str,
+) -> u32 {
+    *known.entry(key).or_insert_with(|| texts.intern(text()))
 }
 
 impl TextValues {
@@ -189,9 +213,6 @@ impl TextValues {
             let held: u64 = buffers.iter().map(|b| b.len() as u64).sum();
             held > 0 && held * 2 < long
         };
-        if self.ends.is_empty() {
-            self.ends.push(0);
-        }
         for (i, &view) in column.views().iter().enumerate() {
             if column.is_null(i) {
                 out.push(NULL);
@@ -201,19 +222,13 @@ impl TextValues {
             if (len as usize) < LONG {
                 // The bytes past the text are zeros as Arrow writes them; masked all the same.
                 let whole = view & (u128::MAX >> (96 - 8 * len));
-                let n = match self.inline.get(&whole) {
-                    Some(&n) => n,
-                    None => {
-                        let n = self.intern(column.value(i));
-                        self.inline.insert(whole, n);
-                        n
-                    }
-                };
-                out.push(n);
+                out.push(remembered(&mut self.inline, whole, &mut self.texts, || {
+                    column.value(i)
+                }));
                 continue;
             }
             if !by_place {
-                out.push(self.intern(column.value(i)));
+                out.push(self.texts.intern(column.value(i)));
                 continue;
             }
             let h = at[(view >> 64) as u32 as usize];
@@ -234,7 +249,7 @@ impl TextValues {
                     continue;
                 }
                 Some(s) if s.number == 0 => {
-                    let number = self.intern(column.value(i));
+                    let number = self.texts.intern(column.value(i));
                     if let Some(slots) = &mut self.slots[h] {
                         slots[slot] = Slot {
                             offset,
@@ -250,18 +265,18 @@ impl TextValues {
             let place = (self.held[h].as_ptr() as usize as u128) << 64
                 | u128::from(offset) << 32
                 | u128::from(len);
-            let n = match self.places.get(&place) {
-                Some(&n) => n,
-                None => {
-                    let n = self.intern(column.value(i));
-                    self.places.insert(place, n);
-                    n
-                }
-            };
-            out.push(n);
+            out.push(remembered(&mut self.places, place, &mut self.texts, || {
+                column.value(i)
+            }));
         }
     }
 
+    fn text(&self, n: u32) -> Option<&str> {
+        self.texts.text(n)
+    }
+}
+
+impl Texts {
     /// The number of `text`, a new one if it has none.
     fn intern(&mut self, text: &str) -> u32 {
         let hash = FixedState::default().hash_one(text);
@@ -271,11 +286,10 @@ impl TextValues {
         let n = self.ends.len() as u32;
         self.bytes.push_str(text);
         self.ends.push(self.bytes.len());
-        let TextValues {
+        let Texts {
             bytes,
             ends,
             by_text,
-            ..
         } = self;
         by_text.insert_unique(hash, n, |&n| {
             let n = n as usize;
@@ -463,7 +477,7 @@ mod tests {
             assert_eq!(values.text(n), *text);
         }
         let distinct: std::collections::HashSet<_> = texts.iter().flatten().collect();
-        assert_eq!(values.ends.len() - 1, distinct.len());
+        assert_eq!(values.texts.ends.len() - 1, distinct.len());
     }
 
     #[test]
