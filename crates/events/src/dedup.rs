@@ -104,7 +104,19 @@ impl Dedup {
             self.hours
                 .retain(|&h, _| h.abs_diff(hour) <= DEDUP_WINDOW_HOURS.unsigned_abs());
         }
-        self.hours.entry(hour).or_default().insert(kept(key))
+        if let Some(set) = self.hours.get_mut(&hour) {
+            return set.insert(kept(key));
+        }
+        // A new hour's table has room for as many keys as the busiest hour held, so it is not
+        // grown key by key, leaving the allocator each smaller table it outgrew.
+        let busiest = self.hours.values().map(Hour::len).max().unwrap_or(0);
+        let mut set = Hour {
+            packed: Box::default(),
+            open: HashSet::with_capacity(busiest),
+        };
+        let new = set.insert(kept(key));
+        self.hours.insert(hour, set);
+        new
     }
 
     /// How many keys are held.
@@ -133,6 +145,23 @@ mod tests {
         assert!(d.insert(0, k("c1", 0, "Pull", "1.2.3.5")));
         assert!(d.insert(0, k("c2", 0, "Pull", "1.2.3.4")));
         assert_eq!(dedup_key(None, 0, Some("Pull"), None), None);
+    }
+
+    #[test]
+    fn a_new_hour_is_sized_for_the_busiest_hour_held() {
+        let mut d = Dedup::default();
+        for i in 0..5000u128 {
+            d.insert(0, i);
+        }
+        d.insert(MICROS_PER_HOUR, 5000);
+        // Room for the first hour's 5,000 keys from its first: the table is not grown and
+        // left behind, smaller table after smaller table, as keys come.
+        let capacity = d.hours[&1].open.capacity();
+        for i in 5001..10_000u128 {
+            d.insert(MICROS_PER_HOUR, i);
+        }
+        assert!(capacity >= 5000, "{capacity}");
+        assert_eq!(d.hours[&1].open.capacity(), capacity);
     }
 
     #[test]
