@@ -23,6 +23,7 @@
 mod dates;
 mod grouping;
 mod ingest;
+mod interned;
 mod output;
 mod params;
 mod raw;

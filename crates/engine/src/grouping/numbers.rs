@@ -11,8 +11,6 @@
 //! new, are looked up as texts. A text of up to 12 bytes lies in its view itself, which
 //! numbers it.
 
-use std::hash::BuildHasher;
-
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, ArrayRef, Int64Array, StringViewArray};
@@ -21,7 +19,9 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use foldhash::fast::FixedState;
-use hashbrown::{HashMap, HashTable};
+use hashbrown::HashMap;
+
+use crate::interned::Interned;
 
 type Map<K, V> = HashMap<K, V, FixedState>;
 
@@ -91,9 +91,12 @@ impl KeyValues {
     /// The values of `numbers`, as a column of the key's type.
     pub(super) fn values(&self, numbers: impl Iterator<Item = u32>) -> Result<ArrayRef> {
         Ok(match self {
-            KeyValues::Text(text) => {
-                std::sync::Arc::new(numbers.map(|n| text.text(n)).collect::<StringViewArray>())
-            }
+            KeyValues::Text(text) => std::sync::Arc::new(
+                numbers
+                    .map(|n| text.text(n).map(std::str::from_utf8).transpose())
+                    .collect::<Result<StringViewArray, _>>()
+                    .map_err(|e| DataFusionError::Internal(e.to_string()))?,
+            ),
             KeyValues::Number(_, values, data_type) => {
                 let column: Int64Array = numbers
                     .map(|n| (n != NULL).then(|| values[n as usize]))
@@ -153,35 +156,22 @@ pub(super) struct TextValues {
     places: Map<u128, u32>,
     /// Numbers of short texts by their view, which holds them whole.
     inline: Map<u128, u32>,
-    texts: Texts,
+    texts: Interned,
 }
 
-/// The texts numbered: one after the other, where each number's ends (0, NULL, has none), and
-/// the numbers found by their texts' hashes.
-struct Texts {
-    bytes: String,
-    ends: Vec<usize>,
-    by_text: HashTable<u32>,
-}
-
-impl Default for Texts {
-    fn default() -> Self {
-        Texts {
-            bytes: String::new(),
-            ends: vec![0],
-            by_text: HashTable::new(),
-        }
-    }
+/// The number of `text` among `texts`: its place plus one (0 is NULL).
+fn number_of(texts: &mut Interned, text: &str) -> u32 {
+    texts.id(text.as_bytes()) as u32 + 1
 }
 
 /// The number `key` has in `known`, given the number of `text` the first time.
 fn remembered<'a>(
     known: &mut Map<u128, u32>,
     key: u128,
-    texts: &mut Texts,
+    texts: &mut Interned,
     text: impl FnOnce() -> &'a str,
 ) -> u32 {
-    *known.entry(key).or_insert_with(|| texts.intern(text()))
+    *known.entry(key).or_insert_with(|| number_of(texts, text()))
 }
 
 impl TextValues {
@@ -228,7 +218,7 @@ impl TextValues {
                 continue;
             }
             if !by_place {
-                out.push(self.texts.intern(column.value(i)));
+                out.push(number_of(&mut self.texts, column.value(i)));
                 continue;
             }
             let h = at[(view >> 64) as u32 as usize];
@@ -249,7 +239,7 @@ impl TextValues {
                     continue;
                 }
                 Some(s) if s.number == 0 => {
-                    let number = self.texts.intern(column.value(i));
+                    let number = number_of(&mut self.texts, column.value(i));
                     if let Some(slots) = &mut self.slots[h] {
                         slots[slot] = Slot {
                             offset,
@@ -271,41 +261,9 @@ impl TextValues {
         }
     }
 
-    fn text(&self, n: u32) -> Option<&str> {
-        self.texts.text(n)
-    }
-}
-
-impl Texts {
-    /// The number of `text`, a new one if it has none.
-    fn intern(&mut self, text: &str) -> u32 {
-        let hash = FixedState::default().hash_one(text);
-        if let Some(&n) = self.by_text.find(hash, |&n| self.text_of(n) == text) {
-            return n;
-        }
-        let n = self.ends.len() as u32;
-        self.bytes.push_str(text);
-        self.ends.push(self.bytes.len());
-        let Texts {
-            bytes,
-            ends,
-            by_text,
-        } = self;
-        by_text.insert_unique(hash, n, |&n| {
-            let n = n as usize;
-            FixedState::default().hash_one(&bytes[ends[n - 1]..ends[n]])
-        });
-        n
-    }
-
-    /// The text numbered `n` (not NULL).
-    fn text_of(&self, n: u32) -> &str {
-        let n = n as usize;
-        &self.bytes[self.ends[n - 1]..self.ends[n]]
-    }
-
-    fn text(&self, n: u32) -> Option<&str> {
-        (n != NULL).then(|| self.text_of(n))
+    /// The text numbered `n`, as the bytes it was given as.
+    fn text(&self, n: u32) -> Option<&[u8]> {
+        n.checked_sub(1).map(|id| self.texts.get(id as usize))
     }
 }
 
@@ -474,10 +432,12 @@ mod tests {
             .flat_map(|&(o, l)| [Some(&text[o as usize..(o + l) as usize]), None])
             .collect();
         for (&n, text) in numbers.iter().zip(texts.iter().cycle()) {
-            assert_eq!(values.text(n), *text);
+            assert_eq!(values.text(n), text.map(str::as_bytes));
         }
         let distinct: std::collections::HashSet<_> = texts.iter().flatten().collect();
-        assert_eq!(values.texts.ends.len() - 1, distinct.len());
+        let numbered: std::collections::HashSet<_> =
+            numbers.iter().filter(|&&n| n != NULL).collect();
+        assert_eq!(numbered.len(), distinct.len());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! address or a registry's name is hashed once per event against a table of the values held,
 //! and the groups' own table hashes and compares only numbers.
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -12,44 +11,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, Int64Array, StringArray};
 use arrow_schema::{ArrowError, DataType};
 use hashbrown::HashTable;
 
-/// Byte strings stored end to end and numbered, each found again by its bytes. They live in a
-/// few large buffers, not in an allocation each: tens of thousands of small allocations
-/// outliving the batches around them would keep the allocator's freed memory from being reused.
-#[derive(Default)]
-struct Interned {
-    table: HashTable<usize>,
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-/// The bytes numbered `id` among those ending at `ends` in `bytes`.
-fn nth<'a>(bytes: &'a [u8], ends: &[usize], id: usize) -> &'a [u8] {
-    let start = id.checked_sub(1).map_or(0, |before| ends[before]);
-    &bytes[start..ends[id]]
-}
-
-impl Interned {
-    fn hash(value: &[u8]) -> u64 {
-        foldhash::fast::FixedState::default().hash_one(value)
-    }
-
-    /// The bytes numbered `id`.
-    fn get(&self, id: usize) -> &[u8] {
-        nth(&self.bytes, &self.ends, id)
-    }
-
-    /// The number of `value`, whose hash is `hash`, given it if it is new.
-    fn id_hashed(&mut self, value: &[u8], hash: u64) -> usize {
-        let Interned { table, bytes, ends } = self;
-        if let Some(&id) = table.find(hash, |&id| nth(bytes, ends, id) == value) {
-            return id;
-        }
-        bytes.extend_from_slice(value);
-        ends.push(bytes.len());
-        table.insert_unique(hash, ends.len() - 1, |&id| Self::hash(nth(bytes, ends, id)));
-        ends.len() - 1
-    }
-}
+use crate::interned::Interned;
 
 /// What a key column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
