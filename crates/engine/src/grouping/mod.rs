@@ -23,8 +23,9 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr_common::utils::evaluate_expressions_to_arrays;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, evaluate_many};
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -276,15 +277,11 @@ impl State {
 
     fn add(&mut self, batch: &RecordBatch) -> Result<()> {
         let rows = batch.num_rows();
-        for ((expr, values), numbers) in self
-            .keys
-            .iter()
-            .zip(&mut self.values)
-            .zip(&mut self.numbers)
+        let keys = evaluate_expressions_to_arrays(&self.keys, batch)?;
+        for ((column, values), numbers) in keys.iter().zip(&mut self.values).zip(&mut self.numbers)
         {
             numbers.clear();
-            let column = expr.evaluate(batch)?.into_array(rows)?;
-            values.number(&column, numbers)?;
+            values.number(column, numbers)?;
         }
         self.indices.clear();
         let mut key = [0; MAX_KEYS];
@@ -296,12 +293,9 @@ impl State {
             self.indices.push(self.groups.index(&key[..width]));
         }
         let total = self.groups.len();
-        for (arguments, accumulator) in self.arguments.iter().zip(&mut self.accumulators) {
-            let columns = arguments
-                .iter()
-                .map(|e| e.evaluate(batch)?.into_array(rows))
-                .collect::<Result<Vec<ArrayRef>>>()?;
-            accumulator.update_batch(&columns, &self.indices, None, total)?;
+        let arguments = evaluate_many(&self.arguments, batch)?;
+        for (columns, accumulator) in arguments.iter().zip(&mut self.accumulators) {
+            accumulator.update_batch(columns, &self.indices, None, total)?;
         }
         Ok(())
     }
@@ -327,18 +321,10 @@ impl State {
 
     /// Each row of `batch` as its own group's partial state.
     fn states(&self, batch: &RecordBatch) -> Result<RecordBatch> {
-        let rows = batch.num_rows();
-        let mut columns = self
-            .keys
-            .iter()
-            .map(|e| e.evaluate(batch)?.into_array(rows))
-            .collect::<Result<Vec<ArrayRef>>>()?;
-        for (arguments, accumulator) in self.arguments.iter().zip(&self.accumulators) {
-            let values = arguments
-                .iter()
-                .map(|e| e.evaluate(batch)?.into_array(rows))
-                .collect::<Result<Vec<ArrayRef>>>()?;
-            columns.extend(accumulator.convert_to_state(&values, None)?);
+        let mut columns = evaluate_expressions_to_arrays(&self.keys, batch)?;
+        let arguments = evaluate_many(&self.arguments, batch)?;
+        for (values, accumulator) in arguments.iter().zip(&self.accumulators) {
+            columns.extend(accumulator.convert_to_state(values, None)?);
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }

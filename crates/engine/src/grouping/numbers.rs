@@ -322,10 +322,11 @@ impl Groups {
     /// The index of the group whose key numbers are `numbers`, a new one if none has them.
     pub(super) fn index(&mut self, numbers: &[u32]) -> usize {
         if let Some(hashed) = &mut self.hashed {
+            let key = pack(numbers);
             let next = self.keys.len() as u32;
-            let g = *hashed.entry(pack(numbers)).or_insert(next);
+            let g = *hashed.entry(key).or_insert(next);
             if g == next {
-                self.keys.push(pack(numbers));
+                self.keys.push(key);
             }
             return g as usize;
         }
