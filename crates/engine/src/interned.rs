@@ -31,6 +31,11 @@ impl Interned {
         nth(&self.bytes, &self.ends, id)
     }
 
+    /// How many byte strings are numbered.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     /// The number of `value`, given it if it is new.
     pub(crate) fn id(&mut self, value: &[u8]) -> usize {
         self.id_hashed(value, Self::hash(value))

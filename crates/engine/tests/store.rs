@@ -457,8 +457,89 @@ async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
             pretty_format_batches(&batches).unwrap().to_string()
         }
     };
-    assert!(plan(queries[0]).await.contains("NumberedAggregateExec"));
+    // The whole of the first query's grouping is done by numbers (its result is one
+    // partition); the distinct count is left to DataFusion.
+    assert!(plan(queries[0]).await.contains("MergedAggregateExec"));
     assert!(!plan(queries[6]).await.contains("NumberedAggregateExec"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (numbered, plain) = numbered_and_plain(dir.path()).await;
+    // Orders by keys alone, in every direction and place of NULLs (the repositories of logins
+    // are NULL), after a filter on the groups, and by an aggregate (DataFusion sorts that).
+    let queries = [
+        "SELECT CAST(time AS DATE) AS day, repository, access_path, count(*), sum(size_bytes) FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        "SELECT CAST(time AS DATE) AS day, repository, access_path, count(*) FROM events GROUP BY 1, 2, 3 ORDER BY 2 DESC NULLS FIRST, 1 DESC, 3",
+        "SELECT repository, status, count(*) FROM events GROUP BY 1, 2 ORDER BY repository NULLS FIRST, status DESC NULLS LAST",
+        "SELECT repository, tag, min(time) FROM events GROUP BY 1, 2 ORDER BY 2 NULLS LAST, 1 DESC NULLS LAST",
+        "SELECT repository, count(*) AS n FROM events GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC",
+        "SELECT registry, repository, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 5",
+    ];
+    for batch_size in [8192, 7] {
+        for ctx in [&numbered, &plain] {
+            ctx.sql(&format!(
+                "SET datafusion.execution.batch_size = {batch_size}"
+            ))
+            .await
+            .unwrap();
+        }
+        for sql in queries {
+            let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
+            let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+            let lines =
+                |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
+            assert_eq!(lines(&got), lines(&want), "{sql}");
+            assert!(
+                want.iter().map(RecordBatch::num_rows).sum::<usize>() > 2,
+                "{sql}"
+            );
+        }
+    }
+    // Sorted by the grouping itself, with no sort of DataFusion's above it (the sort below is
+    // in the plan it runs when the rows hardly group); by an aggregate, sorted by DataFusion.
+    let plan = |sql: &str| {
+        let numbered = &numbered;
+        let sql = format!("EXPLAIN {sql}");
+        async move {
+            let batches = numbered.sql(&sql).await.unwrap().collect().await.unwrap();
+            let plan = pretty_format_batches(&batches).unwrap().to_string();
+            let above = plan.split("MergedAggregateExec").next().unwrap().to_owned();
+            (plan, above)
+        }
+    };
+    let (first, above) = plan(queries[0]).await;
+    assert!(
+        first.contains("MergedAggregateExec: order=[") && !above.contains("SortExec"),
+        "{first}"
+    );
+    let (last, above) = plan(queries[5]).await;
+    assert!(
+        last.contains("MergedAggregateExec") && above.contains("SortExec"),
+        "{last}"
+    );
+    // Sorted by one key of two: the groups of each access path together, in order.
+    let sql = "SELECT access_path, repository, count(*) FROM events GROUP BY 1, 2 ORDER BY 1";
+    let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
+    let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+    assert_eq!(sorted_lines(&got), sorted_lines(&want));
+    let paths: Vec<String> = got
+        .iter()
+        .flat_map(|b| {
+            let column = cast(b.column(0), &DataType::Utf8).unwrap();
+            let column = column
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .clone();
+            (0..column.len()).map(move |i| column.value(i).to_owned())
+        })
+        .collect();
+    assert!(
+        paths.is_sorted() && paths.first() != paths.last(),
+        "{paths:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -475,7 +556,32 @@ async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states()
             ctx.sql(set).await.unwrap();
         }
     }
-    let sql = "SELECT correlation_id, repository, count(*), sum(size_bytes), min(time), max(caller_ip) FROM events GROUP BY 1, 2";
+    let grouping = "SELECT correlation_id, repository, count(*), sum(size_bytes), min(time), max(caller_ip) FROM events GROUP BY 1, 2";
+    // Whole, it finds the rows hardly grouped and runs the two stages instead, sorted or not.
+    let sorted = format!("{grouping} ORDER BY 1, 2");
+    for sql in [grouping, &sorted] {
+        let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
+        let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+        assert_eq!(sorted_lines(&got), sorted_lines(&want), "{sql}");
+        let lines = |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
+        if sql == sorted {
+            assert_eq!(lines(&got), lines(&want));
+        }
+        let analyzed = numbered
+            .sql(&format!("EXPLAIN ANALYZE {sql}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let analyzed = pretty_format_batches(&analyzed).unwrap().to_string();
+        assert!(
+            analyzed.contains("hardly_grouped_partitions=1"),
+            "{analyzed}"
+        );
+    }
+    // Below a union, whose partitions nothing merges, the first stage is done on its own.
+    let sql = &format!("{grouping} UNION ALL {grouping}");
     let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
     let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
     assert_eq!(sorted_lines(&got), sorted_lines(&want));
@@ -493,7 +599,8 @@ async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states()
         .and_then(|after| after.split("skipped_aggregation_rows=").nth(1))
         .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse::<usize>().ok());
-    let rows = want.iter().map(RecordBatch::num_rows).sum::<usize>();
+    // The groups of one of the two.
+    let rows = want.iter().map(RecordBatch::num_rows).sum::<usize>() / 2;
     assert!(
         skipped.is_some_and(|n| n > rows / 2),
         "{rows} groups, skipped {skipped:?}:\n{analyzed}"

@@ -8,8 +8,11 @@
 //! [`NumberedGrouping`] replaces an `AggregateExec` in partial mode with [`NumberedAggregateExec`]
 //! where every key is of such a type and at least one is text, with one grouping set, no
 //! filter, no order or distinct in an aggregate, and accumulators that take groups. The output
-//! is the partial aggregate DataFusion's final stage expects, in the same schema.
+//! is the partial aggregate DataFusion's final stage expects, in the same schema. Where the
+//! final stage's partitions are merged anyway, the rule then makes the whole grouping one
+//! operator ([`merged`]).
 
+mod merged;
 mod numbers;
 
 use std::fmt;
@@ -18,7 +21,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::config::ConfigOptions;
+use datafusion::config::{ConfigOptions, ExecutionOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
@@ -46,7 +49,7 @@ impl PhysicalOptimizerRule for NumberedGrouping {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(plan.transform_up(numbered)?.data)
+        merged::merged(plan.transform_up(numbered)?.data)
     }
 
     fn name(&self) -> &str {
@@ -142,12 +145,7 @@ impl ExecutionPlan for NumberedAggregateExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        #[expect(deprecated)]
-        let replaced = Arc::new(self.aggregate.clone()).with_new_children(children)?;
-        let aggregate = replaced
-            .downcast_ref::<AggregateExec>()
-            .ok_or_else(|| DataFusionError::Internal("not an aggregate".into()))?
-            .clone();
+        let aggregate = with_children(&self.aggregate, children)?;
         Ok(Arc::new(NumberedAggregateExec::new(aggregate)))
     }
 
@@ -161,11 +159,7 @@ impl ExecutionPlan for NumberedAggregateExec {
         let options = &config.options().execution;
         let skipped =
             MetricBuilder::new(&self.metrics).counter("skipped_aggregation_rows", partition);
-        let probe = Probe {
-            rows: options.skip_partial_aggregation_probe_rows_threshold,
-            ratio: options.skip_partial_aggregation_probe_ratio_threshold,
-            seen: 0,
-        };
+        let probe = Probe::of(options);
         let mut state = State::new(&self.aggregate, Arc::clone(&schema), config.batch_size())?;
         let input = self.aggregate.input().execute(partition, context)?;
         // Groups the input until the probe finds the rows hardly grouped; from then on each
@@ -206,6 +200,19 @@ impl ExecutionPlan for NumberedAggregateExec {
     }
 }
 
+/// `aggregate` over `children`.
+fn with_children(
+    aggregate: &AggregateExec,
+    children: Vec<Arc<dyn ExecutionPlan>>,
+) -> Result<AggregateExec> {
+    #[expect(deprecated)]
+    let replaced = Arc::new(aggregate.clone()).with_new_children(children)?;
+    Ok(replaced
+        .downcast_ref::<AggregateExec>()
+        .ok_or_else(|| DataFusionError::Internal("not an aggregate".into()))?
+        .clone())
+}
+
 /// When a partial grouping stops grouping: past `rows` input rows, as soon as there are more
 /// groups than `ratio` of the rows (a key such as a correlation id, new on nearly every row),
 /// as DataFusion's own partial aggregate does, with the same settings.
@@ -216,6 +223,15 @@ struct Probe {
 }
 
 impl Probe {
+    /// A probe with the session's settings.
+    fn of(options: &ExecutionOptions) -> Probe {
+        Probe {
+            rows: options.skip_partial_aggregation_probe_rows_threshold,
+            ratio: options.skip_partial_aggregation_probe_ratio_threshold,
+            seen: 0,
+        }
+    }
+
     /// Whether the rows seen, `rows` more, are hardly grouped into `groups`.
     fn hardly_grouped(&mut self, rows: usize, groups: usize) -> bool {
         self.seen += rows;
@@ -311,7 +327,11 @@ impl State {
         for accumulator in &mut self.accumulators {
             columns.extend(accumulator.state(EmitTo::All)?);
         }
-        let all = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
+        self.batches(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+
+    /// `all` in batches of the session's size.
+    fn batches(&self, all: RecordBatch) -> Result<Vec<RecordBatch>> {
         let rows = all.num_rows();
         Ok((0..rows)
             .step_by(self.batch_size)

@@ -72,11 +72,7 @@ impl KeyValues {
                     let n = match last {
                         Some((value, n)) if value == v => n,
                         _ => {
-                            let next = values.len() as u32;
-                            let n = *known.entry(v).or_insert_with(|| {
-                                values.push(v);
-                                next
-                            });
+                            let n = number_of_value(known, values, v);
                             last = Some((v, n));
                             n
                         }
@@ -86,6 +82,50 @@ impl KeyValues {
             }
         }
         Ok(())
+    }
+
+    /// The number here of each number of `other` (a column of the same key numbered on
+    /// another partition), by that number; what is new here is numbered.
+    pub(super) fn renumbered(&mut self, other: &KeyValues) -> Result<Vec<u32>> {
+        let numbers: Vec<u32> = match (self, other) {
+            (KeyValues::Text(here), KeyValues::Text(there)) => (0..there.texts.len())
+                .map(|id| here.texts.id(there.texts.get(id)) as u32 + 1)
+                .collect(),
+            (KeyValues::Number(known, values, _), KeyValues::Number(_, theirs, _)) => theirs[1..]
+                .iter()
+                .map(|&v| number_of_value(known, values, v))
+                .collect(),
+            _ => return Err(DataFusionError::Internal("keys of two kinds".into())),
+        };
+        Ok([NULL].into_iter().chain(numbers).collect())
+    }
+
+    /// Each number's place in the order of the values (NULL first or last), by number.
+    pub(super) fn ranks(&self, descending: bool, nulls_first: bool) -> Vec<u32> {
+        let count = match self {
+            KeyValues::Text(text) => text.texts.len(),
+            KeyValues::Number(_, values, _) => values.len() - 1,
+        } as u32;
+        let mut numbers: Vec<u32> = (1..=count).collect();
+        match self {
+            // Byte order, as Arrow compares text.
+            KeyValues::Text(text) => {
+                numbers.sort_unstable_by(|&a, &b| text.text(a).cmp(&text.text(b)))
+            }
+            KeyValues::Number(_, values, _) => {
+                numbers.sort_unstable_by_key(|&n| values[n as usize])
+            }
+        }
+        if descending {
+            numbers.reverse();
+        }
+        let first = u32::from(nulls_first);
+        let mut ranks = vec![0; numbers.len() + 1];
+        for (rank, &n) in (first..).zip(&numbers) {
+            ranks[n as usize] = rank;
+        }
+        ranks[NULL as usize] = if nulls_first { 0 } else { count + 1 };
+        ranks
     }
 
     /// The values of `numbers`, as a column of the key's type.
@@ -105,6 +145,16 @@ impl KeyValues {
             }
         })
     }
+}
+
+/// The number of `value` among `known` ones (whose values are `values`, by number), given it if
+/// it is new.
+fn number_of_value(known: &mut Map<i64, u32>, values: &mut Vec<i64>, value: i64) -> u32 {
+    let next = values.len() as u32;
+    *known.entry(value).or_insert_with(|| {
+        values.push(value);
+        next
+    })
 }
 
 /// Whether every value of the type is a 64-bit integer and comes back from one unchanged.
@@ -289,7 +339,7 @@ pub(super) struct Groups {
 }
 
 /// Numbers as one word.
-fn pack(numbers: &[u32]) -> u128 {
+pub(super) fn pack(numbers: &[u32]) -> u128 {
     numbers
         .iter()
         .fold(0, |word, &n| word << 32 | u128::from(n))
@@ -375,7 +425,7 @@ impl Groups {
     }
 
     /// The number of key column `column` of group `g`.
-    fn number(&self, g: usize, column: usize) -> u32 {
+    pub(super) fn number(&self, g: usize, column: usize) -> u32 {
         (self.keys[g] >> (32 * (self.width - 1 - column))) as u32
     }
 

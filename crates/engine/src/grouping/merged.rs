@@ -1,0 +1,427 @@
+//! The whole grouping by numbers, where its partitions' results are merged anyway: each
+//! partition of the input is grouped by numbers on a task of its own, and their groups are
+//! merged by number into one, sorted by numbers when the plan sorts by the keys.
+//!
+//! DataFusion's final stage hashes every partial group's text keys again to send it to a
+//! partition, hashes and compares them again to find its final group, then sorts the groups by
+//! comparing their texts row by row. Here a partition's groups join the merged ones through
+//! their numbers (each distinct text is looked up once a partition), and the groups are sorted
+//! by the places of their keys' values in order (each distinct value is compared while the
+//! values are sorted, not while the groups are).
+//!
+//! [`merged`] takes a final aggregate over a [`NumberedAggregateExec`] where the plan merges
+//! the final partitions into one (or is the final aggregate itself) and nothing between them
+//! needs the partitions: projections, filters and sorts of each partition, one of which,
+//! sorting by keys alone, it does itself. Its output is one partition. Where the rows hardly
+//! group (the probe of [`Probe`] trips on a partition), it runs the plan it stands for
+//! instead, whose final stage works on every core.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::SortOptions;
+use datafusion::arrow::compute::take;
+use datafusion::common::runtime::SpawnedTask;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::EmitTo;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{
+    EquivalenceProperties, LexOrdering, PhysicalExpr, PhysicalSortExpr,
+};
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType, reset_plan_states};
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
+    PlanProperties, replace_children_if_necessary,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use super::numbers::{MAX_KEYS, pack};
+use super::{NumberedAggregateExec, Probe, State};
+
+/// `plan` with each final aggregate over a grouping by numbers whose partitions are merged
+/// anyway made a [`MergedAggregateExec`].
+pub(super) fn merged(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    // Whoever runs the plan merges the partitions of its root.
+    if let Some(whole) = whole(&plan)? {
+        return Ok(whole);
+    }
+    Ok(plan
+        .transform_down(|node| {
+            let merges =
+                node.is::<SortPreservingMergeExec>() || node.is::<CoalescePartitionsExec>();
+            let child = match node.children()[..] {
+                [child] if merges => whole(child)?,
+                _ => None,
+            };
+            Ok(match child {
+                Some(child) => Transformed::new(
+                    replace_children_if_necessary(Arc::clone(&node), vec![child])?,
+                    true,
+                    TreeNodeRecursion::Jump,
+                ),
+                None => Transformed::no(node),
+            })
+        })?
+        .data)
+}
+
+/// `node` with the final aggregate it leads to made a [`MergedAggregateExec`], when it leads
+/// to one through operators that work on each partition alone.
+fn whole(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    if let Some(aggregate) = node.downcast_ref::<AggregateExec>() {
+        if !takes(aggregate) {
+            return Ok(None);
+        }
+        let merged: Arc<dyn ExecutionPlan> =
+            Arc::new(CoalescePartitionsExec::new(Arc::clone(node)));
+        return Ok(MergedAggregateExec::new(merged, Vec::new()).map(|m| Arc::new(m) as _));
+    }
+    let by_partition = node.is::<ProjectionExec>()
+        || node.is::<FilterExec>()
+        || node
+            .downcast_ref::<SortExec>()
+            .is_some_and(SortExec::preserve_partitioning);
+    let [child] = node.children()[..] else {
+        return Ok(None);
+    };
+    if !by_partition {
+        return Ok(None);
+    }
+    let Some(child) = whole(child)? else {
+        return Ok(None);
+    };
+    if let Some(sort) = node.downcast_ref::<SortExec>()
+        && sort.fetch().is_none()
+        && let Some(merged) = child.downcast_ref::<MergedAggregateExec>()
+        && let Some(order) = merged.order_of(sort.expr())
+    {
+        // The sort as DataFusion would make it, for the groups that are not merged.
+        let sorted =
+            replace_children_if_necessary(Arc::clone(node), vec![Arc::clone(&merged.last)])?;
+        let merged = Arc::new(SortPreservingMergeExec::new(sort.expr().clone(), sorted));
+        return Ok(MergedAggregateExec::new(merged, order).map(|m| Arc::new(m) as _));
+    }
+    Ok(Some(replace_children_if_necessary(
+        Arc::clone(node),
+        vec![child],
+    )?))
+}
+
+/// Whether `last` is the final stage of a grouping by numbers.
+fn takes(last: &AggregateExec) -> bool {
+    matches!(
+        last.mode(),
+        AggregateMode::Final | AggregateMode::FinalPartitioned
+    ) && last.limit_options().is_none()
+        && last.group_expr().is_single()
+        && partial_below(last).is_some()
+}
+
+/// The grouping by numbers whose states `last` merges.
+fn partial_below(last: &AggregateExec) -> Option<&NumberedAggregateExec> {
+    let mut below = last.input();
+    if below.is::<RepartitionExec>() || below.is::<CoalescePartitionsExec>() {
+        below = below.children()[0];
+    }
+    below.downcast_ref::<NumberedAggregateExec>()
+}
+
+/// A key the groups are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SortKey {
+    column: usize,
+    descending: bool,
+    nulls_first: bool,
+}
+
+/// A final aggregate over a grouping by numbers, done whole: see the module.
+#[derive(Debug)]
+pub struct MergedAggregateExec {
+    /// The plan it stands for: the final aggregate's partitions merged, sorted if `order` is
+    /// not empty. It is run instead when the partitions' rows hardly group (most rows a group
+    /// of their own), as the two stages do that better on every core.
+    merged: Arc<dyn ExecutionPlan>,
+    /// The final stage in `merged`: its schema, and the partitions it merges.
+    last: Arc<dyn ExecutionPlan>,
+    /// The first stage below it: its keys, arguments and input.
+    partial: AggregateExec,
+    /// The keys the groups are given sorted by, if any.
+    order: Vec<SortKey>,
+    properties: Arc<PlanProperties>,
+    /// How many partitions hardly grouped (any sends the run to `merged`).
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl MergedAggregateExec {
+    /// The whole grouping `merged` does (the partitions of a final aggregate over a grouping
+    /// by numbers merged, and sorted by `order`).
+    fn new(merged: Arc<dyn ExecutionPlan>, order: Vec<SortKey>) -> Option<Self> {
+        let mut last = Arc::clone(&merged);
+        while !last.is::<AggregateExec>() {
+            let [child] = last.children()[..] else {
+                return None;
+            };
+            last = Arc::clone(child);
+        }
+        let partial = partial_below(last.downcast_ref::<AggregateExec>()?)?
+            .aggregate
+            .clone();
+        let schema = last.schema();
+        let ordering: Vec<PhysicalSortExpr> = order
+            .iter()
+            .map(|k| {
+                let column = Column::new(schema.field(k.column).name(), k.column);
+                let options = SortOptions::new(k.descending, k.nulls_first);
+                PhysicalSortExpr::new(Arc::new(column), options)
+            })
+            .collect();
+        let orderings = (!ordering.is_empty()).then_some(ordering);
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new_with_orderings(Arc::clone(&schema), orderings),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        Some(MergedAggregateExec {
+            merged,
+            last,
+            partial,
+            order,
+            properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+
+    /// The keys `ordering` sorts by, when it sorts by keys alone.
+    fn order_of(&self, ordering: &LexOrdering) -> Option<Vec<SortKey>> {
+        let keys = self.partial.group_expr().expr().len();
+        let mut order: Vec<SortKey> = Vec::new();
+        for sort in ordering.iter() {
+            let column = sort.expr.downcast_ref::<Column>()?.index();
+            if column >= keys {
+                return None;
+            }
+            if order.iter().all(|k| k.column != column) {
+                order.push(SortKey {
+                    column,
+                    descending: sort.options.descending,
+                    nulls_first: sort.options.nulls_first,
+                });
+            }
+        }
+        Some(order)
+    }
+}
+
+impl DisplayAs for MergedAggregateExec {
+    fn fmt_as(&self, _format: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "MergedAggregateExec")?;
+        if !self.order.is_empty() {
+            let schema = self.last.schema();
+            let order: Vec<String> = self
+                .order
+                .iter()
+                .map(|k| {
+                    let direction = if k.descending { "DESC" } else { "ASC" };
+                    let nulls = if k.nulls_first { "FIRST" } else { "LAST" };
+                    format!(
+                        "{} {direction} NULLS {nulls}",
+                        schema.field(k.column).name()
+                    )
+                })
+                .collect();
+            write!(f, ": order=[{}]", order.join(", "))?;
+        }
+        write!(f, " (else the plan below)")
+    }
+}
+
+impl ExecutionPlan for MergedAggregateExec {
+    fn name(&self) -> &'static str {
+        "MergedAggregateExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.merged]
+    }
+
+    /// The first stage's keys and arguments, which it evaluates itself.
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        self.partial.apply_expressions(f)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let [merged] = <[_; 1]>::try_from(children)
+            .map_err(|_| DataFusionError::Internal("one child".into()))?;
+        Self::new(merged, self.order.clone())
+            .map(|m| Arc::new(m) as _)
+            .ok_or_else(|| DataFusionError::Internal("no grouping by numbers below".into()))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!(
+                "MergedAggregateExec has one partition, not {partition}"
+            )));
+        }
+        let config = context.session_config();
+        let batch_size = config.batch_size();
+        let options = config.options().execution.clone();
+        let input = self.partial.input();
+        let hardly = Arc::new(AtomicBool::new(false));
+        let hardly_grouped =
+            MetricBuilder::new(&self.metrics).counter("hardly_grouped_partitions", 0);
+        let tasks = (0..input.output_partitioning().partition_count())
+            .map(|p| {
+                let mut rows = input.execute(p, Arc::clone(&context))?;
+                let mut state = State::new(&self.partial, self.partial.schema(), batch_size)?;
+                let mut probe = Probe::of(&options);
+                let hardly = Arc::clone(&hardly);
+                let hardly_grouped = hardly_grouped.clone();
+                Ok(SpawnedTask::spawn(async move {
+                    while let Some(batch) = rows.next().await {
+                        let batch = batch?;
+                        state.add(&batch)?;
+                        if probe.hardly_grouped(batch.num_rows(), state.groups.len()) {
+                            hardly_grouped.add(1);
+                            hardly.store(true, Ordering::Relaxed);
+                        }
+                        if hardly.load(Ordering::Relaxed) {
+                            return Ok(None);
+                        }
+                    }
+                    Ok::<_, DataFusionError>(Some(state))
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // The partial stage's keys, fresh accumulators of its aggregates (the final stage's
+        // are the same) to merge the partitions' states into, and the final schema.
+        let mut whole = State::new(&self.partial, self.last.schema(), batch_size)?;
+        let order = self.order.clone();
+        let merged = Arc::clone(&self.merged);
+        let schema = self.last.schema();
+        let batches = futures::stream::once(async move {
+            let mut parts = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                let part = task
+                    .join_unwind()
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))??;
+                parts.push(part);
+            }
+            let Some(parts) = parts.into_iter().collect::<Option<Vec<_>>>() else {
+                // Run afresh: a scan's partitions share the files left to read.
+                return reset_plan_states(merged)?.execute(0, context);
+            };
+            for part in parts {
+                whole.merge(part)?;
+            }
+            let batches = whole.finish(&order)?;
+            Ok(Box::pin(RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::iter(batches.into_iter().map(Ok)),
+            )) as SendableRecordBatchStream)
+        })
+        .try_flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.last.schema(),
+            batches,
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+impl State {
+    /// Takes in the groups of `part`, a partition's grouping of the same keys, merging their
+    /// partial states into the accumulators (those of the final stage).
+    fn merge(&mut self, mut part: State) -> Result<()> {
+        let numbers: Vec<Vec<u32>> = self
+            .values
+            .iter_mut()
+            .zip(&part.values)
+            .map(|(here, there)| here.renumbered(there))
+            .collect::<Result<_>>()?;
+        let width = numbers.len();
+        let mut key = [0; MAX_KEYS];
+        self.indices.clear();
+        for g in 0..part.groups.len() {
+            for (c, k) in key[..width].iter_mut().enumerate() {
+                *k = numbers[c][part.groups.number(g, c) as usize];
+            }
+            self.indices.push(self.groups.index(&key[..width]));
+        }
+        let total = self.groups.len();
+        for (here, there) in self.accumulators.iter_mut().zip(&mut part.accumulators) {
+            here.merge_batch(&there.state(EmitTo::All)?, &self.indices, total)?;
+        }
+        Ok(())
+    }
+
+    /// The final groups, sorted by `order`, as batches of the final aggregate.
+    fn finish(mut self, order: &[SortKey]) -> Result<Vec<RecordBatch>> {
+        let count = self.groups.len();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        let sorted: Option<UInt32Array> = (!order.is_empty()).then(|| {
+            let ranks: Vec<Vec<u32>> = order
+                .iter()
+                .map(|k| self.values[k.column].ranks(k.descending, k.nulls_first))
+                .collect();
+            let mut keys: Vec<(u128, u32)> = (0..count as u32)
+                .map(|g| {
+                    let mut places = [0; MAX_KEYS];
+                    for ((place, ranks), k) in places.iter_mut().zip(&ranks).zip(order) {
+                        *place = ranks[self.groups.number(g as usize, k.column) as usize];
+                    }
+                    (pack(&places[..order.len()]), g)
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.into_iter().map(|(_, g)| g).collect()
+        });
+        let groups: Vec<usize> = match &sorted {
+            Some(sorted) => sorted.values().iter().map(|&g| g as usize).collect(),
+            None => (0..count).collect(),
+        };
+        for (c, values) in self.values.iter().enumerate() {
+            columns.push(values.values(groups.iter().map(|&g| self.groups.number(g, c)))?);
+        }
+        for accumulator in &mut self.accumulators {
+            let values = accumulator.evaluate(EmitTo::All)?;
+            columns.push(match &sorted {
+                Some(sorted) => take(&values, sorted, None)?,
+                None => values,
+            });
+        }
+        self.batches(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+}
