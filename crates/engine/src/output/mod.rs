@@ -5,18 +5,20 @@
 //! `@`, tab, carriage return first) gets a leading `'`.
 
 use std::io::Write;
-use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, ListArray, RecordBatch, StringArray, StringViewArray};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_array::{Array, ListArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, SchemaRef};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::error::{DataFusionError, Result};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+
+use csv::CsvWriter;
+
+mod csv;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,24 +44,6 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
         Some(&first) if formula_first(first) => format!("'{cell}").into(),
         _ => cell.into(),
     }
-}
-
-/// Whether `column` is text with no cell to defuse, so it is written as it is. Views are told
-/// by the first byte each view holds (inline or as its prefix), without reading the texts;
-/// layouts other than views and `Utf8` are converted and checked cell by cell.
-fn plainly_inert(column: &dyn Array) -> bool {
-    if let Some(views) = column.as_any().downcast_ref::<StringViewArray>() {
-        return views.views().iter().enumerate().all(|(i, &view)| {
-            view as u32 == 0 || !formula_first((view >> 32) as u8) || views.is_null(i)
-        });
-    }
-    if let Some(text) = column.as_any().downcast_ref::<StringArray>() {
-        return text
-            .iter()
-            .flatten()
-            .all(|cell| cell.as_bytes().first().is_none_or(|&b| !formula_first(b)));
-    }
-    false
 }
 
 /// Whether a column holds text in any of Arrow's layouts.
@@ -105,38 +89,6 @@ fn list_cells(list: &ListArray) -> Result<Option<StringArray>> {
     ))
 }
 
-fn defused(batch: &RecordBatch) -> Result<RecordBatch> {
-    let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
-    for (field, c) in batch.schema().fields().iter().zip(batch.columns()) {
-        if plainly_inert(c.as_ref()) {
-            columns.push(c.clone());
-            fields.push(field.as_ref().clone());
-            continue;
-        }
-        let text = match c.as_any().downcast_ref::<ListArray>() {
-            Some(list) => list_cells(list)?,
-            None => as_text(c.as_ref())?,
-        };
-        match text {
-            Some(text) => {
-                columns.push(Arc::new(
-                    text.iter().map(|v| v.map(defuse)).collect::<StringArray>(),
-                ));
-                fields.push(Field::new(field.name(), DataType::Utf8, true));
-            }
-            None => {
-                columns.push(c.clone());
-                fields.push(field.as_ref().clone());
-            }
-        }
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
-}
-
 /// Writes result batches as they arrive (the table format waits for all: it aligns columns).
 pub struct ResultWriter<W: Write + Send> {
     inner: Inner<W>,
@@ -144,7 +96,7 @@ pub struct ResultWriter<W: Write + Send> {
 
 enum Inner<W: Write + Send> {
     Table(W, Vec<RecordBatch>),
-    Csv(datafusion::arrow::csv::Writer<W>),
+    Csv(CsvWriter<W>),
     Json(LineDelimitedWriter<W>),
     Parquet(ArrowWriter<W>),
 }
@@ -154,7 +106,7 @@ impl<W: Write + Send> ResultWriter<W> {
     pub fn new(format: OutputFormat, schema: &SchemaRef, out: W) -> Result<Self> {
         let inner = match format {
             OutputFormat::Table => Inner::Table(out, Vec::new()),
-            OutputFormat::Csv => Inner::Csv(WriterBuilder::new().with_header(true).build(out)),
+            OutputFormat::Csv => Inner::Csv(CsvWriter::new(out)),
             OutputFormat::Json => Inner::Json(LineDelimitedWriter::new(out)),
             OutputFormat::Parquet => {
                 let props = WriterProperties::builder()
@@ -170,7 +122,7 @@ impl<W: Write + Send> ResultWriter<W> {
     pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
         match &mut self.inner {
             Inner::Table(_, batches) => batches.push(batch),
-            Inner::Csv(w) => w.write(&defused(&batch)?)?,
+            Inner::Csv(w) => w.write(&batch)?,
             Inner::Json(w) => w.write(&batch)?,
             Inner::Parquet(w) => w.write(&batch)?,
         }
@@ -185,7 +137,7 @@ impl<W: Write + Send> ResultWriter<W> {
                 writeln!(out, "{text}").map_err(DataFusionError::from)?;
                 out.flush().map_err(DataFusionError::from)?;
             }
-            Inner::Csv(w) => w.into_inner().flush().map_err(DataFusionError::from)?,
+            Inner::Csv(w) => w.finish()?,
             Inner::Json(mut w) => {
                 w.finish()?;
                 w.into_inner().flush().map_err(DataFusionError::from)?;
@@ -200,6 +152,10 @@ impl<W: Write + Send> ResultWriter<W> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, StringViewArray};
+
     use super::*;
 
     /// The batch as the CSV output writes it.
