@@ -2,6 +2,7 @@
 //! their texts with.
 
 use std::hash::BuildHasher;
+use std::ops::Range;
 
 use hashbrown::HashTable;
 
@@ -15,10 +16,14 @@ pub(crate) struct Interned {
     ends: Vec<usize>,
 }
 
+/// Where the bytes numbered `id` lie among those ending at `ends`.
+fn span(ends: &[usize], id: usize) -> Range<usize> {
+    id.checked_sub(1).map_or(0, |before| ends[before])..ends[id]
+}
+
 /// The bytes numbered `id` among those ending at `ends` in `bytes`.
 fn nth<'a>(bytes: &'a [u8], ends: &[usize], id: usize) -> &'a [u8] {
-    let start = id.checked_sub(1).map_or(0, |before| ends[before]);
-    &bytes[start..ends[id]]
+    &bytes[span(ends, id)]
 }
 
 impl Interned {
@@ -29,6 +34,16 @@ impl Interned {
     /// The bytes numbered `id`.
     pub(crate) fn get(&self, id: usize) -> &[u8] {
         nth(&self.bytes, &self.ends, id)
+    }
+
+    /// Every byte string, end to end in the order of their numbers.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where the bytes numbered `id` lie in [`Interned::bytes`].
+    pub(crate) fn span(&self, id: usize) -> Range<usize> {
+        span(&self.ends, id)
     }
 
     /// How many byte strings are numbered.

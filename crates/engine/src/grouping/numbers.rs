@@ -11,11 +11,12 @@
 //! new, are looked up as texts. A text of up to 12 bytes lies in its view itself, which
 //! numbers it.
 
+use arrow_array::builder::StringViewBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, Int64Array, StringViewArray};
+use arrow_array::{Array, ArrayRef, Int64Array, StringViewArray, UInt32Array};
 use datafusion::arrow::buffer::Buffer;
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 use foldhash::fast::FixedState;
@@ -131,12 +132,17 @@ impl KeyValues {
     /// The values of `numbers`, as a column of the key's type.
     pub(super) fn values(&self, numbers: impl Iterator<Item = u32>) -> Result<ArrayRef> {
         Ok(match self {
-            KeyValues::Text(text) => std::sync::Arc::new(
-                numbers
-                    .map(|n| text.text(n).map(std::str::from_utf8).transpose())
-                    .collect::<Result<StringViewArray, _>>()
-                    .map_err(|e| DataFusionError::Internal(e.to_string()))?,
-            ),
+            KeyValues::Text(text) => {
+                // Each text once, checked as UTF-8 once; a row is a copy of its text's view.
+                let mut distinct = StringViewBuilder::new();
+                let block = distinct.append_block(Buffer::from(text.texts.bytes()));
+                for id in 0..text.texts.len() {
+                    let span = text.texts.span(id);
+                    distinct.try_append_view(block, span.start as u32, span.len() as u32)?;
+                }
+                let places: UInt32Array = numbers.map(|n| n.checked_sub(1)).collect();
+                take(&distinct.finish(), &places, None)?
+            }
             KeyValues::Number(_, values, data_type) => {
                 let column: Int64Array = numbers
                     .map(|n| (n != NULL).then(|| values[n as usize]))
