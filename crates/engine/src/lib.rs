@@ -41,5 +41,5 @@ pub use output::{OutputFormat, ResultWriter, as_text};
 pub use params::{bind_params, declared_params};
 pub use raw::RawExports;
 pub use scan::TopologyScan;
-pub use session::{EVENTS, EventSource, Session, register, session};
+pub use session::{EVENTS, EventSource, Session, register, session, session_state};
 pub use tables::{Table, TopologyTable};

@@ -13,7 +13,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::dates::UtcDates;
@@ -150,15 +150,20 @@ async fn register_rollups(ctx: &SessionContext, dir: &Path, views: bool) -> Resu
 /// tables and the IP functions. The topology is loaded when a scan, table or
 /// function first needs it (pass an `Arc<Topology>` when it is loaded already).
 pub async fn session(source: EventSource, topology: impl Into<LazyTopology>) -> Result<Session> {
+    let ctx = SessionContext::new_with_state(session_state());
+    let quarantined = register(&ctx, source, topology.into()).await?;
+    Ok(Session { ctx, quarantined })
+}
+
+/// The state of a session of acrlens before any table is registered: DataFusion's defaults,
+/// the information schema, and acrlens's grouping by numbers (see the README, Performance).
+pub fn session_state() -> SessionState {
     let config = SessionConfig::new().with_information_schema(true);
-    let state = SessionStateBuilder::new()
+    SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(NumberedGrouping))
-        .build();
-    let ctx = SessionContext::new_with_state(state);
-    let quarantined = register(&ctx, source, topology.into()).await?;
-    Ok(Session { ctx, quarantined })
+        .build()
 }
 
 /// Registers in `ctx` what [`session`] has: the tables, views, functions and the optimizer rule

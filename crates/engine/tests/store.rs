@@ -514,6 +514,11 @@ async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
         first.contains("MergedAggregateExec: order=[") && !above.contains("SortExec"),
         "{first}"
     );
+    // Its text keys read as the files' dictionaries.
+    assert!(
+        first.contains("dictionaries=[repository, access_path]"),
+        "{first}"
+    );
     let (last, above) = plan(queries[5]).await;
     assert!(
         last.contains("MergedAggregateExec") && above.contains("SortExec"),

@@ -14,13 +14,17 @@
 //! needs the partitions: projections, filters and sorts of each partition, one of which,
 //! sorting by keys alone, it does itself. Its output is one partition. Where the rows hardly
 //! group (the probe of [`Probe`] trips on a partition), it runs the plan it stands for
-//! instead, whose final stage works on every core.
+//! instead, whose final stage works on every core. Where its input is a plain scan of local
+//! Parquet files, it reads them itself, its text keys as the files' dictionaries
+//! ([`DictionaryScan`]).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_schema::DataType;
 use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::compute::take;
 use datafusion::common::runtime::SpawnedTask;
@@ -29,6 +33,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::EmitTo;
 use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{
     EquivalenceProperties, LexOrdering, PhysicalExpr, PhysicalSortExpr,
 };
@@ -36,7 +41,9 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType, reset_plan_states};
 use datafusion::physical_plan::filter::FilterExec;
-use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::sorts::sort::SortExec;
@@ -49,6 +56,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::numbers::{MAX_KEYS, pack};
+use super::scan::DictionaryScan;
 use super::{NumberedAggregateExec, Probe, State};
 
 /// `plan` with each final aggregate over a grouping by numbers whose partitions are merged
@@ -139,6 +147,32 @@ fn partial_below(last: &AggregateExec) -> Option<&NumberedAggregateExec> {
     below.downcast_ref::<NumberedAggregateExec>()
 }
 
+/// The input columns of `partial` that are text keys and read by nothing else: they may be
+/// read as dictionaries.
+fn dictionary_keys(partial: &AggregateExec) -> Vec<usize> {
+    let input = partial.input_schema();
+    let keys = partial.group_expr().expr().iter().map(|(e, _)| e);
+    let text_column = |e: &Arc<dyn PhysicalExpr>| {
+        e.downcast_ref::<Column>()
+            .filter(|c| input.field(c.index()).data_type() == &DataType::Utf8View)
+            .map(Column::index)
+    };
+    let arguments: Vec<_> = partial
+        .aggr_expr()
+        .iter()
+        .flat_map(|a| a.expressions())
+        .collect();
+    let others: HashSet<usize> = keys
+        .clone()
+        .filter(|e| text_column(e).is_none())
+        .chain(&arguments)
+        .flat_map(|e| collect_columns(e).into_iter().map(|c| c.index()))
+        .collect();
+    keys.filter_map(text_column)
+        .filter(|c| !others.contains(c))
+        .collect()
+}
+
 /// A key the groups are sorted by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct SortKey {
@@ -163,6 +197,9 @@ pub struct MergedAggregateExec {
     properties: Arc<PlanProperties>,
     /// How many partitions hardly grouped (any sends the run to `merged`).
     metrics: ExecutionPlanMetricsSet,
+    /// The first stage's input read by acrlens, its text keys as Parquet dictionaries, where
+    /// it is a plain scan of the store's files.
+    scan: Option<Arc<DictionaryScan>>,
 }
 
 impl MergedAggregateExec {
@@ -198,10 +235,11 @@ impl MergedAggregateExec {
         Some(MergedAggregateExec {
             merged,
             last,
-            partial,
             order,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
+            scan: DictionaryScan::of(partial.input(), &dictionary_keys(&partial)).map(Arc::new),
+            partial,
         })
     }
 
@@ -244,6 +282,10 @@ impl DisplayAs for MergedAggregateExec {
                 })
                 .collect();
             write!(f, ": order=[{}]", order.join(", "))?;
+        }
+        if let Some(scan) = &self.scan {
+            let columns: Vec<&str> = scan.dictionaries().collect();
+            write!(f, ", dictionaries=[{}]", columns.join(", "))?;
         }
         write!(f, " (else the plan below)")
     }
@@ -298,29 +340,50 @@ impl ExecutionPlan for MergedAggregateExec {
         let hardly = Arc::new(AtomicBool::new(false));
         let hardly_grouped =
             MetricBuilder::new(&self.metrics).counter("hardly_grouped_partitions", 0);
-        let tasks = (0..input.output_partitioning().partition_count())
-            .map(|p| {
-                let mut rows = input.execute(p, Arc::clone(&context))?;
-                let mut state = State::new(&self.partial, self.partial.schema(), batch_size)?;
-                let mut probe = Probe::of(&options);
-                let hardly = Arc::clone(&hardly);
-                let hardly_grouped = hardly_grouped.clone();
-                Ok(SpawnedTask::spawn(async move {
-                    while let Some(batch) = rows.next().await {
-                        let batch = batch?;
-                        state.add(&batch)?;
-                        if probe.hardly_grouped(batch.num_rows(), state.groups.len()) {
-                            hardly_grouped.add(1);
-                            hardly.store(true, Ordering::Relaxed);
-                        }
-                        if hardly.load(Ordering::Relaxed) {
-                            return Ok(None);
-                        }
-                    }
-                    Ok::<_, DataFusionError>(Some(state))
-                }))
+        let grouping = || {
+            Ok::<_, DataFusionError>(Grouping {
+                state: State::new(&self.partial, self.partial.schema(), batch_size)?,
+                probe: Probe::of(&options),
+                hardly: Arc::clone(&hardly),
+                hardly_grouped: hardly_grouped.clone(),
             })
-            .collect::<Result<Vec<_>>>()?;
+        };
+        let partitions = input.output_partitioning().partition_count();
+        let units = match &self.scan {
+            Some(scan) => scan
+                .units()?
+                .map(|units| (Arc::clone(scan), Arc::new(units))),
+            None => None,
+        };
+        let tasks = match units {
+            Some((scan, units)) => (0..partitions)
+                .map(|_| {
+                    let mut grouping = grouping()?;
+                    let (scan, units) = (Arc::clone(&scan), Arc::clone(&units));
+                    Ok(SpawnedTask::spawn_blocking(move || {
+                        while !grouping.stopped()
+                            && scan.read_next(&units, batch_size, &mut |b| grouping.add(&b))?
+                        {
+                        }
+                        Ok::<_, DataFusionError>(grouping.done())
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => (0..partitions)
+                .map(|p| {
+                    let mut rows = input.execute(p, Arc::clone(&context))?;
+                    let mut grouping = grouping()?;
+                    Ok(SpawnedTask::spawn(async move {
+                        while let Some(batch) = rows.next().await {
+                            if !grouping.add(&batch?)? {
+                                break;
+                            }
+                        }
+                        Ok::<_, DataFusionError>(grouping.done())
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
         // The partial stage's keys, fresh accumulators of its aggregates (the final stage's
         // are the same) to merge the partitions' states into, and the final schema.
         let mut whole = State::new(&self.partial, self.last.schema(), batch_size)?;
@@ -358,6 +421,40 @@ impl ExecutionPlan for MergedAggregateExec {
 
     fn metrics(&self) -> Option<MetricsSet> {
         Some(self.metrics.clone_inner())
+    }
+}
+
+/// One task's grouping of the rows it reads, until the rows of any task are found hardly
+/// grouped.
+struct Grouping {
+    state: State,
+    probe: Probe,
+    /// Whether any task's rows are hardly grouped.
+    hardly: Arc<AtomicBool>,
+    hardly_grouped: Count,
+}
+
+impl Grouping {
+    /// Groups `batch`; whether to go on.
+    fn add(&mut self, batch: &RecordBatch) -> Result<bool> {
+        self.state.add(batch)?;
+        if self
+            .probe
+            .hardly_grouped(batch.num_rows(), self.state.groups.len())
+        {
+            self.hardly_grouped.add(1);
+            self.hardly.store(true, Ordering::Relaxed);
+        }
+        Ok(!self.stopped())
+    }
+
+    fn stopped(&self) -> bool {
+        self.hardly.load(Ordering::Relaxed)
+    }
+
+    /// The groups, unless the rows are hardly grouped.
+    fn done(self) -> Option<State> {
+        (!self.stopped()).then_some(self.state)
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod merged;
 mod numbers;
+mod scan;
 
 use std::fmt;
 use std::sync::Arc;

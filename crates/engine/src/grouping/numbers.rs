@@ -13,8 +13,10 @@
 
 use arrow_array::builder::StringViewBuilder;
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, Int64Array, StringViewArray, UInt32Array};
+use std::sync::Arc;
+
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, DictionaryArray, Int64Array, StringViewArray, UInt32Array};
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::DataType;
@@ -54,12 +56,15 @@ impl KeyValues {
     /// Appends the number of each value of `column` to `out`.
     pub(super) fn number(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<()> {
         match self {
-            KeyValues::Text(text) => {
-                let views = column.as_string_view_opt().ok_or_else(|| {
-                    DataFusionError::Internal(format!("a text key of {}", column.data_type()))
-                })?;
-                text.number(views, out);
-            }
+            KeyValues::Text(text) => match column.as_string_view_opt() {
+                Some(views) => text.number(views, out),
+                None => {
+                    let keys = column.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
+                        DataFusionError::Internal(format!("a text key of {}", column.data_type()))
+                    })?;
+                    text.number_keys(keys, out)?;
+                }
+            },
             KeyValues::Number(known, values, _) => {
                 let numbers = cast(column, &DataType::Int64)?;
                 let numbers = numbers.as_primitive::<Int64Type>();
@@ -213,6 +218,9 @@ pub(super) struct TextValues {
     /// Numbers of short texts by their view, which holds them whole.
     inline: Map<u128, u32>,
     texts: Interned,
+    /// The dictionary the last batch of dictionary keys had, and the number of each of its
+    /// values: the batches of a column chunk share it.
+    dictionary: Option<(ArrayRef, Vec<u32>)>,
 }
 
 /// The number of `text` among `texts`: its place plus one (0 is NULL).
@@ -315,6 +323,36 @@ impl TextValues {
                 column.value(i)
             }));
         }
+    }
+
+    /// Numbers the rows of dictionary keys: each value of a dictionary once, a row by its key.
+    fn number_keys(
+        &mut self,
+        column: &DictionaryArray<Int32Type>,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        let values = column.values();
+        if !matches!(&self.dictionary, Some((held, _)) if Arc::ptr_eq(held, values)) {
+            let texts = values.as_string_opt::<i32>().ok_or_else(|| {
+                DataFusionError::Internal(format!("a dictionary of {}", values.data_type()))
+            })?;
+            let numbers = texts
+                .iter()
+                .map(|text| text.map_or(NULL, |text| number_of(&mut self.texts, text)))
+                .collect();
+            self.dictionary = Some((Arc::clone(values), numbers));
+        }
+        let numbers = self.dictionary.as_ref().map_or(&[][..], |(_, n)| &n[..]);
+        let keys = column.keys();
+        for (i, &key) in keys.values().iter().enumerate() {
+            out.push(match keys.is_null(i) {
+                true => NULL,
+                false => *numbers.get(key as usize).ok_or_else(|| {
+                    DataFusionError::Internal(format!("a key {key} past its dictionary"))
+                })?,
+            });
+        }
+        Ok(())
     }
 
     /// The text numbered `n`, as the bytes it was given as.
