@@ -332,10 +332,18 @@ impl TextValues {
         out: &mut Vec<u32>,
     ) -> Result<()> {
         let values = column.values();
-        if !matches!(&self.dictionary, Some((held, _)) if Arc::ptr_eq(held, values)) {
-            let texts = values.as_string_opt::<i32>().ok_or_else(|| {
-                DataFusionError::Internal(format!("a dictionary of {}", values.data_type()))
-            })?;
+        let texts = values.as_string_opt::<i32>().ok_or_else(|| {
+            DataFusionError::Internal(format!("a dictionary of {}", values.data_type()))
+        })?;
+        // Each batch has an array of its own, over the buffers of the column chunk's dictionary.
+        let held = |held: &ArrayRef| {
+            held.as_string_opt::<i32>().is_some_and(|h| {
+                h.len() == texts.len()
+                    && h.value_offsets().as_ptr() == texts.value_offsets().as_ptr()
+                    && h.values().as_ptr() == texts.values().as_ptr()
+            })
+        };
+        if !matches!(&self.dictionary, Some((h, _)) if held(h)) {
             let numbers = texts
                 .iter()
                 .map(|text| text.map_or(NULL, |text| number_of(&mut self.texts, text)))
