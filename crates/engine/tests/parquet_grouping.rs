@@ -5,11 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use common::compare_groupings;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use parquet::arrow::ArrowWriter;
@@ -103,20 +106,10 @@ async fn groupings_over_parquet_of_every_layout_agree_with_datafusion() {
         // A key read by an aggregate too: read as views, not as a dictionary.
         "SELECT repository, max(repository), count(*) FROM t GROUP BY 1 ORDER BY 1",
     ];
-    for batch_size in [8192, 7] {
-        for ctx in [&numbered, &plain] {
-            ctx.sql(&format!(
-                "SET datafusion.execution.batch_size = {batch_size}"
-            ))
-            .await
-            .unwrap();
-        }
-        for sql in queries {
-            let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-            let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
-            let text = |b: &[RecordBatch]| pretty_format_batches(b).unwrap().to_string();
-            assert_eq!(text(&got), text(&want), "{sql}");
-            assert!(want.iter().map(RecordBatch::num_rows).sum::<usize>() > 100);
-        }
-    }
+    let text = |b: &[RecordBatch]| pretty_format_batches(b).unwrap().to_string();
+    compare_groupings(&numbered, &plain, &queries, |sql, got, want| {
+        assert_eq!(text(got), text(want), "{sql}");
+        assert!(want.iter().map(RecordBatch::num_rows).sum::<usize>() > 100);
+    })
+    .await;
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use acrlens_events::{DecodeOptions, InputSource, discover};
 use acrlens_netmap::{LazyTopology, Topology};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
+use common::{compare_groupings, explained};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -429,38 +432,26 @@ async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
         "SELECT access_path, count(DISTINCT caller_ip), count(*) FROM events GROUP BY 1",
         "SELECT source_line, registry, count(*) FROM events GROUP BY 1, 2",
     ];
-    // Batches of a few rows: numbers kept from batch to batch, views into buffers met before.
-    for batch_size in [8192, 7] {
-        for ctx in [&numbered, &plain] {
-            ctx.sql(&format!(
-                "SET datafusion.execution.batch_size = {batch_size}"
-            ))
-            .await
-            .unwrap();
-        }
-        for sql in queries {
-            let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-            let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
-            assert_eq!(sorted_lines(&got), sorted_lines(&want), "{sql}");
-            assert!(
-                want.iter().map(RecordBatch::num_rows).sum::<usize>() > 1,
-                "{sql}"
-            );
-        }
-    }
-    // The rule took the first query's grouping, and left the distinct count to DataFusion.
-    let plan = |sql: &str| {
-        let numbered = &numbered;
-        let sql = format!("EXPLAIN {sql}");
-        async move {
-            let batches = numbered.sql(&sql).await.unwrap().collect().await.unwrap();
-            pretty_format_batches(&batches).unwrap().to_string()
-        }
-    };
+    compare_groupings(&numbered, &plain, &queries, |sql, got, want| {
+        assert_eq!(sorted_lines(got), sorted_lines(want), "{sql}");
+        assert!(
+            want.iter().map(RecordBatch::num_rows).sum::<usize>() > 1,
+            "{sql}"
+        );
+    })
+    .await;
     // The whole of the first query's grouping is done by numbers (its result is one
     // partition); the distinct count is left to DataFusion.
-    assert!(plan(queries[0]).await.contains("MergedAggregateExec"));
-    assert!(!plan(queries[6]).await.contains("NumberedAggregateExec"));
+    assert!(
+        explained(&numbered, queries[0])
+            .await
+            .contains("MergedAggregateExec")
+    );
+    assert!(
+        !explained(&numbered, queries[6])
+            .await
+            .contains("NumberedAggregateExec")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -477,34 +468,21 @@ async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
         "SELECT repository, count(*) AS n FROM events GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC",
         "SELECT registry, repository, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 5",
     ];
-    for batch_size in [8192, 7] {
-        for ctx in [&numbered, &plain] {
-            ctx.sql(&format!(
-                "SET datafusion.execution.batch_size = {batch_size}"
-            ))
-            .await
-            .unwrap();
-        }
-        for sql in queries {
-            let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-            let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
-            let lines =
-                |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
-            assert_eq!(lines(&got), lines(&want), "{sql}");
-            assert!(
-                want.iter().map(RecordBatch::num_rows).sum::<usize>() > 2,
-                "{sql}"
-            );
-        }
-    }
+    let lines = |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
+    compare_groupings(&numbered, &plain, &queries, |sql, got, want| {
+        assert_eq!(lines(got), lines(want), "{sql}");
+        assert!(
+            want.iter().map(RecordBatch::num_rows).sum::<usize>() > 2,
+            "{sql}"
+        );
+    })
+    .await;
     // Sorted by the grouping itself, with no sort of DataFusion's above it (the sort below is
     // in the plan it runs when the rows hardly group); by an aggregate, sorted by DataFusion.
-    let plan = |sql: &str| {
+    let plan = |sql: &'static str| {
         let numbered = &numbered;
-        let sql = format!("EXPLAIN {sql}");
         async move {
-            let batches = numbered.sql(&sql).await.unwrap().collect().await.unwrap();
-            let plan = pretty_format_batches(&batches).unwrap().to_string();
+            let plan = explained(numbered, sql).await;
             let above = plan.split("MergedAggregateExec").next().unwrap().to_owned();
             (plan, above)
         }

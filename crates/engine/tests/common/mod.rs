@@ -1,5 +1,6 @@
-//! What the sqllogictest files of the engine's tests share: the sample session (the bundled
-//! exports and topology) and a runner database over a DataFusion session.
+//! What the engine's tests share: the sample session (the bundled exports and topology), a
+//! runner database over a DataFusion session for the sqllogictest files, and the comparison of
+//! acrlens's groupings with DataFusion's.
 
 #![allow(clippy::unwrap_used, dead_code)]
 
@@ -122,4 +123,45 @@ impl AsyncDB for Db {
     }
 
     async fn shutdown(&mut self) {}
+}
+
+/// The result of `sql` in `ctx`.
+pub async fn collect(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
+    ctx.sql(sql).await.unwrap().collect().await.unwrap()
+}
+
+/// The plan of `sql` in `ctx`, as text.
+pub async fn explained(ctx: &SessionContext, sql: &str) -> String {
+    let batches = collect(ctx, &format!("EXPLAIN {sql}")).await;
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
+}
+
+/// Runs each of `queries` in a session grouping by numbers (`numbered`) and in one with
+/// DataFusion's grouping (`plain`), at batches of 8,192 rows and of 7 (numbers kept from batch
+/// to batch, buffers met before), and hands `check` each query with the two results, in that
+/// order.
+pub async fn compare_groupings(
+    numbered: &SessionContext,
+    plain: &SessionContext,
+    queries: &[&str],
+    check: impl Fn(&str, &[RecordBatch], &[RecordBatch]),
+) {
+    for batch_size in [8192, 7] {
+        for ctx in [numbered, plain] {
+            collect(
+                ctx,
+                &format!("SET datafusion.execution.batch_size = {batch_size}"),
+            )
+            .await;
+        }
+        for sql in queries {
+            check(
+                sql,
+                &collect(numbered, sql).await,
+                &collect(plain, sql).await,
+            );
+        }
+    }
 }
