@@ -22,6 +22,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::datasource::physical_plan::{FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::object_store::local::LocalFileSystem;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
 use parquet::arrow::ProjectionMask;
@@ -92,12 +93,13 @@ impl DictionaryScan {
                 false => f.as_ref().clone(),
             })
             .collect();
+        let local = LocalFileSystem::new();
         let mut files: Vec<PathBuf> = config
             .file_groups
             .iter()
             .flat_map(|group| group.iter())
-            .map(|file| PathBuf::from(format!("/{}", file.object_meta.location)))
-            .collect();
+            .map(|file| local.path_to_filesystem(&file.object_meta.location).ok())
+            .collect::<Option<_>>()?;
         // A file split into ranges is in several groups: its row groups are read once.
         files.sort();
         files.dedup();
@@ -137,7 +139,10 @@ impl DictionaryScan {
     }
 
     fn reading(&self, path: &PathBuf) -> Result<Option<FileReading>> {
-        let file = File::open(path)?;
+        // A file that cannot be opened is the plan's own scan's to report.
+        let Ok(file) = File::open(path) else {
+            return Ok(None);
+        };
         let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?;
         let in_file = plain.schema();
         let mut hinted: Vec<Field> = in_file
