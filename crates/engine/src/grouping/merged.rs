@@ -174,7 +174,7 @@ fn dictionary_keys(partial: &AggregateExec) -> Vec<usize> {
 }
 
 /// A key the groups are sorted by.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct SortKey {
     column: usize,
     descending: bool,
@@ -351,7 +351,13 @@ impl ExecutionPlan for MergedAggregateExec {
         let partitions = input.output_partitioning().partition_count();
         let units = match &self.scan {
             Some(scan) => scan
-                .units()?
+                .units(
+                    context
+                        .runtime_env()
+                        .cache_manager
+                        .get_file_metadata_cache()
+                        .as_ref(),
+                )?
                 .map(|units| (Arc::clone(scan), Arc::new(units))),
             None => None,
         };

@@ -19,9 +19,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::compute::cast;
+use datafusion::datasource::physical_plan::parquet::metadata::CachedParquetMetaData;
 use datafusion::datasource::physical_plan::{FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::cache::cache_manager::FileMetadataCache;
+use datafusion::object_store::ObjectMeta;
 use datafusion::object_store::local::LocalFileSystem;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
@@ -29,11 +32,14 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use parquet::file::metadata::ParquetMetaData;
 
 /// A scan's files, read with some text columns as dictionaries.
 #[derive(Debug)]
 pub(super) struct DictionaryScan {
-    files: Vec<PathBuf>,
+    /// Each file's path, and what DataFusion's listing knows of it (its footer is cached by
+    /// its location when DataFusion has read it).
+    files: Vec<(PathBuf, ObjectMeta)>,
     /// The scan's columns, those read as dictionaries typed so: the batches' schema.
     read: SchemaRef,
 }
@@ -94,15 +100,18 @@ impl DictionaryScan {
             })
             .collect();
         let local = LocalFileSystem::new();
-        let mut files: Vec<PathBuf> = config
+        let mut files: Vec<(PathBuf, ObjectMeta)> = config
             .file_groups
             .iter()
             .flat_map(|group| group.iter())
-            .map(|file| local.path_to_filesystem(&file.object_meta.location).ok())
+            .map(|file| {
+                let path = local.path_to_filesystem(&file.object_meta.location).ok()?;
+                Some((path, file.object_meta.clone()))
+            })
             .collect::<Option<_>>()?;
         // A file split into ranges is in several groups: its row groups are read once.
-        files.sort();
-        files.dedup();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files.dedup_by(|a, b| a.0 == b.0);
         Some(DictionaryScan {
             files,
             read: Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
@@ -120,11 +129,22 @@ impl DictionaryScan {
 
     /// The row groups to read, or `None` when a file is not as the scan expects (a column
     /// missing, or one not text where it reads a dictionary): the plan's own scan reads them.
-    pub(super) fn units(&self) -> Result<Option<Units>> {
+    /// Footers DataFusion has read already (planning the query) are taken from `footers`.
+    pub(super) fn units(&self, footers: &FileMetadataCache) -> Result<Option<Units>> {
         let mut files = Vec::with_capacity(self.files.len());
         let mut units = Vec::new();
-        for path in &self.files {
-            let Some(reading) = self.reading(path)? else {
+        for (path, meta) in &self.files {
+            let cached = footers
+                .get(&meta.location)
+                .filter(|entry| entry.is_valid_for(meta))
+                .and_then(|entry| {
+                    let footer = entry
+                        .file_metadata
+                        .as_any()
+                        .downcast_ref::<CachedParquetMetaData>()?;
+                    Some(Arc::clone(footer.parquet_metadata()))
+                });
+            let Some(reading) = self.reading(path, cached)? else {
                 return Ok(None);
             };
             let row_groups = reading.metadata.metadata().num_row_groups();
@@ -138,12 +158,20 @@ impl DictionaryScan {
         }))
     }
 
-    fn reading(&self, path: &PathBuf) -> Result<Option<FileReading>> {
-        // A file that cannot be opened is the plan's own scan's to report.
-        let Ok(file) = File::open(path) else {
-            return Ok(None);
+    /// How to read the file at `path`, whose footer is `footer` if it was read already.
+    fn reading(
+        &self,
+        path: &PathBuf,
+        footer: Option<Arc<ParquetMetaData>>,
+    ) -> Result<Option<FileReading>> {
+        let plain = match footer {
+            Some(footer) => ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::new())?,
+            // A file that cannot be opened is the plan's own scan's to report.
+            None => match File::open(path) {
+                Ok(file) => ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?,
+                Err(_) => return Ok(None),
+            },
         };
-        let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())?;
         let in_file = plain.schema();
         let mut hinted: Vec<Field> = in_file
             .fields()
