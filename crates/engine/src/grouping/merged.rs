@@ -14,7 +14,8 @@
 //! needs the partitions: projections, filters and sorts of each partition, one of which,
 //! sorting by keys alone, it does itself. Its output is one partition. Where the rows hardly
 //! group (the probe of [`Probe`] trips on a partition), it runs the plan it stands for
-//! instead, whose final stage works on every core. Where its input is a plain scan of local
+//! instead, whose final stage works on every core; so it takes only plans that read stored data,
+//! which reads the same again (not raw exports). Where its input is a plain scan of local
 //! Parquet files, it reads them itself, its text keys as the files' dictionaries
 //! ([`DictionaryScan`]).
 
@@ -29,6 +30,7 @@ use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::compute::take;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::EmitTo;
@@ -136,6 +138,17 @@ fn takes(last: &AggregateExec) -> bool {
     ) && last.limit_options().is_none()
         && last.group_expr().is_single()
         && partial_below(last).is_some()
+        && reads_stored(last.input())
+}
+
+/// Whether every leaf of `plan` is a scan of stored data (files or memory), which reads the
+/// same rows when it runs again, as the operator's fallback makes it. A scan of raw exports
+/// would decode, count and quarantine its records twice.
+fn reads_stored(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    match plan.children()[..] {
+        [] => plan.is::<DataSourceExec>(),
+        ref children => children.iter().all(|child| reads_stored(child)),
+    }
 }
 
 /// The grouping by numbers whose states `last` merges.

@@ -1,16 +1,18 @@
 //! The first stage of a grouping (DataFusion's partial aggregate) done by numbers, for keys of
-//! text read as views and of integers, dates and times: each key value is numbered once
-//! ([`numbers`]) and a group is found by its keys' numbers, then DataFusion's own accumulators
-//! take the rows. DataFusion's grouping hashes and compares every row's text (three quarters of
-//! the time of a query grouping the store's events by day, repository and path); the store's
-//! text columns are Parquet dictionaries, whose rows point at a few places each.
+//! text (views or plain strings) and of integers, dates and times: each key value is numbered
+//! once ([`numbers`]) and a group is found by its keys' numbers, then DataFusion's own
+//! accumulators take the rows. DataFusion's grouping hashes and compares every row's text
+//! (three quarters of the time of a query grouping the store's events by day, repository and
+//! path); the store's text columns are Parquet dictionaries, whose rows point at a few places
+//! each. Plain strings (the raw exports' columns) are numbered by their text, one hash a row
+//! where DataFusion hashes and then compares every key column.
 //!
 //! [`NumberedGrouping`] replaces an `AggregateExec` in partial mode with [`NumberedAggregateExec`]
 //! where every key is of such a type and at least one is text, with one grouping set, no
 //! filter, no order or distinct in an aggregate, and accumulators that take groups. The output
 //! is the partial aggregate DataFusion's final stage expects, in the same schema. Where the
-//! final stage's partitions are merged anyway, the rule then makes the whole grouping one
-//! operator ([`merged`]).
+//! final stage's partitions are merged anyway and its input is stored data, the rule then makes
+//! the whole grouping one operator ([`merged`]).
 
 mod merged;
 mod numbers;
@@ -97,7 +99,7 @@ impl NumberedAggregateExec {
         for (expr, _) in group_by.expr() {
             let data_type = expr.data_type(&input)?;
             match KeyValues::of(&data_type) {
-                Some(KeyValues::Text(_)) => text = true,
+                Some(KeyValues::Text(..)) => text = true,
                 Some(_) => {}
                 None => return Ok(false),
             }

@@ -9,14 +9,17 @@
 //! of a number instead of the hashing and comparing of its text. Buffers new to a batch are
 //! held from then on and the places in others forgotten; plain pages, whose every value is
 //! new, are looked up as texts. A text of up to 12 bytes lies in its view itself, which
-//! numbers it.
+//! numbers it. Plain strings say nothing of where rows repeat a text: each row is numbered by
+//! its text.
 
 use arrow_array::builder::StringViewBuilder;
 use arrow_array::cast::AsArray;
 use std::sync::Arc;
 
 use arrow_array::types::{Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, DictionaryArray, Int64Array, StringViewArray, UInt32Array};
+use arrow_array::{
+    Array, ArrayRef, DictionaryArray, Int64Array, StringArray, StringViewArray, UInt32Array,
+};
 use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::DataType;
@@ -33,8 +36,9 @@ const NULL: u32 = 0;
 
 /// The numbered values of one key column.
 pub(super) enum KeyValues {
-    /// Text read as views.
-    Text(TextValues),
+    /// Text, read as views, as the files' dictionaries or as plain strings, and the type to
+    /// give it back as (views or plain strings).
+    Text(TextValues, DataType),
     /// Integers, dates and times, as 64-bit integers, and the type to give them back as.
     Number(Map<i64, u32>, Vec<i64>, DataType),
 }
@@ -43,7 +47,9 @@ impl KeyValues {
     /// Values of a column of `data_type`, or `None` for a type not numbered here.
     pub(super) fn of(data_type: &DataType) -> Option<KeyValues> {
         match data_type {
-            DataType::Utf8View => Some(KeyValues::Text(TextValues::default())),
+            DataType::Utf8View | DataType::Utf8 => {
+                Some(KeyValues::Text(TextValues::default(), data_type.clone()))
+            }
             t if fits_i64(t) => Some(KeyValues::Number(
                 Map::default(),
                 vec![0],
@@ -56,15 +62,18 @@ impl KeyValues {
     /// Appends the number of each value of `column` to `out`.
     pub(super) fn number(&mut self, column: &ArrayRef, out: &mut Vec<u32>) -> Result<()> {
         match self {
-            KeyValues::Text(text) => match column.as_string_view_opt() {
-                Some(views) => text.number(views, out),
-                None => {
+            KeyValues::Text(text, _) => {
+                if let Some(views) = column.as_string_view_opt() {
+                    text.number(views, out);
+                } else if let Some(strings) = column.as_string_opt::<i32>() {
+                    text.number_strings(strings, out);
+                } else {
                     let keys = column.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
                         DataFusionError::Internal(format!("a text key of {}", column.data_type()))
                     })?;
                     text.number_keys(keys, out)?;
                 }
-            },
+            }
             KeyValues::Number(known, values, _) => {
                 let numbers = cast(column, &DataType::Int64)?;
                 let numbers = numbers.as_primitive::<Int64Type>();
@@ -94,7 +103,7 @@ impl KeyValues {
     /// another partition), by that number; what is new here is numbered.
     pub(super) fn renumbered(&mut self, other: &KeyValues) -> Result<Vec<u32>> {
         let numbers: Vec<u32> = match (self, other) {
-            (KeyValues::Text(here), KeyValues::Text(there)) => (0..there.texts.len())
+            (KeyValues::Text(here, _), KeyValues::Text(there, _)) => (0..there.texts.len())
                 .map(|id| here.texts.id(there.texts.get(id)) as u32 + 1)
                 .collect(),
             (KeyValues::Number(known, values, _), KeyValues::Number(_, theirs, _)) => theirs[1..]
@@ -109,13 +118,13 @@ impl KeyValues {
     /// Each number's place in the order of the values (NULL first or last), by number.
     pub(super) fn ranks(&self, descending: bool, nulls_first: bool) -> Vec<u32> {
         let count = match self {
-            KeyValues::Text(text) => text.texts.len(),
+            KeyValues::Text(text, _) => text.texts.len(),
             KeyValues::Number(_, values, _) => values.len() - 1,
         } as u32;
         let mut numbers: Vec<u32> = (1..=count).collect();
         match self {
             // Byte order, as Arrow compares text.
-            KeyValues::Text(text) => {
+            KeyValues::Text(text, _) => {
                 numbers.sort_unstable_by(|&a, &b| text.text(a).cmp(&text.text(b)))
             }
             KeyValues::Number(_, values, _) => {
@@ -137,7 +146,7 @@ impl KeyValues {
     /// The values of `numbers`, as a column of the key's type.
     pub(super) fn values(&self, numbers: impl Iterator<Item = u32>) -> Result<ArrayRef> {
         Ok(match self {
-            KeyValues::Text(text) => {
+            KeyValues::Text(text, data_type) => {
                 // Each text once, checked as UTF-8 once; a row is a copy of its text's view.
                 let mut distinct = StringViewBuilder::new();
                 let block = distinct.append_block(Buffer::from(text.texts.bytes()));
@@ -146,7 +155,7 @@ impl KeyValues {
                     distinct.try_append_view(block, span.start as u32, span.len() as u32)?;
                 }
                 let places: UInt32Array = numbers.map(|n| n.checked_sub(1)).collect();
-                take(&distinct.finish(), &places, None)?
+                cast(&take(&distinct.finish(), &places, None)?, data_type)?
             }
             KeyValues::Number(_, values, data_type) => {
                 let column: Int64Array = numbers
@@ -323,6 +332,15 @@ impl TextValues {
                 column.value(i)
             }));
         }
+    }
+
+    /// Numbers plain strings, each row by its text: nothing says where rows repeat a text.
+    fn number_strings(&mut self, column: &StringArray, out: &mut Vec<u32>) {
+        out.extend(
+            column
+                .iter()
+                .map(|text| text.map_or(NULL, |text| number_of(&mut self.texts, text))),
+        );
     }
 
     /// Numbers the rows of dictionary keys: each value of a dictionary once, a row by its key.

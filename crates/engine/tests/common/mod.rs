@@ -23,24 +23,29 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub async fn sample_session() -> SessionContext {
-    let topology =
-        Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap());
+/// The bundled topology.
+pub fn sample_topology() -> Arc<Topology> {
+    Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap())
+}
+
+/// The bundled exports, as raw logs.
+pub fn sample_exports() -> EventSource {
     let sources = discover(
         &[root().join("sample-logs/exports").display().to_string()],
         Default::default(),
     )
     .unwrap();
-    session(
-        EventSource::Logs {
-            sources,
-            options: DecodeOptions::default(),
-        },
-        topology,
-    )
-    .await
-    .unwrap()
-    .ctx
+    EventSource::Logs {
+        sources,
+        options: DecodeOptions::default(),
+    }
+}
+
+pub async fn sample_session() -> SessionContext {
+    session(sample_exports(), sample_topology())
+        .await
+        .unwrap()
+        .ctx
 }
 
 /// The SQL of a query file without comments or blank lines (a blank line ends an slt record).
@@ -136,6 +141,16 @@ pub async fn explained(ctx: &SessionContext, sql: &str) -> String {
     datafusion::arrow::util::pretty::pretty_format_batches(&batches)
         .unwrap()
         .to_string()
+}
+
+/// The rows the first grouping by numbers of an `EXPLAIN ANALYZE` passed on ungrouped.
+pub fn skipped_rows(analyzed: &str) -> Option<usize> {
+    analyzed
+        .split("NumberedAggregateExec")
+        .nth(1)
+        .and_then(|after| after.split("skipped_aggregation_rows=").nth(1))
+        .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<usize>().ok())
 }
 
 /// Runs each of `queries` in a session grouping by numbers (`numbered`) and in one with

@@ -1,0 +1,54 @@
+//! Groupings over the raw exports, whose text columns are plain strings, are done by numbers
+//! and give DataFusion's own answers; the whole-grouping operator, which runs its input again
+//! when the rows hardly group, is kept off a scan of raw exports, which would decode them
+//! twice.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use arrow_array::RecordBatch;
+use common::{compare_groupings, explained, sample_exports, sample_session, sample_topology};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::prelude::SessionContext;
+
+/// acrlens's session over the sample exports, and one with DataFusion's own grouping.
+async fn numbered_and_plain() -> (SessionContext, SessionContext) {
+    let numbered = sample_session().await;
+    let plain = SessionContext::new();
+    acrlens_engine::register(&plain, sample_exports(), sample_topology().into())
+        .await
+        .unwrap();
+    (numbered, plain)
+}
+
+fn lines(batches: &[RecordBatch]) -> String {
+    pretty_format_batches(batches).unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groupings_over_raw_exports_by_numbers_agree_with_datafusion() {
+    let (numbered, plain) = numbered_and_plain().await;
+    let queries = [
+        // Text and a date; NULL repositories (logins); several inputs, days and categories.
+        "SELECT CAST(time AS DATE) AS day, repository, access_path, count(*), sum(size_bytes) FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        "SELECT registry, caller_ip, count(*), min(time), max(time) FROM events GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT repository, count(repository), min(identity), max(user_agent) FROM events GROUP BY repository ORDER BY 1 DESC NULLS FIRST",
+        "SELECT status, tag, count(*), count(digest) FROM events GROUP BY status, tag ORDER BY 1, 2",
+        "SELECT source, registry, count(*) FROM events GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT correlation_id, repository, count(*), min(time) FROM events GROUP BY 1, 2 ORDER BY 1, 2",
+    ];
+    compare_groupings(&numbered, &plain, &queries, |sql, got, want| {
+        assert_eq!(lines(got), lines(want), "{sql}");
+        assert!(
+            want.iter().map(RecordBatch::num_rows).sum::<usize>() > 2,
+            "{sql}"
+        );
+    })
+    .await;
+    let plan = explained(&numbered, queries[0]).await;
+    assert!(
+        plan.contains("NumberedAggregateExec") && !plan.contains("MergedAggregateExec"),
+        "{plan}"
+    );
+}
