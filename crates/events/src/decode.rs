@@ -10,7 +10,7 @@ use csv::ByteRecord;
 
 use crate::buffers::UnitBuffers;
 use crate::builder::{Built, EventBatchBuilder, Outcome};
-use crate::fast::{FieldSet, scan_record};
+use crate::fast::{FieldSet, scan_into};
 use crate::quarantine::Quarantined;
 use crate::reader::{End, Payload, SourceMeta, Span, Unit};
 use crate::record::{FieldName, RawRecord};
@@ -81,11 +81,12 @@ impl<'m> Collector<'m> {
             self.quarantined.push(q);
             return;
         }
-        let parsed = match scan_record(text, self.fields) {
-            Some(record) => Ok(record),
-            None => RawRecord::from_json(text),
-        };
-        match parsed {
+        let mut record = RawRecord::default();
+        if scan_into(text, self.fields, &mut record) {
+            self.offer(&record, line, &|| Cow::Borrowed(text));
+            return;
+        }
+        match RawRecord::from_json(text) {
             Ok(record) => self.offer(&record, line, &|| Cow::Borrowed(text)),
             Err(e) if truncated => self.quarantine(
                 line,

@@ -91,9 +91,18 @@ const STACK_WORDS: usize = 64;
 /// Reads the `wanted` fields of one JSON object, or `None` when the record is not one the fast
 /// path can prove well-formed and plain (the strict decoder then reads it).
 pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
+    let mut record = RawRecord::default();
+    scan_into(bytes, wanted, &mut record).then_some(record)
+}
+
+/// [`scan_record`] into `record` (empty): whether it read the record. A record of several
+/// hundred bytes is filled where it lies rather than returned and copied, for every line.
+pub(crate) fn scan_into<'a>(bytes: &'a [u8], wanted: FieldSet, record: &mut RawRecord<'a>) -> bool {
     // Valid UTF-8 (checked once for the whole line) and no control character, which JSON
     // allows only escaped: every string slice below is then valid text.
-    let text = simdutf8::basic::from_utf8(bytes).ok()?;
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
+        return false;
+    };
     let words = bytes.len().div_ceil(64);
     let (mut stack, mut heap) = ([0u64; STACK_WORDS], Vec::new());
     let bits = if words <= STACK_WORDS {
@@ -104,7 +113,7 @@ pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
     };
     let (control, backslashes) = index_line(bytes, bits);
     if control {
-        return None;
+        return false;
     }
     let mut s = Scanner {
         text,
@@ -113,11 +122,11 @@ pub fn scan_record(bytes: &[u8], wanted: FieldSet) -> Option<RawRecord<'_>> {
         at: 0,
         wanted,
     };
-    let mut record = RawRecord::default();
     s.skip_space();
-    s.object(&mut record, 0)?;
-    s.skip_space();
-    (s.at == bytes.len()).then_some(record)
+    s.object(record, 0).is_some() && {
+        s.skip_space();
+        s.at == bytes.len()
+    }
 }
 
 /// Sets in `bits` (zeroed, one bit per byte of `line`) the bit of each quote and backslash;
