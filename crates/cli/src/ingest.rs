@@ -10,7 +10,7 @@ use clap::Args;
 
 use acrlens_engine::ingest;
 use acrlens_engine::store::{Store, StoreOptions};
-use acrlens_events::{Decoded, Shard};
+use acrlens_events::{DecodeOptions, Decoded, INGEST_CHUNK_BYTES, Shard};
 
 use crate::decodeargs::DecodeArgs;
 use crate::inputs::{BlobArgs, ListingView, discover};
@@ -78,7 +78,10 @@ pub fn run(args: &IngestArgs, quiet: bool) -> Result<ExitCode> {
     let mut progress = Progress::new(sources.len(), quiet);
     let outcome = ingest(
         sources,
-        args.decode.options()?,
+        DecodeOptions {
+            chunk_bytes: INGEST_CHUNK_BYTES,
+            ..args.decode.options()?
+        },
         topology.clone(),
         store.as_ref().map(|s| (s, StoreOptions::default())),
         |item| {

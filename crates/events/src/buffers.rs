@@ -1,7 +1,7 @@
 //! The reader's unit buffers, handed back by the decoders when a unit is decoded and reused for
 //! a later unit.
 //!
-//! A unit is about 8 MiB of input. Allocated afresh for each unit, such buffers are what an
+//! A unit is a few MiB of input. Allocated afresh for each unit, such buffers are what an
 //! allocator handles worst: glibc maps and unmaps each one (or, once its dynamic threshold has
 //! risen above them, carves them from its arenas and keeps the gaps between them), jemalloc
 //! sends them to its oversize arena. Reused, a run allocates as many as are ever in flight at

@@ -50,7 +50,9 @@ pub use dedup::{DEDUP_WINDOW_HOURS, Dedup, dedup_key};
 pub use error::{Error, TransformError};
 pub use fast::{FieldSet, MAX_DEPTH, scan_record};
 pub use format::InputFormat;
-pub use pipeline::{BatchTransform, Collected, DecodeOptions, Decoded, Decoder, decode_bytes};
+pub use pipeline::{
+    BatchTransform, Collected, DecodeOptions, Decoded, Decoder, INGEST_CHUNK_BYTES, decode_bytes,
+};
 pub use quarantine::{MAX_RAW_BYTES, Quarantined};
 pub use reader::Resume;
 pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};

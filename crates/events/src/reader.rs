@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
 
 use csv::ByteRecord;
 use flate2::read::MultiGzDecoder;
@@ -116,7 +115,7 @@ pub(crate) struct Unit {
 }
 
 /// The consumer went away; stop reading.
-struct Disconnected;
+pub(crate) struct Disconnected;
 
 enum Stop {
     Io(io::Error),
@@ -138,14 +137,14 @@ impl From<Disconnected> for Stop {
 /// An input opened before its turn.
 type Opened = io::Result<Box<dyn Read + Send>>;
 
-/// Reads every input in order and sends its units; returns when done or when the receiver is
-/// gone. The next few remote inputs are opened ahead, so their first bytes are on the way
+/// Reads every input in order and hands each unit to `send`; returns when done or when `send`
+/// finds the consumer gone. The next few remote inputs are opened ahead, so their first bytes are on the way
 /// while the current one is read.
 pub(crate) fn read_all(
     sources: Vec<InputSource>,
     cfg: ReaderConfig,
     buffers: &UnitBuffers,
-    tx: SyncSender<Unit>,
+    mut send: impl FnMut(Unit) -> Result<(), Disconnected>,
 ) {
     let mut ahead: VecDeque<Option<Opened>> = VecDeque::with_capacity(OPEN_AHEAD);
     for (index, source) in sources.iter().enumerate() {
@@ -157,7 +156,7 @@ pub(crate) fn read_all(
             });
         }
         let opened = ahead.pop_front().flatten();
-        if read_source(index, source, opened, cfg, buffers, &tx).is_err() {
+        if read_source(index, source, opened, cfg, buffers, &mut send).is_err() {
             return;
         }
     }
@@ -169,7 +168,7 @@ fn read_source(
     opened: Option<Opened>,
     cfg: ReaderConfig,
     buffers: &UnitBuffers,
-    tx: &SyncSender<Unit>,
+    send_unit: &mut dyn FnMut(Unit) -> Result<(), Disconnected>,
 ) -> Result<(), Disconnected> {
     let name: Arc<str> = source.name().into();
     let ctx = RecordContext {
@@ -177,12 +176,11 @@ fn read_source(
         category_hint: source.category_hint(),
         window: cfg.window,
     };
-    let send = |meta: &Arc<SourceMeta>, payload| {
-        tx.send(Unit {
+    let mut send = |meta: &Arc<SourceMeta>, payload| {
+        send_unit(Unit {
             meta: meta.clone(),
             payload,
         })
-        .map_err(|_| Disconnected)
     };
     let start = source.start();
     let (mut stream, gzip) = match open(source, opened, start) {
