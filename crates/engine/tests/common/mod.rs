@@ -143,25 +143,26 @@ pub async fn explained(ctx: &SessionContext, sql: &str) -> String {
         .to_string()
 }
 
-/// The rows the first grouping by numbers of an `EXPLAIN ANALYZE` passed on ungrouped.
-pub fn skipped_rows(analyzed: &str) -> Option<usize> {
+/// The count `name` of the first operator `operator` in an `EXPLAIN ANALYZE`'s text.
+pub fn metric(analyzed: &str, operator: &str, name: &str) -> Option<usize> {
     analyzed
-        .split("NumberedAggregateExec")
+        .split(operator)
         .nth(1)
-        .and_then(|after| after.split("skipped_aggregation_rows=").nth(1))
+        .and_then(|after| after.split(&format!("{name}=")).nth(1))
         .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse::<usize>().ok())
 }
 
 /// Runs each of `queries` in a session grouping by numbers (`numbered`) and in one with
 /// DataFusion's grouping (`plain`), at batches of 8,192 rows and of 7 (numbers kept from batch
-/// to batch, buffers met before), and hands `check` each query with the two results, in that
-/// order.
-pub async fn compare_groupings(
+/// to batch, buffers met before), and asserts that the two results look the same through
+/// `shown` and that each has more than `rows` rows.
+pub async fn assert_groupings_agree<T: PartialEq + std::fmt::Debug>(
     numbered: &SessionContext,
     plain: &SessionContext,
     queries: &[&str],
-    check: impl Fn(&str, &[RecordBatch], &[RecordBatch]),
+    rows: usize,
+    shown: impl Fn(&[RecordBatch]) -> T,
 ) {
     for batch_size in [8192, 7] {
         for ctx in [numbered, plain] {
@@ -172,11 +173,10 @@ pub async fn compare_groupings(
             .await;
         }
         for sql in queries {
-            check(
-                sql,
-                &collect(numbered, sql).await,
-                &collect(plain, sql).await,
-            );
+            let (got, want) = (collect(numbered, sql).await, collect(plain, sql).await);
+            assert_eq!(shown(&got), shown(&want), "{sql}");
+            let count: usize = want.iter().map(RecordBatch::num_rows).sum();
+            assert!(count > rows, "{sql}: {count} rows");
         }
     }
 }
