@@ -12,8 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
-use common::assert_groupings_agree;
-use datafusion::arrow::util::pretty::pretty_format_batches;
+use common::{assert_groupings_agree, table};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
@@ -106,6 +105,5 @@ async fn groupings_over_parquet_of_every_layout_agree_with_datafusion() {
         // A key read by an aggregate too: read as views, not as a dictionary.
         "SELECT repository, max(repository), count(*) FROM t GROUP BY 1 ORDER BY 1",
     ];
-    let text = |b: &[RecordBatch]| pretty_format_batches(b).unwrap().to_string();
-    assert_groupings_agree(&numbered, &plain, &queries, 100, text).await;
+    assert_groupings_agree(&numbered, &plain, &queries, 100, table).await;
 }

@@ -7,9 +7,9 @@
 
 mod common;
 
-use arrow_array::RecordBatch;
-use common::{assert_groupings_agree, explained, sample_exports, sample_session, sample_topology};
-use datafusion::arrow::util::pretty::pretty_format_batches;
+use common::{
+    assert_groupings_agree, explained, sample_exports, sample_session, sample_topology, table,
+};
 use datafusion::prelude::SessionContext;
 
 /// acrlens's session over the sample exports, and one with DataFusion's own grouping.
@@ -20,10 +20,6 @@ async fn numbered_and_plain() -> (SessionContext, SessionContext) {
         .await
         .unwrap();
     (numbered, plain)
-}
-
-fn lines(batches: &[RecordBatch]) -> String {
-    pretty_format_batches(batches).unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +34,7 @@ async fn groupings_over_raw_exports_by_numbers_agree_with_datafusion() {
         "SELECT source, registry, count(*) FROM events GROUP BY 1, 2 ORDER BY 1, 2",
         "SELECT correlation_id, repository, count(*), min(time) FROM events GROUP BY 1, 2 ORDER BY 1, 2",
     ];
-    assert_groupings_agree(&numbered, &plain, &queries, 2, lines).await;
+    assert_groupings_agree(&numbered, &plain, &queries, 2, table).await;
     let plan = explained(&numbered, queries[0]).await;
     assert!(
         plan.contains("NumberedAggregateExec") && !plan.contains("MergedAggregateExec"),

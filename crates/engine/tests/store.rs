@@ -17,9 +17,8 @@ use acrlens_events::{DecodeOptions, InputSource, discover};
 use acrlens_netmap::{LazyTopology, Topology};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
-use common::{assert_groupings_agree, explained, metric};
+use common::{analyzed, assert_groupings_agree, collect, explained, metric, table};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::util::pretty::pretty_format_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
@@ -365,12 +364,11 @@ async fn sql_over_the_store_agrees_with_sql_over_the_exports() {
     let stored = session(EventSource::Store(dir.path().to_path_buf()), topology())
         .await
         .unwrap();
-    let a = raw.ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-    let b = stored.ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-    assert_eq!(
-        pretty_format_batches(&a).unwrap().to_string(),
-        pretty_format_batches(&b).unwrap().to_string()
+    let (a, b) = (
+        collect(&raw.ctx, &sql).await,
+        collect(&stored.ctx, &sql).await,
     );
+    assert_eq!(table(&a), table(&b));
     let n = stored
         .ctx
         .sql("SELECT count(*) FROM login_events")
@@ -391,8 +389,7 @@ async fn sql_over_the_store_agrees_with_sql_over_the_exports() {
 
 /// The rows of a result, sorted, as text.
 fn sorted_lines(batches: &[RecordBatch]) -> Vec<String> {
-    let text = pretty_format_batches(batches).unwrap().to_string();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut lines: Vec<String> = table(batches).lines().map(str::to_owned).collect();
     lines.sort();
     lines
 }
@@ -461,8 +458,7 @@ async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
         "SELECT repository, count(*) AS n FROM events GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 DESC",
         "SELECT registry, repository, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 5",
     ];
-    let lines = |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
-    assert_groupings_agree(&numbered, &plain, &queries, 2, lines).await;
+    assert_groupings_agree(&numbered, &plain, &queries, 2, table).await;
     // Sorted by the grouping itself, with no sort of DataFusion's above it (the sort below is
     // in the plan it runs when the rows hardly group); by an aggregate, sorted by DataFusion.
     let plan = |sql: &'static str| {
@@ -490,8 +486,7 @@ async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
     );
     // Sorted by one key of two: the groups of each access path together, in order.
     let sql = "SELECT access_path, repository, count(*) FROM events GROUP BY 1, 2 ORDER BY 1";
-    let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-    let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+    let (want, got) = (collect(&plain, sql).await, collect(&numbered, sql).await);
     assert_eq!(sorted_lines(&got), sorted_lines(&want));
     let paths: Vec<String> = got
         .iter()
@@ -529,21 +524,12 @@ async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states()
     // Whole, it finds the rows hardly grouped and runs the two stages instead, sorted or not.
     let sorted = format!("{grouping} ORDER BY 1, 2");
     for sql in [grouping, &sorted] {
-        let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-        let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+        let (want, got) = (collect(&plain, sql).await, collect(&numbered, sql).await);
         assert_eq!(sorted_lines(&got), sorted_lines(&want), "{sql}");
-        let lines = |batches: &[RecordBatch]| pretty_format_batches(batches).unwrap().to_string();
         if sql == sorted {
-            assert_eq!(lines(&got), lines(&want));
+            assert_eq!(table(&got), table(&want));
         }
-        let analyzed = numbered
-            .sql(&format!("EXPLAIN ANALYZE {sql}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let analyzed = pretty_format_batches(&analyzed).unwrap().to_string();
+        let analyzed = analyzed(&numbered, sql).await;
         // One partition or both, as the row groups fall to them.
         let tripped = metric(
             &analyzed,
@@ -554,17 +540,9 @@ async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states()
     }
     // Below a union, whose partitions nothing merges, the first stage is done on its own.
     let sql = &format!("{grouping} UNION ALL {grouping}");
-    let want = plain.sql(sql).await.unwrap().collect().await.unwrap();
-    let got = numbered.sql(sql).await.unwrap().collect().await.unwrap();
+    let (want, got) = (collect(&plain, sql).await, collect(&numbered, sql).await);
     assert_eq!(sorted_lines(&got), sorted_lines(&want));
-    let analyzed = numbered
-        .sql(&format!("EXPLAIN ANALYZE {sql}"))
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let analyzed = pretty_format_batches(&analyzed).unwrap().to_string();
+    let analyzed = analyzed(&numbered, sql).await;
     let skipped = metric(
         &analyzed,
         "NumberedAggregateExec",

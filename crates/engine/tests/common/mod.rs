@@ -135,12 +135,21 @@ pub async fn collect(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
     ctx.sql(sql).await.unwrap().collect().await.unwrap()
 }
 
-/// The plan of `sql` in `ctx`, as text.
-pub async fn explained(ctx: &SessionContext, sql: &str) -> String {
-    let batches = collect(ctx, &format!("EXPLAIN {sql}")).await;
-    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+/// Batches as the table DataFusion prints.
+pub fn table(batches: &[RecordBatch]) -> String {
+    datafusion::arrow::util::pretty::pretty_format_batches(batches)
         .unwrap()
         .to_string()
+}
+
+/// The plan of `sql` in `ctx`, as text.
+pub async fn explained(ctx: &SessionContext, sql: &str) -> String {
+    table(&collect(ctx, &format!("EXPLAIN {sql}")).await)
+}
+
+/// The plan of `sql` in `ctx` with what running it measured, as text.
+pub async fn analyzed(ctx: &SessionContext, sql: &str) -> String {
+    table(&collect(ctx, &format!("EXPLAIN ANALYZE {sql}")).await)
 }
 
 /// The count `name` of the first operator `operator` in an `EXPLAIN ANALYZE`'s text.
