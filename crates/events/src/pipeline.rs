@@ -128,7 +128,8 @@ impl Decoder {
     /// background.
     ///
     /// # Panics
-    /// If the operating system cannot start the reading and decoding threads.
+    /// If the operating system cannot start the decoding threads, or (at the first `next`)
+    /// the reading thread.
     pub fn new(sources: Vec<InputSource>, options: DecodeOptions) -> Self {
         let threads = match options.parallelism {
             0 => thread::available_parallelism().map_or(1, |n| n.get()),
@@ -258,7 +259,7 @@ impl Decoder {
     /// is read, whatever the consumer is doing meanwhile, and passes its result channel on in
     /// input order; it waits only when `width` units are read and not yet merged, which bounds
     /// the memory held, however large the input.
-    fn spawn_reader(&mut self, start: Start) -> Receiver<Receiver<UnitOutput>> {
+    fn spawn_reader(&self, start: Start) -> Receiver<Receiver<UnitOutput>> {
         let Start {
             sources,
             config,
