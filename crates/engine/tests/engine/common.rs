@@ -2,7 +2,7 @@
 //! runner database over a DataFusion session for the sqllogictest files, and the comparison of
 //! acrlens's groupings with DataFusion's.
 
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::common::{assert_groupings_agree, table};
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
-use common::{assert_groupings_agree, table};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;

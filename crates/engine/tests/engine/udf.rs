@@ -2,19 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
 use std::sync::Arc;
 
 use acrlens_engine::{EventSource, session};
 use acrlens_events::{DecodeOptions, InputSource};
-use acrlens_netmap::Topology;
 use datafusion::arrow::util::pretty::pretty_format_batches;
+
+use crate::common::sample_topology;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ip_functions_answer_from_the_index() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let topology =
-        Arc::new(Topology::load(&root.join("sample-logs/topology/acrlens.toml")).unwrap());
     let log = br#"{"time":"2025-11-03T10:00:00Z","callerIpAddress":"20.42.66.17"}
 {"time":"2025-11-03T10:00:01Z","callerIpAddress":"4.156.10.20"}
 {"time":"2025-11-03T10:00:02Z","callerIpAddress":"20.42.66.17"}
@@ -29,7 +26,7 @@ async fn ip_functions_answer_from_the_index() {
             sources,
             options: DecodeOptions::default(),
         },
-        topology,
+        sample_topology(),
     )
     .await
     .unwrap();

@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{Db, root, rows, sample_session, statement};
 use acrlens_engine::bind_params;
-use common::{Db, root, rows, sample_session, statement};
 use sqllogictest::{AsyncDB, DBOutput, Runner};
 
 fn query_files() -> Vec<PathBuf> {
@@ -46,7 +44,7 @@ async fn complete(query: &Path, sql: &str) {
         .collect();
     let name = query.file_name().unwrap().to_string_lossy();
     let mut text = format!(
-        "# queries/{name} against sample-logs/ (exports + topology).\n# Regenerate with ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test queries; review the diff.\n\nquery {type_string}\n{}\n----\n",
+        "# queries/{name} against sample-logs/ (exports + topology).\n# Regenerate with ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test engine queries; review the diff.\n\nquery {type_string}\n{}\n----\n",
         statement(sql)
     );
     for row in rows {

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{
+use crate::common::{
     assert_groupings_agree, explained, sample_exports, sample_session, sample_topology, table,
 };
 use datafusion::prelude::SessionContext;

@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::common::{analyzed, assert_groupings_agree, collect, explained, metric, table};
 use acrlens_engine::store::{Store, StoreError, StoreOptions};
 use acrlens_engine::{EventSource, IngestError, ingest, session};
 use acrlens_events::{DecodeOptions, InputSource, discover};
 use acrlens_netmap::{LazyTopology, Topology};
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
-use common::{analyzed, assert_groupings_agree, collect, explained, metric, table};
 use datafusion::arrow::compute::cast;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};

@@ -2,19 +2,17 @@
 //! sample exports (parameters written in as literals, its temporary tables as `CREATE TABLE` /
 //! `DROP TABLE`) is replayed from `crates/report/tests/report.slt` with the sqllogictest runner,
 //! and each answer must be the one pinned there. A change to the report's SQL must rewrite the
-//! file (`ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test report_sql`), so the change
+//! file (`ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test engine report_sql`), so the change
 //! of what it answers shows in review.
 
 #![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::common::{Db, root, sample_session};
 use acrlens_report::{Policy, SqlTrace, Traced, Window, build_report};
-use common::{Db, root, sample_session};
 use sqllogictest::{AsyncDB, DBOutput, Runner};
 
 fn slt() -> PathBuf {
@@ -44,7 +42,7 @@ async fn complete(statements: &[Traced]) {
     };
     let mut text = String::from(
         "# Every statement of the sample report (sample-logs/policy.toml over sample-logs/), in order.\n\
-         # Regenerate with ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test report_sql; review the diff.\n",
+         # Regenerate with ACRLENS_SLT_COMPLETE=1 cargo test -p acrlens-engine --test engine report_sql; review the diff.\n",
     );
     for statement in statements {
         match statement {
