@@ -1,13 +1,13 @@
 //! The ingest pipeline: decode, attribute on the decoding threads, and (optionally) write into
 //! the store — one loop for the CLI and for tests.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use acrlens_attrib::{Attributor, VerdictMemo, reads_attribution};
 use acrlens_events::{
     BatchTransform, ColumnSet, DecodeOptions, Decoded, Decoder, InputSource, TransformError,
 };
-use acrlens_netmap::{LazyTopology, LoadError, Topology, TopologyParts};
+use acrlens_netmap::{LazyTopology, LoadError, Topology};
 
 use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 
@@ -17,7 +17,6 @@ use crate::store::{RunSummary, Store, StoreError, StoreOptions, StoreRun};
 /// A transform that reads an attribution column starts loading the topology as it is made
 /// (the first batch waits for what is left of the load); one that reads none never loads it.
 pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform {
-    static NONE: OnceLock<Topology> = OnceLock::new();
     // One memo per decoding thread at a time, handed back after each batch: decisions outlive
     // the batch that made them.
     let memos: Mutex<Vec<VerdictMemo>> = Mutex::new(Vec::new());
@@ -28,7 +27,7 @@ pub fn attribution(topology: LazyTopology, columns: ColumnSet) -> BatchTransform
         let topology: &Topology = if reads_attribution(columns) {
             topology.get()?
         } else {
-            NONE.get_or_init(|| Topology::compile(TopologyParts::default()))
+            Topology::empty()
         };
         let mut memo = lock(&memos).pop().unwrap_or_default();
         let attributed =

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use acrlens_netmap::{LazyTopology, Topology, TopologyParts};
+use acrlens_netmap::{LazyTopology, Topology};
 use arrow_array::builder::{
     BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
@@ -259,7 +259,7 @@ impl TopologyTable {
     pub fn new(table: Table, topology: LazyTopology) -> Result<TopologyTable> {
         // The schema does not depend on the topology: take it from the empty one.
         let schema = table
-            .build(&Topology::compile(TopologyParts::default()))?
+            .build(Topology::empty())?
             .schema();
         let rows = Rows {
             table,

@@ -526,6 +526,7 @@ impl State {
             .map(|(here, there)| here.renumbered(there))
             .collect::<Result<_>>()?;
         let width = numbers.len();
+        self.groups.fit(&numbers);
         let mut key = [0; MAX_KEYS];
         self.indices.clear();
         for g in 0..part.groups.len() {

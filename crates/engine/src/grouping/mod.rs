@@ -303,8 +303,9 @@ impl State {
             values.number(column, numbers)?;
         }
         self.indices.clear();
-        let mut key = [0; MAX_KEYS];
+        self.groups.fit(&self.numbers);
         let width = self.numbers.len();
+        let mut key = [0; MAX_KEYS];
         for row in 0..rows {
             for (k, numbers) in key.iter_mut().zip(&self.numbers) {
                 *k = numbers[row];

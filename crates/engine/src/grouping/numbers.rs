@@ -464,6 +464,20 @@ impl Groups {
         }
     }
 
+    /// Makes room at once for every key of the numbers `columns` (each key column's, of a
+    /// batch): the table is laid out once a batch, not once for each bit a column's numbers
+    /// grow by (each new table's pages are faulted in afresh, at several microseconds a page).
+    pub(super) fn fit(&mut self, columns: &[Vec<u32>]) {
+        let mut largest = [0; MAX_KEYS];
+        for (top, numbers) in largest.iter_mut().zip(columns) {
+            *top = numbers.iter().copied().max().unwrap_or(0);
+        }
+        let largest = &largest[..columns.len().min(MAX_KEYS)];
+        if self.hashed.is_none() && self.at(largest).is_none() {
+            self.widen(largest);
+        }
+    }
+
     /// Gives each column the bits its number in `numbers` needs, and lays the groups out
     /// again; hashes them instead once the bits are too many.
     fn widen(&mut self, numbers: &[u32]) {
@@ -582,5 +596,22 @@ mod tests {
         for (c, column) in (0..3).map(|c| (c, groups.column(c).collect::<Vec<_>>())) {
             assert_eq!(column, seen.iter().map(|k| k[c]).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_batch_fitted_first_is_indexed_without_laying_the_table_out_again() {
+        let mut groups = Groups::new(2);
+        groups.index(&[1, 1]);
+        let columns = vec![vec![1, 5, 1000, 0], vec![3, 2, 1, 7]];
+        groups.fit(&columns);
+        let size = groups.dense.len();
+        assert_eq!(size, 1 << (10 + 3));
+        let indices: Vec<usize> = (0..4)
+            .map(|row| groups.index(&[columns[0][row], columns[1][row]]))
+            .collect();
+        assert_eq!(groups.dense.len(), size);
+        assert_eq!(indices, [1, 2, 3, 4]);
+        assert_eq!(groups.index(&[1, 1]), 0);
+        assert_eq!(groups.column(0).collect::<Vec<_>>(), [1, 1, 5, 1000, 0]);
     }
 }
