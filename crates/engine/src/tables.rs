@@ -258,9 +258,7 @@ impl TopologyTable {
     /// The table over a topology that is not loaded yet.
     pub fn new(table: Table, topology: LazyTopology) -> Result<TopologyTable> {
         // The schema does not depend on the topology: take it from the empty one.
-        let schema = table
-            .build(Topology::empty())?
-            .schema();
+        let schema = table.build(Topology::empty())?.schema();
         let rows = Rows {
             table,
             topology,
