@@ -403,8 +403,8 @@ impl ExecutionPlan for MergedAggregateExec {
                 })
                 .collect::<Result<Vec<_>>>()?,
         };
-        // The partial stage's keys, fresh accumulators of its aggregates (the final stage's
-        // are the same) to merge the partitions' states into, and the final schema.
+        // The partial stage's keys and accumulators (the final stage's are the same) with the
+        // final schema: the whole when no partition has groups, else its schema.
         let mut whole = State::new(&self.partial, self.last.schema(), batch_size)?;
         let order = self.order.clone();
         let merged = Arc::clone(&self.merged);
@@ -422,6 +422,16 @@ impl ExecutionPlan for MergedAggregateExec {
                 // Run afresh: a scan's partitions share the files left to read.
                 return reset_plan_states(merged)?.execute(0, context);
             };
+            let mut parts = parts.into_iter();
+            // The first partition's groups start the whole as they are (its accumulators
+            // merge the others' states as the final stage's would): merging them into empty
+            // ones copied every group once more.
+            if let Some(first) = parts.next() {
+                whole = State {
+                    schema: whole.schema,
+                    ..first
+                };
+            }
             for part in parts {
                 whole.merge(part)?;
             }
