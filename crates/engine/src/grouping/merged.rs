@@ -56,6 +56,7 @@ use datafusion::physical_plan::{
     PlanProperties, replace_children_if_necessary,
 };
 use futures::{StreamExt, TryStreamExt};
+use rayon::prelude::*;
 
 use super::numbers::{MAX_KEYS, pack};
 use super::scan::DictionaryScan;
@@ -494,12 +495,13 @@ fn bits(n: usize) -> u32 {
 
 /// The groups `0..count` in the order of their places (`place(g, k)` for key `k`, below
 /// `limits[k]`; at most [`MAX_KEYS`] keys), ties in the order of the groups. The places and
-/// the group make one word when their bits fit (keys of a few thousand values each): a sort of
-/// words took a third of the time of a sort of pairs.
+/// the group make one word when their bits fit (keys of a few thousand values each), sorted by
+/// its digits: a sort of words by comparing took a third of the time of a sort of pairs.
 fn in_order(count: usize, limits: &[usize], place: impl Fn(u32, usize) -> u32) -> Vec<u32> {
     let widths: Vec<u32> = limits.iter().map(|&limit| bits(limit)).collect();
     let group_bits = bits(count);
-    if widths.iter().sum::<u32>() + group_bits <= u64::BITS {
+    let word_bits = widths.iter().sum::<u32>() + group_bits;
+    if word_bits <= u64::BITS {
         let mut keys: Vec<u64> = (0..count as u32)
             .map(|g| {
                 let word =
@@ -507,7 +509,7 @@ fn in_order(count: usize, limits: &[usize], place: impl Fn(u32, usize) -> u32) -
                 word << group_bits | u64::from(g)
             })
             .collect();
-        keys.sort_unstable();
+        radix_sort(&mut keys, word_bits);
         let group = (1u64 << group_bits) - 1;
         keys.into_iter().map(|k| (k & group) as u32).collect()
     } else {
@@ -522,6 +524,31 @@ fn in_order(count: usize, limits: &[usize], place: impl Fn(u32, usize) -> u32) -
             .collect();
         keys.sort_unstable();
         keys.into_iter().map(|(_, g)| g).collect()
+    }
+}
+
+/// Sorts `keys`, whose bits above the lowest `bits` are zero, by their digits of 11 bits from
+/// the lowest: a pass a digit over the keys, where a sort by comparing took ~17 comparisons a
+/// key for the 80,000 groups of the store job.
+fn radix_sort(keys: &mut Vec<u64>, bits: u32) {
+    const DIGIT: u32 = 11;
+    const MASK: u64 = (1 << DIGIT) - 1;
+    let mut sorted = vec![0; keys.len()];
+    for shift in (0..bits).step_by(DIGIT as usize) {
+        let digit = |key: u64| ((key >> shift) & MASK) as usize;
+        let mut places = vec![0usize; 1 << DIGIT];
+        for &key in keys.iter() {
+            places[digit(key)] += 1;
+        }
+        let mut at = 0;
+        for place in &mut places {
+            (*place, at) = (at, at + *place);
+        }
+        for &key in keys.iter() {
+            sorted[places[digit(key)]] = key;
+            places[digit(key)] += 1;
+        }
+        std::mem::swap(keys, &mut sorted);
     }
 }
 
@@ -571,16 +598,32 @@ impl State {
             Some(sorted) => sorted.values().iter().map(|&g| g as usize).collect(),
             None => (0..count).collect(),
         };
-        for (c, values) in self.values.iter().enumerate() {
-            columns.push(values.values(groups.iter().map(|&g| self.groups.number(g, c)))?);
-        }
-        for accumulator in &mut self.accumulators {
-            let values = accumulator.evaluate(EmitTo::All)?;
-            columns.push(match &sorted {
-                Some(sorted) => take(&values, sorted, None)?,
-                None => values,
-            });
-        }
+        // The columns on every core: each is a pass over every group.
+        let (keys, measures) = rayon::join(
+            || {
+                self.values
+                    .par_iter()
+                    .enumerate()
+                    .map(|(c, values)| {
+                        values.values(groups.iter().map(|&g| self.groups.number(g, c)))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            },
+            || {
+                self.accumulators
+                    .par_iter_mut()
+                    .map(|accumulator| {
+                        let values = accumulator.evaluate(EmitTo::All)?;
+                        Ok(match &sorted {
+                            Some(sorted) => take(&values, sorted, None)?,
+                            None => values,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            },
+        );
+        columns.extend(keys?);
+        columns.extend(measures?);
         self.batches(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }
 }
@@ -617,6 +660,25 @@ mod tests {
             let mut want: Vec<u32> = (0..count as u32).collect();
             want.sort_by_key(|&g| (places[g as usize].clone(), g));
             assert_eq!(got, want, "{keys} keys below {limit}");
+        }
+    }
+
+    #[test]
+    fn a_radix_sort_orders_words_of_any_width() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for bits in [1, 11, 12, 35, 63, 64] {
+            let mut keys: Vec<u64> = (0..5_000)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state >> (64 - bits)
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable();
+            radix_sort(&mut keys, bits);
+            assert_eq!(keys, want, "{bits} bits");
         }
     }
 
