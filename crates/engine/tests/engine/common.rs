@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use acrlens_engine::{EventSource, session};
-use acrlens_events::{DecodeOptions, discover};
+use acrlens_events::{DecodeOptions, InputSource, discover};
 use acrlens_netmap::Topology;
 use arrow_array::RecordBatch;
 use arrow_schema::DataType;
@@ -28,15 +28,19 @@ pub fn sample_topology() -> Arc<Topology> {
     Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap())
 }
 
-/// The bundled exports, as raw logs.
-pub fn sample_exports() -> EventSource {
-    let sources = discover(
+/// The bundled exports' files.
+pub fn sample_inputs() -> Vec<InputSource> {
+    discover(
         &[root().join("sample-logs/exports").display().to_string()],
         Default::default(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The bundled exports, as raw logs.
+pub fn sample_exports() -> EventSource {
     EventSource::Logs {
-        sources,
+        sources: sample_inputs(),
         options: DecodeOptions::default(),
     }
 }
@@ -46,6 +50,20 @@ pub async fn sample_session() -> SessionContext {
         .await
         .unwrap()
         .ctx
+}
+
+/// Two sessions over `source` and the bundled topology: acrlens's, which groups by numbers, and
+/// one with DataFusion's own grouping (the tables and functions without acrlens's physical
+/// rule).
+pub async fn numbered_and_plain(
+    source: impl Fn() -> EventSource,
+) -> (SessionContext, SessionContext) {
+    let numbered = session(source(), sample_topology()).await.unwrap().ctx;
+    let plain = SessionContext::new();
+    acrlens_engine::register(&plain, source(), sample_topology().into())
+        .await
+        .unwrap();
+    (numbered, plain)
 }
 
 /// The SQL of a query file without comments or blank lines (a blank line ends an slt record).

@@ -5,24 +5,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{
-    assert_groupings_agree, explained, sample_exports, sample_session, sample_topology, table,
-};
-use datafusion::prelude::SessionContext;
-
-/// acrlens's session over the sample exports, and one with DataFusion's own grouping.
-async fn numbered_and_plain() -> (SessionContext, SessionContext) {
-    let numbered = sample_session().await;
-    let plain = SessionContext::new();
-    acrlens_engine::register(&plain, sample_exports(), sample_topology().into())
-        .await
-        .unwrap();
-    (numbered, plain)
-}
+use crate::common::{assert_groupings_agree, explained, numbered_and_plain, sample_exports, table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groupings_over_raw_exports_by_numbers_agree_with_datafusion() {
-    let (numbered, plain) = numbered_and_plain().await;
+    let (numbered, plain) = numbered_and_plain(sample_exports).await;
     let queries = [
         // Text and a date; NULL repositories (logins); several inputs, days and categories.
         "SELECT CAST(time AS DATE) AS day, repository, access_path, count(*), sum(size_bytes) FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",

@@ -7,34 +7,20 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::common::{analyzed, assert_groupings_agree, collect, explained, metric, table};
+use crate::common::{
+    analyzed, assert_groupings_agree, collect, explained, metric, numbered_and_plain, root,
+    sample_exports, sample_inputs, sample_topology, table,
+};
 use acrlens_engine::store::{Store, StoreError, StoreOptions};
 use acrlens_engine::{EventSource, IngestError, ingest, session};
-use acrlens_events::{DecodeOptions, InputSource, discover};
-use acrlens_netmap::{LazyTopology, Topology};
+use acrlens_events::{DecodeOptions, InputSource};
+use acrlens_netmap::LazyTopology;
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
 use datafusion::arrow::compute::cast;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn topology() -> Arc<Topology> {
-    Arc::new(Topology::load(&root().join("sample-logs/topology/acrlens.toml")).unwrap())
-}
-
-fn sample_inputs() -> Vec<InputSource> {
-    discover(
-        &[root().join("sample-logs/exports").display().to_string()],
-        Default::default(),
-    )
-    .unwrap()
-}
 
 fn run(
     store: &Path,
@@ -48,7 +34,7 @@ fn run(
             chunk_bytes: 4096,
             ..DecodeOptions::default()
         },
-        topology().into(),
+        sample_topology().into(),
         Some((&store, options)),
         |_| Ok(()),
     )
@@ -350,18 +336,13 @@ async fn sql_over_the_store_agrees_with_sql_over_the_exports() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), sample_inputs(), StoreOptions::default()).unwrap();
     let sql = std::fs::read_to_string(root().join("queries/pulls_by_access_path.sql")).unwrap();
-    let raw = session(
-        EventSource::Logs {
-            sources: sample_inputs(),
-            options: DecodeOptions::default(),
-        },
-        topology(),
+    let raw = session(sample_exports(), sample_topology()).await.unwrap();
+    let stored = session(
+        EventSource::Store(dir.path().to_path_buf()),
+        sample_topology(),
     )
     .await
     .unwrap();
-    let stored = session(EventSource::Store(dir.path().to_path_buf()), topology())
-        .await
-        .unwrap();
     let (a, b) = (
         collect(&raw.ctx, &sql).await,
         collect(&stored.ctx, &sql).await,
@@ -392,29 +373,21 @@ fn sorted_lines(batches: &[RecordBatch]) -> Vec<String> {
     lines
 }
 
-/// A store of the sample exports in `dir`, and two sessions over it: acrlens's, which groups
-/// by numbers, and one with DataFusion's own grouping (the tables and functions without
-/// acrlens's physical rule).
-async fn numbered_and_plain(
+/// A store of the sample exports in `dir`, and [`numbered_and_plain`] sessions over it.
+async fn store_sessions(
     dir: &Path,
 ) -> (
     datafusion::prelude::SessionContext,
     datafusion::prelude::SessionContext,
 ) {
     run(dir, sample_inputs(), StoreOptions::default()).unwrap();
-    let source = || EventSource::Store(dir.to_path_buf());
-    let numbered = session(source(), topology()).await.unwrap().ctx;
-    let plain = datafusion::prelude::SessionContext::new();
-    acrlens_engine::register(&plain, source(), topology().into())
-        .await
-        .unwrap();
-    (numbered, plain)
+    numbered_and_plain(|| EventSource::Store(dir.to_path_buf())).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
     let dir = tempfile::tempdir().unwrap();
-    let (numbered, plain) = numbered_and_plain(dir.path()).await;
+    let (numbered, plain) = store_sessions(dir.path()).await;
     let queries = [
         // Text and a date; NULL repositories (logins); several files, days and categories.
         // (No sum of fractions: its last digits depend on the order of the rows.)
@@ -452,7 +425,7 @@ async fn grouping_by_numbers_agrees_with_datafusions_grouping() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
     let dir = tempfile::tempdir().unwrap();
-    let (numbered, plain) = numbered_and_plain(dir.path()).await;
+    let (numbered, plain) = store_sessions(dir.path()).await;
     // Orders by keys alone, in every direction and place of NULLs (the repositories of logins
     // are NULL), after a filter on the groups, and by an aggregate (DataFusion sorts that).
     let queries = [
@@ -514,7 +487,7 @@ async fn a_grouping_by_numbers_sorted_by_its_keys_gives_datafusions_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grouping_by_numbers_that_hardly_groups_passes_its_rows_on_as_states() {
     let dir = tempfile::tempdir().unwrap();
-    let (numbered, plain) = numbered_and_plain(dir.path()).await;
+    let (numbered, plain) = store_sessions(dir.path()).await;
     // A probe of 50 rows in batches of 16: the correlation ids, new on nearly every row, stop
     // the grouping after the fourth batch; the groups so far are given, then each row as its own.
     for ctx in [&numbered, &plain] {
