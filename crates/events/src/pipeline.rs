@@ -272,8 +272,7 @@ impl Decoder {
         thread::Builder::new()
             .name("acrlens-reader".into())
             .spawn(move || {
-                let reading = Arc::clone(&buffers);
-                read_all(sources, config, &reading, |unit| {
+                read_all(sources, config, &buffers, |unit| {
                     let (tx, rx) = sync_channel(1);
                     let transform = transform.clone();
                     let buffers = buffers.clone();

@@ -138,8 +138,8 @@ impl From<Disconnected> for Stop {
 type Opened = io::Result<Box<dyn Read + Send>>;
 
 /// Reads every input in order and hands each unit to `send`; returns when done or when `send`
-/// finds the consumer gone. The next few remote inputs are opened ahead, so their first bytes are on the way
-/// while the current one is read.
+/// finds the consumer gone. The next few remote inputs are opened ahead, so their first bytes
+/// are on the way while the current one is read.
 pub(crate) fn read_all(
     sources: Vec<InputSource>,
     cfg: ReaderConfig,

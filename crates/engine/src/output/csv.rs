@@ -72,7 +72,7 @@ impl<W: Write + Send> CsvWriter<W> {
             end_record(&mut header, batch.num_columns());
             text.push(header);
         }
-        let threads = rayon::current_num_threads().max(1);
+        let threads = rayon::current_num_threads();
         let rows = batch.num_rows();
         let pieces = (rows / PIECE_ROWS).clamp(1, threads);
         let size = rows.div_ceil(pieces).max(1);
