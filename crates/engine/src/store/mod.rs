@@ -422,7 +422,9 @@ impl StoreRun {
     }
 }
 
-/// Adds the values of a text column to counts (NULL counted as `(none)`).
+/// Adds the values of a text column to counts (NULL counted as `(none)`). A batch holds a few
+/// distinct values (categories, access paths): they are counted in a short list, the value of
+/// the row before first, and the counts looked up by name once per value, not once per row.
 pub fn count_values(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<String, u64>) {
     let Some(values) = batch
         .column_by_name(column)
@@ -430,13 +432,52 @@ pub fn count_values(batch: &RecordBatch, column: &str, counts: &mut BTreeMap<Str
     else {
         return;
     };
+    let mut seen: Vec<(&str, u64)> = Vec::new();
+    let mut last = 0;
     for value in values.iter() {
         let name = value.unwrap_or("(none)");
+        if seen.get(last).is_none_or(|(n, _)| *n != name) {
+            last = match seen.iter().position(|(n, _)| *n == name) {
+                Some(place) => place,
+                None => {
+                    seen.push((name, 0));
+                    seen.len() - 1
+                }
+            };
+        }
+        seen[last].1 += 1;
+    }
+    for (name, n) in seen {
         match counts.get_mut(name) {
-            Some(count) => *count += 1,
+            Some(count) => *count += n,
             None => {
-                counts.insert(name.to_owned(), 1);
+                counts.insert(name.to_owned(), n);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn values_are_counted_onto_what_was_counted_before() {
+        let column = StringArray::from(vec![
+            Some("a"),
+            Some("b"),
+            Some("a"),
+            None,
+            Some("b"),
+            Some("b"),
+            Some("c"),
+        ]);
+        let batch = RecordBatch::try_from_iter([("k", Arc::new(column) as _)]).unwrap();
+        let mut counts = BTreeMap::from([("a".to_owned(), 10)]);
+        count_values(&batch, "k", &mut counts);
+        count_values(&batch, "missing", &mut counts);
+        let counts: Vec<(&str, u64)> = counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(counts, [("(none)", 1), ("a", 12), ("b", 3), ("c", 1)]);
     }
 }
