@@ -20,6 +20,7 @@
 mod attribute;
 mod callers;
 mod columns;
+mod keytable;
 mod kind;
 mod memo;
 mod replay;

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use acrlens_netmap::Topology;
 
 use crate::callers::Callers;
+use crate::keytable::KeyTable;
 use crate::verdict::{AccessPath, Verdict};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -127,7 +128,7 @@ impl Found {
 pub struct VerdictMemo {
     owner: Option<(u64, bool)>,
     registries: HashMap<Box<str>, u32>,
-    v4_keys: HashMap<[u64; 2], Found>,
+    v4_keys: KeyTable,
     v6_keys: HashMap<(u128, u64, u32), Found>,
     verdicts: Vec<Remembered>,
     pub(crate) callers: Callers,
@@ -185,7 +186,7 @@ impl VerdictMemo {
             found
         };
         match key {
-            MemoKey::V4(key) => *self.v4_keys.entry(key).or_insert_with(add),
+            MemoKey::V4(key) => self.v4_keys.find_or_add(key, add),
             MemoKey::V6(key) => *self.v6_keys.entry(key).or_insert_with(add),
         }
     }
