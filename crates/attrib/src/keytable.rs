@@ -101,7 +101,7 @@ mod tests {
         Found {
             index,
             plain: AccessPath::ALL[index as usize % AccessPath::ALL.len()],
-            as_task: (index % 3 == 0).then_some(AccessPath::Denied),
+            as_task: index.is_multiple_of(3).then_some(AccessPath::Denied),
         }
     }
 
