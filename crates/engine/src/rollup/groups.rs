@@ -22,7 +22,6 @@ use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecond
 use arrow_schema::{ArrowError, DataType, SchemaRef};
 use datafusion::arrow::compute::{cast, is_null};
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
 
 use super::keys::KeyValues;
 use super::{Key, Measure, Rollup};
@@ -63,29 +62,76 @@ fn group_hash(key: &[i64]) -> u64 {
 
 /// The groups of one day: each a record of `stride` numbers — its bucket, its key numbers,
 /// then its measures' places.
+///
+/// Every event finds its group among tens of thousands, spread over MiBs, so each look-up is a
+/// few cache misses: the groups are found through slots of their hash and number, kept at most
+/// half full and probed in turn from the hash's, so a look-up reads one slot (most often one
+/// cache line) and then the record it updates anyway. A general hash table read its control
+/// bytes, then its bucket, then the record to compare the key: one miss more.
 #[derive(Default)]
 struct Day {
     records: Vec<i64>,
-    /// The groups by their bucket and keys.
-    table: HashTable<usize>,
+    slots: Vec<GroupSlot>,
 }
+
+/// A group's slot: its key's hash and its number, or [`FREE`].
+#[derive(Debug, Clone, Copy)]
+struct GroupSlot {
+    hash: u64,
+    group: u32,
+}
+
+/// A slot no group holds.
+const FREE: GroupSlot = GroupSlot {
+    hash: 0,
+    group: u32::MAX,
+};
+
+/// The fewest slots of a day that holds a group.
+const MIN_SLOTS: usize = 1 << 10;
 
 impl Day {
     /// The place of the record of the group whose bucket and key numbers are `key` (the first
     /// `key.len()` numbers of a record, of `stride`), given an empty one if it is new, and
     /// whether it is.
     fn group(&mut self, key: &[i64], stride: usize) -> (usize, bool) {
-        let Day { records, table } = self;
-        let width = key.len();
-        let hash = group_hash(key);
-        if let Some(&g) = table.find(hash, |&g| records[g * stride..][..width] == *key) {
-            return (g * stride, false);
+        let groups = self.records.len() / stride;
+        if (groups + 1) * 2 > self.slots.len() {
+            self.grow();
         }
-        let g = records.len() / stride;
-        records.extend_from_slice(key);
-        records.resize((g + 1) * stride, 0);
-        table.insert_unique(hash, g, |&g| group_hash(&records[g * stride..][..width]));
-        (g * stride, true)
+        let hash = group_hash(key);
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot.group == FREE.group {
+                self.records.extend_from_slice(key);
+                self.records.resize((groups + 1) * stride, 0);
+                self.slots[at] = GroupSlot {
+                    hash,
+                    group: groups as u32,
+                };
+                return (groups * stride, true);
+            }
+            let place = slot.group as usize * stride;
+            if slot.hash == hash && self.records[place..][..key.len()] == *key {
+                return (place, false);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Doubles the slots, placing every group afresh.
+    fn grow(&mut self) {
+        let room = (self.slots.len() * 2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![FREE; room]);
+        for slot in old.into_iter().filter(|s| s.group != FREE.group) {
+            let mut at = slot.hash as usize & (room - 1);
+            while self.slots[at].group != FREE.group {
+                at = (at + 1) & (room - 1);
+            }
+            self.slots[at] = slot;
+        }
     }
 }
 
@@ -500,6 +546,25 @@ mod tests {
             let in_sql = sorted(in_sql).await;
             let week = sorted(sql(format!("SELECT * FROM {week}")).await).await;
             assert_eq!(week, in_sql);
+        }
+    }
+
+    #[test]
+    fn a_day_finds_each_group_again_through_its_growth() {
+        let mut day = Day::default();
+        let stride = 5;
+        // Keys that differ in one number only, over many doublings of the slots.
+        let key = |i: i64| [7, i % 3, i / 3, 0];
+        for i in 0..30_000 {
+            let (at, new) = day.group(&key(i), stride);
+            assert_eq!((at, new), (i as usize * stride, true));
+            day.records[at + 4] = i;
+        }
+        assert!(day.slots.len() >= 60_000, "{}", day.slots.len());
+        for i in (0..30_000).rev() {
+            let (at, new) = day.group(&key(i), stride);
+            assert_eq!((at, new), (i as usize * stride, false));
+            assert_eq!(day.records[at..][..5], [7, i % 3, i / 3, 0, i]);
         }
     }
 
