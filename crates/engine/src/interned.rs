@@ -4,14 +4,14 @@
 use std::hash::BuildHasher;
 use std::ops::Range;
 
-use hashbrown::HashTable;
+use crate::slots::HashSlots;
 
 /// Byte strings stored end to end and numbered, each found again by its bytes. They live in a
 /// few large buffers, not in an allocation each: tens of thousands of small allocations
 /// outliving the batches around them would keep the allocator's freed memory from being reused.
 #[derive(Default)]
 pub(crate) struct Interned {
-    table: HashTable<usize>,
+    table: HashSlots,
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -59,12 +59,14 @@ impl Interned {
     /// The number of `value`, whose hash is `hash`, given it if it is new.
     pub(crate) fn id_hashed(&mut self, value: &[u8], hash: u64) -> usize {
         let Interned { table, bytes, ends } = self;
-        if let Some(&id) = table.find(hash, |&id| nth(bytes, ends, id) == value) {
-            return id;
+        match table.find(hash, |id| nth(bytes, ends, id) == value) {
+            Ok(id) => id,
+            Err(vacant) => {
+                bytes.extend_from_slice(value);
+                ends.push(bytes.len());
+                table.fill(vacant, ends.len() - 1);
+                ends.len() - 1
+            }
         }
-        bytes.extend_from_slice(value);
-        ends.push(bytes.len());
-        table.insert_unique(hash, ends.len() - 1, |&id| Self::hash(nth(bytes, ends, id)));
-        ends.len() - 1
     }
 }

@@ -25,6 +25,7 @@ use foldhash::fast::FixedState;
 
 use super::keys::KeyValues;
 use super::{Key, Measure, Rollup};
+use crate::slots::HashSlots;
 
 /// How a measure is held in a group's record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,76 +62,31 @@ fn group_hash(key: &[i64]) -> u64 {
 }
 
 /// The groups of one day: each a record of `stride` numbers — its bucket, its key numbers,
-/// then its measures' places.
-///
-/// Every event finds its group among tens of thousands, spread over MiBs, so each look-up is a
-/// few cache misses: the groups are found through slots of their hash and number, kept at most
-/// half full and probed in turn from the hash's, so a look-up reads one slot (most often one
-/// cache line) and then the record it updates anyway. A general hash table read its control
-/// bytes, then its bucket, then the record to compare the key: one miss more.
+/// then its measures' places — found by the hash of its bucket and key numbers.
 #[derive(Default)]
 struct Day {
     records: Vec<i64>,
-    slots: Vec<GroupSlot>,
+    slots: HashSlots,
 }
-
-/// A group's slot: its key's hash and its number, or [`FREE`].
-#[derive(Debug, Clone, Copy)]
-struct GroupSlot {
-    hash: u64,
-    group: u32,
-}
-
-/// A slot no group holds.
-const FREE: GroupSlot = GroupSlot {
-    hash: 0,
-    group: u32::MAX,
-};
-
-/// The fewest slots of a day that holds a group.
-const MIN_SLOTS: usize = 1 << 10;
 
 impl Day {
     /// The place of the record of the group whose bucket and key numbers are `key` (the first
     /// `key.len()` numbers of a record, of `stride`), given an empty one if it is new, and
     /// whether it is.
     fn group(&mut self, key: &[i64], stride: usize) -> (usize, bool) {
-        let groups = self.records.len() / stride;
-        if (groups + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let hash = group_hash(key);
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let slot = self.slots[at];
-            if slot.group == FREE.group {
+        let records = &self.records;
+        let found = self.slots.find(group_hash(key), |g| {
+            records[g * stride..][..key.len()] == *key
+        });
+        match found {
+            Ok(g) => (g * stride, false),
+            Err(vacant) => {
+                let g = self.records.len() / stride;
                 self.records.extend_from_slice(key);
-                self.records.resize((groups + 1) * stride, 0);
-                self.slots[at] = GroupSlot {
-                    hash,
-                    group: groups as u32,
-                };
-                return (groups * stride, true);
+                self.records.resize((g + 1) * stride, 0);
+                self.slots.fill(vacant, g);
+                (g * stride, true)
             }
-            let place = slot.group as usize * stride;
-            if slot.hash == hash && self.records[place..][..key.len()] == *key {
-                return (place, false);
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    /// Doubles the slots, placing every group afresh.
-    fn grow(&mut self) {
-        let room = (self.slots.len() * 2).max(MIN_SLOTS);
-        let old = std::mem::replace(&mut self.slots, vec![FREE; room]);
-        for slot in old.into_iter().filter(|s| s.group != FREE.group) {
-            let mut at = slot.hash as usize & (room - 1);
-            while self.slots[at].group != FREE.group {
-                at = (at + 1) & (room - 1);
-            }
-            self.slots[at] = slot;
         }
     }
 }
@@ -560,7 +516,6 @@ mod tests {
             assert_eq!((at, new), (i as usize * stride, true));
             day.records[at + 4] = i;
         }
-        assert!(day.slots.len() >= 60_000, "{}", day.slots.len());
         for i in (0..30_000).rev() {
             let (at, new) = day.group(&key(i), stride);
             assert_eq!((at, new), (i as usize * stride, false));
