@@ -110,6 +110,17 @@ pub(crate) struct Found {
     pub as_task: Option<AccessPath>,
 }
 
+/// What a free slot of the memo's table holds; never read as a decision.
+impl Default for Found {
+    fn default() -> Self {
+        Found {
+            index: u32::MAX,
+            plain: AccessPath::Unknown,
+            as_task: None,
+        }
+    }
+}
+
 impl Found {
     /// What the table holds of `remembered`, at position `index`.
     pub(crate) fn of(index: u32, remembered: &Remembered) -> Self {

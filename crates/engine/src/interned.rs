@@ -4,14 +4,14 @@
 use std::hash::BuildHasher;
 use std::ops::Range;
 
-use crate::slots::HashSlots;
+use acrlens_events::HashSlots;
 
 /// Byte strings stored end to end and numbered, each found again by its bytes. They live in a
 /// few large buffers, not in an allocation each: tens of thousands of small allocations
 /// outliving the batches around them would keep the allocator's freed memory from being reused.
 #[derive(Default)]
 pub(crate) struct Interned {
-    table: HashSlots,
+    table: HashSlots<usize>,
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -59,7 +59,7 @@ impl Interned {
     /// The number of `value`, whose hash is `hash`, given it if it is new.
     pub(crate) fn id_hashed(&mut self, value: &[u8], hash: u64) -> usize {
         let Interned { table, bytes, ends } = self;
-        match table.find(hash, |id| nth(bytes, ends, id) == value) {
+        match table.find(hash, |&id| nth(bytes, ends, id) == value) {
             Ok(id) => id,
             Err(vacant) => {
                 bytes.extend_from_slice(value);

@@ -30,7 +30,6 @@ mod raw;
 pub mod rollup;
 mod scan;
 mod session;
-mod slots;
 pub mod store;
 mod tables;
 #[cfg(test)]

@@ -37,6 +37,7 @@ mod record;
 mod remote;
 mod schema;
 mod shard;
+mod slots;
 mod source;
 mod stats;
 mod value;
@@ -59,6 +60,7 @@ pub use record::{FIELD_COUNT, FieldName, KeyRole, RawRecord};
 pub use remote::{InputVersion, RemoteInput, is_content_error};
 pub use schema::{category, col, event_schema, time_type};
 pub use shard::Shard;
+pub use slots::{HashSlots, Vacant};
 pub use source::{
     FILING_MARGIN_MICROS, InputSource, discover, in_time_order, looks_like_log,
     partition_may_overlap, partition_span,

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
+use acrlens_events::HashSlots;
 use acrlens_values::MICROS_PER_DAY;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
@@ -25,7 +26,6 @@ use foldhash::fast::FixedState;
 
 use super::keys::KeyValues;
 use super::{Key, Measure, Rollup};
-use crate::slots::HashSlots;
 
 /// How a measure is held in a group's record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn group_hash(key: &[i64]) -> u64 {
 #[derive(Default)]
 struct Day {
     records: Vec<i64>,
-    slots: HashSlots,
+    slots: HashSlots<usize>,
 }
 
 impl Day {
@@ -75,7 +75,7 @@ impl Day {
     /// whether it is.
     fn group(&mut self, key: &[i64], stride: usize) -> (usize, bool) {
         let records = &self.records;
-        let found = self.slots.find(group_hash(key), |g| {
+        let found = self.slots.find(group_hash(key), |&g| {
             records[g * stride..][..key.len()] == *key
         });
         match found {
