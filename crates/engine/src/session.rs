@@ -7,11 +7,11 @@ use std::sync::atomic::AtomicU64;
 use acrlens_events::{DecodeOptions, InputSource, category};
 use acrlens_netmap::LazyTopology;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use datafusion::datasource::{MemTable, ViewTable, provider_as_source};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::{MemTable, ViewTable, provider_as_source};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlanBuilder, col, lit};
@@ -49,6 +49,12 @@ pub struct Session {
     pub quarantined: Arc<AtomicU64>,
 }
 
+/// Bytes read from the end of a Parquet file to find its footer in one read. DataFusion's
+/// default, 512 KiB, saves a request to an object store; the store's files are local and their
+/// footers 7–30 KiB (forty columns, at most eight row groups), so each footer read allocated and
+/// filled half a MiB for nothing (the store job's CPU 83.9 → 79.0 ms with 64 KiB, 20 runs each).
+const FOOTER_READ: usize = 64 << 10;
+
 /// A table over Parquet files: `urls` name folders (listed for files ending in `extension`) or
 /// files, all of `schema`.
 fn parquet_table(
@@ -57,7 +63,8 @@ fn parquet_table(
     partitions: Vec<(String, DataType)>,
     schema: SchemaRef,
 ) -> Result<Arc<ListingTable>> {
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+    let format = ParquetFormat::default().with_metadata_size_hint(Some(FOOTER_READ));
+    let options = ListingOptions::new(Arc::new(format))
         .with_file_extension(extension)
         .with_table_partition_cols(partitions);
     let config = ListingTableConfig::new_with_multi_paths(urls)
