@@ -71,7 +71,7 @@ pub async fn session(
         .with_ballista_grpc_client_max_message_size(MAX_MESSAGE as usize)
         .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::new(
             topology.topology.clone(),
-        )?));
+        )));
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)

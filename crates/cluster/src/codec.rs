@@ -43,12 +43,12 @@ struct Local {
 }
 
 impl Local {
-    fn new(topology: LazyTopology) -> Result<Local> {
+    fn new(topology: LazyTopology) -> Local {
         let tables = Table::ALL
             .into_iter()
-            .map(|t| TopologyTable::new(t, topology.clone()).map(Arc::new))
-            .collect::<Result<_>>()?;
-        Ok(Local { topology, tables })
+            .map(|t| Arc::new(TopologyTable::new(t, topology.clone())))
+            .collect();
+        Local { topology, tables }
     }
 
     fn table(&self, name: &[u8]) -> Result<&Arc<TopologyTable>> {
@@ -122,11 +122,11 @@ pub struct LogicalCodec {
 
 impl LogicalCodec {
     /// The codec of a process whose topology is `topology`.
-    pub fn new(topology: LazyTopology) -> Result<LogicalCodec> {
-        Ok(LogicalCodec {
-            local: Local::new(topology)?,
+    pub fn new(topology: LazyTopology) -> LogicalCodec {
+        LogicalCodec {
+            local: Local::new(topology),
             ballista: BallistaLogicalExtensionCodec::default(),
-        })
+        }
     }
 }
 
@@ -218,11 +218,11 @@ pub struct PhysicalCodec {
 
 impl PhysicalCodec {
     /// The codec of a process whose topology is `topology`.
-    pub fn new(topology: LazyTopology) -> Result<PhysicalCodec> {
-        Ok(PhysicalCodec {
-            local: Local::new(topology)?,
+    pub fn new(topology: LazyTopology) -> PhysicalCodec {
+        PhysicalCodec {
+            local: Local::new(topology),
             ballista: BallistaPhysicalExtensionCodec::default(),
-        })
+        }
     }
 }
 
@@ -319,11 +319,11 @@ mod tests {
 
     #[test]
     fn a_topology_table_travels_by_name_and_an_in_memory_one_with_its_rows() {
-        let codec = LogicalCodec::new(topology()).unwrap();
+        let codec = LogicalCodec::new(topology());
         let ctx = TaskContext::default();
         let name = TableReference::bare("t");
         let table: Arc<dyn TableProvider> =
-            Arc::new(TopologyTable::new(Table::Registries, topology()).unwrap());
+            Arc::new(TopologyTable::new(Table::Registries, topology()));
         let mut buf = Vec::new();
         codec
             .try_encode_table_provider(&name, table.clone(), &mut buf)
@@ -379,7 +379,7 @@ mod tests {
 
     #[test]
     fn acrlens_functions_travel_by_name_and_others_are_left_to_ballista() {
-        let codec = PhysicalCodec::new(topology()).unwrap();
+        let codec = PhysicalCodec::new(topology());
         for name in ["ip_scope", "access_path_at", "utc_date"] {
             let function = udf::named(name, &topology()).unwrap();
             let mut buf = Vec::new();
@@ -398,11 +398,11 @@ mod tests {
 
     #[test]
     fn a_topology_scan_travels_as_its_table_and_columns() {
-        let codec = PhysicalCodec::new(topology()).unwrap();
+        let codec = PhysicalCodec::new(topology());
         let ctx = TaskContext::default();
         let converter = DefaultPhysicalProtoConverter {};
         for projection in [None, Some(vec![2, 0]), Some(vec![])] {
-            let table = TopologyTable::new(Table::Subnets, topology()).unwrap();
+            let table = TopologyTable::new(Table::Subnets, topology());
             let scan = table.scan_plan(projection.as_ref()).unwrap();
             let mut buf = Vec::new();
             codec

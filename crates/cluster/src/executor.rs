@@ -80,8 +80,8 @@ pub async fn executor(
             fingerprint,
             engine: DefaultExecutionEngine::new(),
         })),
-        override_logical_codec: Some(Arc::new(LogicalCodec::new(topology.topology.clone())?)),
-        override_physical_codec: Some(Arc::new(PhysicalCodec::new(topology.topology)?)),
+        override_logical_codec: Some(Arc::new(LogicalCodec::new(topology.topology.clone()))),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::new(topology.topology))),
         ..ExecutorProcessConfig::default()
     };
     Ok(start_executor_process(Arc::new(config)).await?)

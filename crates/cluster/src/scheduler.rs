@@ -65,8 +65,8 @@ pub async fn scheduler(
                 .build(),
         )
     }));
-    config.override_logical_codec = Some(Arc::new(LogicalCodec::new(topology.topology.clone())?));
-    config.override_physical_codec = Some(Arc::new(PhysicalCodec::new(topology.topology.clone())?));
+    config.override_logical_codec = Some(Arc::new(LogicalCodec::new(topology.topology.clone())));
+    config.override_physical_codec = Some(Arc::new(PhysicalCodec::new(topology.topology.clone())));
     let cluster = BallistaCluster::new_from_config(&config).await?;
     let scheduler =
         create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config)).await?;

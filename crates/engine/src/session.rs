@@ -219,7 +219,7 @@ pub async fn register(
     for table in tables::Table::ALL {
         ctx.register_table(
             table.name(),
-            Arc::new(tables::TopologyTable::new(table, topology.clone())?),
+            Arc::new(tables::TopologyTable::new(table, topology.clone())),
         )?;
     }
     for function in udf::functions(&topology) {

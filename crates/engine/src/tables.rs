@@ -26,11 +26,8 @@ fn time_utc() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-fn table(fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+fn table(which: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(which.schema(), columns)?)
 }
 
 /// One row per service-tag snapshot, tag and prefix.
@@ -56,14 +53,7 @@ fn service_tags(topology: &Topology) -> Result<RecordBatch> {
         }
     }
     table(
-        vec![
-            Field::new("change_number", DataType::Int64, false),
-            Field::new("effective_from", time_utc(), true),
-            Field::new("tag", DataType::Utf8, false),
-            Field::new("region", DataType::Utf8, false),
-            Field::new("system_service", DataType::Utf8, false),
-            Field::new("prefix", DataType::Utf8, false),
-        ],
+        Table::ServiceTags,
         vec![
             Arc::new(change.finish()),
             Arc::new(from.finish()),
@@ -95,12 +85,7 @@ fn subnets(topology: &Topology) -> Result<RecordBatch> {
         }
     }
     table(
-        vec![
-            Field::new("vnet", DataType::Utf8, false),
-            Field::new("subnet", DataType::Utf8, false),
-            Field::new("prefix", DataType::Utf8, false),
-            Field::new("delegations", list_of_text(), false),
-        ],
+        Table::Subnets,
         vec![
             Arc::new(vnet.finish()),
             Arc::new(subnet.finish()),
@@ -148,20 +133,7 @@ fn registries(topology: &Topology) -> Result<RecordBatch> {
         changed.append_option(change.as_ref().map(|c| c.join("; ")));
     }
     table(
-        vec![
-            Field::new("login_server", DataType::Utf8, false),
-            Field::new("resource_id", DataType::Utf8, false),
-            Field::new("effective_from", time_utc(), true),
-            Field::new("public_network_access", DataType::Boolean, true),
-            Field::new("default_allow", DataType::Boolean, true),
-            Field::new("ip_rules", list_of_text(), true),
-            Field::new("bypass_azure_services", DataType::Boolean, true),
-            Field::new("bypass_for_tasks", DataType::Boolean, true),
-            Field::new("source", DataType::Utf8, false),
-            Field::new("origin", DataType::Utf8, true),
-            Field::new("unknown", DataType::Utf8, true),
-            Field::new("changed", DataType::Utf8, true),
-        ],
+        Table::Registries,
         vec![
             Arc::new(login.finish()),
             Arc::new(id.finish()),
@@ -206,6 +178,41 @@ impl Table {
     /// The table of that name.
     pub fn named(name: &str) -> Option<Table> {
         Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The table's columns, whatever the topology: known without loading or compiling one.
+    fn schema(self) -> SchemaRef {
+        let fields = match self {
+            Table::ServiceTags => vec![
+                Field::new("change_number", DataType::Int64, false),
+                Field::new("effective_from", time_utc(), true),
+                Field::new("tag", DataType::Utf8, false),
+                Field::new("region", DataType::Utf8, false),
+                Field::new("system_service", DataType::Utf8, false),
+                Field::new("prefix", DataType::Utf8, false),
+            ],
+            Table::Subnets => vec![
+                Field::new("vnet", DataType::Utf8, false),
+                Field::new("subnet", DataType::Utf8, false),
+                Field::new("prefix", DataType::Utf8, false),
+                Field::new("delegations", list_of_text(), false),
+            ],
+            Table::Registries => vec![
+                Field::new("login_server", DataType::Utf8, false),
+                Field::new("resource_id", DataType::Utf8, false),
+                Field::new("effective_from", time_utc(), true),
+                Field::new("public_network_access", DataType::Boolean, true),
+                Field::new("default_allow", DataType::Boolean, true),
+                Field::new("ip_rules", list_of_text(), true),
+                Field::new("bypass_azure_services", DataType::Boolean, true),
+                Field::new("bypass_for_tasks", DataType::Boolean, true),
+                Field::new("source", DataType::Utf8, false),
+                Field::new("origin", DataType::Utf8, true),
+                Field::new("unknown", DataType::Utf8, true),
+                Field::new("changed", DataType::Utf8, true),
+            ],
+        };
+        Arc::new(Schema::new(fields))
     }
 
     fn build(self, topology: &Topology) -> Result<RecordBatch> {
@@ -256,18 +263,17 @@ pub struct TopologyTable {
 
 impl TopologyTable {
     /// The table over a topology that is not loaded yet.
-    pub fn new(table: Table, topology: LazyTopology) -> Result<TopologyTable> {
-        // The schema does not depend on the topology: take it from the empty one.
-        let schema = table.build(Topology::empty())?.schema();
+    pub fn new(table: Table, topology: LazyTopology) -> TopologyTable {
+        let schema = table.schema();
         let rows = Rows {
             table,
             topology,
             built: OnceLock::new(),
         };
-        Ok(TopologyTable {
+        TopologyTable {
             rows: Arc::new(rows),
             schema,
-        })
+        }
     }
 
     /// Which table.
