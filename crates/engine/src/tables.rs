@@ -26,12 +26,8 @@ fn time_utc() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-fn table(which: Table, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
-    Ok(RecordBatch::try_new(which.schema(), columns)?)
-}
-
 /// One row per service-tag snapshot, tag and prefix.
-fn service_tags(topology: &Topology) -> Result<RecordBatch> {
+fn service_tags(topology: &Topology) -> Vec<ArrayRef> {
     let (mut change, mut from, mut tag, mut region, mut service, mut prefix) = (
         Int64Builder::new(),
         TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -52,21 +48,18 @@ fn service_tags(topology: &Topology) -> Result<RecordBatch> {
             }
         }
     }
-    table(
-        Table::ServiceTags,
-        vec![
-            Arc::new(change.finish()),
-            Arc::new(from.finish()),
-            Arc::new(tag.finish()),
-            Arc::new(region.finish()),
-            Arc::new(service.finish()),
-            Arc::new(prefix.finish()),
-        ],
-    )
+    vec![
+        Arc::new(change.finish()),
+        Arc::new(from.finish()),
+        Arc::new(tag.finish()),
+        Arc::new(region.finish()),
+        Arc::new(service.finish()),
+        Arc::new(prefix.finish()),
+    ]
 }
 
 /// One row per subnet prefix.
-fn subnets(topology: &Topology) -> Result<RecordBatch> {
+fn subnets(topology: &Topology) -> Vec<ArrayRef> {
     let (mut vnet, mut subnet, mut prefix, mut delegations) = (
         StringBuilder::new(),
         StringBuilder::new(),
@@ -84,22 +77,19 @@ fn subnets(topology: &Topology) -> Result<RecordBatch> {
             delegations.append(true);
         }
     }
-    table(
-        Table::Subnets,
-        vec![
-            Arc::new(vnet.finish()),
-            Arc::new(subnet.finish()),
-            Arc::new(prefix.finish()),
-            Arc::new(delegations.finish()),
-        ],
-    )
+    vec![
+        Arc::new(vnet.finish()),
+        Arc::new(subnet.finish()),
+        Arc::new(prefix.finish()),
+        Arc::new(delegations.finish()),
+    ]
 }
 
 /// One row per registry configuration (a snapshot file, or a period rebuilt from the history;
 /// a period whose configuration is not known has its settings NULL and says why in `unknown`),
 /// registry by registry, oldest first; `changed` says what differs from the last known one
 /// before it (NULL when there is none).
-fn registries(topology: &Topology) -> Result<RecordBatch> {
+fn registries(topology: &Topology) -> Vec<ArrayRef> {
     let mut login = StringBuilder::new();
     let mut id = StringBuilder::new();
     let mut from = TimestampMicrosecondBuilder::new().with_timezone("UTC");
@@ -132,23 +122,20 @@ fn registries(topology: &Topology) -> Result<RecordBatch> {
         unknown.append_option(r.unknown.as_deref());
         changed.append_option(change.as_ref().map(|c| c.join("; ")));
     }
-    table(
-        Table::Registries,
-        vec![
-            Arc::new(login.finish()),
-            Arc::new(id.finish()),
-            Arc::new(from.finish()),
-            Arc::new(public.finish()),
-            Arc::new(allow.finish()),
-            Arc::new(rules.finish()),
-            Arc::new(bypass.finish()),
-            Arc::new(tasks.finish()),
-            Arc::new(source.finish()),
-            Arc::new(origin.finish()),
-            Arc::new(unknown.finish()),
-            Arc::new(changed.finish()),
-        ],
-    )
+    vec![
+        Arc::new(login.finish()),
+        Arc::new(id.finish()),
+        Arc::new(from.finish()),
+        Arc::new(public.finish()),
+        Arc::new(allow.finish()),
+        Arc::new(rules.finish()),
+        Arc::new(bypass.finish()),
+        Arc::new(tasks.finish()),
+        Arc::new(source.finish()),
+        Arc::new(origin.finish()),
+        Arc::new(unknown.finish()),
+        Arc::new(changed.finish()),
+    ]
 }
 
 /// The topology tables.
@@ -215,12 +202,14 @@ impl Table {
         Arc::new(Schema::new(fields))
     }
 
+    /// The table's rows in `topology`, in the columns of [`Table::schema`].
     fn build(self, topology: &Topology) -> Result<RecordBatch> {
-        match self {
+        let columns = match self {
             Table::ServiceTags => service_tags(topology),
             Table::Subnets => subnets(topology),
             Table::Registries => registries(topology),
-        }
+        };
+        Ok(RecordBatch::try_new(self.schema(), columns)?)
     }
 }
 

@@ -175,9 +175,9 @@ impl Topology {
         Ok(Topology::compile(parts))
     }
 
-    /// The topology of nothing, compiled once and shared by everything that needs only its
-    /// shape (a table's schema, a scan that reads no attribution column): its indexes hold a
-    /// quarter MiB of buckets per family, too much to lay out for each of them.
+    /// The topology of nothing, compiled once and shared by every batch that reads no
+    /// attribution column: its indexes hold a quarter MiB of buckets per family, too much to lay
+    /// out for each.
     pub fn empty() -> &'static Topology {
         static EMPTY: OnceLock<Topology> = OnceLock::new();
         EMPTY.get_or_init(|| Topology::compile(TopologyParts::default()))
