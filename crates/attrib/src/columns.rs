@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use acrlens_events::{ColumnSet, placeholder, put};
+use acrlens_events::{ColumnSet, finish_text, placeholder, put, text_builder};
 use acrlens_netmap::{CallerScope, PrivateEndpoint};
 use arrow_array::ArrayRef;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
@@ -53,7 +53,7 @@ impl Columns {
                 .position(|f| f.name() == name)
                 .is_some_and(|i| columns.contains(i))
         };
-        let text = |name: &str| wanted(name).then(|| StringBuilder::with_capacity(rows, rows * 8));
+        let text = |name: &'static str| wanted(name).then(|| text_builder(name, rows, 8));
         let number = |name: &str| wanted(name).then(|| Int64Builder::with_capacity(rows));
         Columns {
             ip_scope: text(col::IP_SCOPE),
@@ -72,9 +72,9 @@ impl Columns {
             asn: number(col::ASN),
             as_org: text(col::AS_ORG),
             caller_kind: text(col::CALLER_KIND),
-            access_path: StringBuilder::with_capacity(rows, rows * 8),
+            access_path: text_builder(col::ACCESS_PATH, rows, 8),
             access_reason: wanted(col::ACCESS_REASON)
-                .then(|| StringBuilder::with_capacity(rows, rows * 120)),
+                .then(|| text_builder(col::ACCESS_REASON, rows, 120)),
         }
     }
 
@@ -163,32 +163,30 @@ impl Columns {
         put(&mut self.access_reason, reason);
     }
 
-    pub(crate) fn finish(mut self, rows: usize) -> Vec<ArrayRef> {
-        fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
-            b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
-        }
+    pub(crate) fn finish(self, rows: usize) -> Vec<ArrayRef> {
+        let text = |b: Option<StringBuilder>, name| b.map(|b| finish_text(name, b));
         fn number(b: Option<Int64Builder>) -> Option<ArrayRef> {
             b.map(|mut b| Arc::new(b.finish()) as ArrayRef)
         }
         let built = [
-            text(self.ip_scope),
-            text(self.vnet),
-            text(self.subnet),
-            text(self.private_endpoint),
-            text(self.named_range),
-            text(self.service_tag),
+            text(self.ip_scope, col::IP_SCOPE),
+            text(self.vnet, col::VNET),
+            text(self.subnet, col::SUBNET),
+            text(self.private_endpoint, col::PRIVATE_ENDPOINT),
+            text(self.named_range, col::NAMED_RANGE),
+            text(self.service_tag, col::SERVICE_TAG),
             self.service_tags
                 .map(|mut b| Arc::new(b.finish()) as ArrayRef),
-            text(self.azure_service),
-            text(self.azure_region),
+            text(self.azure_service, col::AZURE_SERVICE),
+            text(self.azure_region, col::AZURE_REGION),
             number(self.tags_version),
-            text(self.config_version),
-            text(self.country),
+            text(self.config_version, col::CONFIG_VERSION),
+            text(self.country, col::COUNTRY),
             number(self.asn),
-            text(self.as_org),
-            text(self.caller_kind),
-            Some(Arc::new(self.access_path.finish())),
-            text(self.access_reason),
+            text(self.as_org, col::AS_ORG),
+            text(self.caller_kind, col::CALLER_KIND),
+            Some(finish_text(col::ACCESS_PATH, self.access_path)),
+            text(self.access_reason, col::ACCESS_REASON),
         ];
         built
             .into_iter()

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int32Builder, Int64Builder, StringBuilder};
-use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
 
 use crate::columns::{ColumnSet, placeholder, put, repeated_text};
 use crate::dedup::dedup_key;
@@ -16,6 +16,7 @@ use crate::fast::FieldSet;
 use crate::record::{FieldName as F, RawRecord};
 use crate::schema::{category, col, event_schema};
 use crate::value::{Loose, NullSpelling};
+use crate::widths::{finish_text, text_builder};
 use acrlens_values::{parse_caller_ip, parse_timestamp_micros, write_ip};
 
 /// A half-open time window `[since, until)` in µs; records outside are counted, not kept.
@@ -120,9 +121,7 @@ impl EventBatchBuilder {
     pub fn with_columns(source: Arc<str>, capacity: usize, columns: ColumnSet) -> Self {
         let schema = event_schema();
         let wanted = |name: &str| schema.index_of(name).is_ok_and(|i| columns.contains(i));
-        let text = |name: &str| {
-            wanted(name).then(|| StringBuilder::with_capacity(capacity, capacity * 16))
-        };
+        let text = |name: &'static str| wanted(name).then(|| text_builder(name, capacity, 16));
         EventBatchBuilder {
             source: wanted(col::SOURCE).then_some(source),
             time: Vec::with_capacity(capacity),
@@ -317,38 +316,32 @@ impl EventBatchBuilder {
             .source
             .as_ref()
             .map(|source| repeated_text(source, rows));
-        // Builders grow by doubling: a batch keeps only what its values use, since batches
-        // wait in the store writer's buffers (a shrinking reallocation does not copy).
-        fn text(b: Option<StringBuilder>) -> Option<ArrayRef> {
-            b.map(|mut b| {
-                let mut array = b.finish();
-                array.shrink_to_fit();
-                Arc::new(array) as ArrayRef
-            })
-        }
+        // A batch keeps only what its values use, since batches wait in the store writer's
+        // buffers (a shrinking reallocation does not copy).
+        let text = |b: Option<StringBuilder>, name| b.map(|b| finish_text(name, b));
         let built: Vec<Option<ArrayRef>> = vec![
             Some(Arc::new(time)),
-            text(self.category),
-            text(self.operation),
-            text(self.registry),
-            text(self.resource_id),
-            text(self.region),
-            text(self.repository),
-            text(self.tag),
-            text(self.digest),
-            text(self.media_type),
-            text(self.artifact_type),
+            text(self.category, col::CATEGORY),
+            text(self.operation, col::OPERATION),
+            text(self.registry, col::REGISTRY),
+            text(self.resource_id, col::RESOURCE_ID),
+            text(self.region, col::REGION),
+            text(self.repository, col::REPOSITORY),
+            text(self.tag, col::TAG),
+            text(self.digest, col::DIGEST),
+            text(self.media_type, col::MEDIA_TYPE),
+            text(self.artifact_type, col::ARTIFACT_TYPE),
             self.size_bytes
                 .map(|mut b| Arc::new(b.finish()) as ArrayRef),
             self.duration_ms
                 .map(|mut b| Arc::new(b.finish()) as ArrayRef),
             self.status.map(|mut b| Arc::new(b.finish()) as ArrayRef),
-            text(self.identity),
-            text(self.user_agent),
-            text(self.correlation_id),
-            text(self.jwt_id),
-            text(self.caller_ip),
-            text(self.caller_ip_raw),
+            text(self.identity, col::IDENTITY),
+            text(self.user_agent, col::USER_AGENT),
+            text(self.correlation_id, col::CORRELATION_ID),
+            text(self.jwt_id, col::JWT_ID),
+            text(self.caller_ip, col::CALLER_IP),
+            text(self.caller_ip_raw, col::CALLER_IP_RAW),
             source,
             Some(Arc::new(Int64Array::from(std::mem::take(
                 &mut self.source_line,

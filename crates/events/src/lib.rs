@@ -41,6 +41,7 @@ mod slots;
 mod source;
 mod stats;
 mod value;
+mod widths;
 
 pub use acrlens_values::{
     date_micros, format_timestamp_micros, parse_caller_ip, parse_timestamp_micros,
@@ -67,3 +68,4 @@ pub use source::{
 };
 pub use stats::SourceStats;
 pub use value::{Loose, NullSpelling};
+pub use widths::{finish_text, text_builder};
