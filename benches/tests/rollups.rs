@@ -30,9 +30,8 @@ fn shared_tags() -> PathBuf {
     path
 }
 
-/// 20 days of generated events (from Monday 2025-11-03) ingested in two runs: every third hour
-/// first, then the rest, so the second run's rollups of every day are merged into the first's.
-fn store(dir: &Path) -> (Arc<Topology>, Vec<PathBuf>) {
+/// 20 days of generated events (from Monday 2025-11-03), an empty store and the topology.
+fn generated(dir: &Path) -> (Arc<Topology>, Vec<PathBuf>, Store) {
     let spec = GenSpec {
         events: 40_000,
         registries: 3,
@@ -45,6 +44,13 @@ fn store(dir: &Path) -> (Arc<Topology>, Vec<PathBuf>) {
     write_generated_topology(&dir.join("topo"), spec.registries, &shared_tags()).unwrap();
     let topology = Arc::new(Topology::load(&dir.join("topo/acrlens.toml")).unwrap());
     let store = Store::open(&dir.join("store")).unwrap();
+    (topology, files, store)
+}
+
+/// The generated events ingested in two runs: every third hour first, then the rest, so the
+/// second run's rollups of every day are merged into the first's.
+fn store(dir: &Path) -> (Arc<Topology>, Vec<PathBuf>) {
+    let (topology, files, store) = generated(dir);
     let (first, second): (Vec<_>, Vec<_>) = files
         .iter()
         .enumerate()
@@ -165,6 +171,20 @@ async fn every_rollup_table_holds_every_event_once() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     ingest_into(&store, &topology, &files, None);
     assert!(dir.path().join("store/rollups/callers_by_week").is_dir());
+    assert_every_event_once(dir.path(), &topology).await;
+}
+
+/// One run into a new store holds every group in memory to its end: each day's rollups are the
+/// rows it held, written without a merge.
+#[tokio::test]
+async fn a_first_run_writes_the_rollup_rows_it_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topology, files, store) = generated(dir.path());
+    ingest_into(&store, &topology, &files, None);
+    let days = std::fs::read_dir(dir.path().join("store/rollups/callers_by_day"))
+        .unwrap()
+        .count();
+    assert_eq!(days, 20);
     assert_every_event_once(dir.path(), &topology).await;
 }
 

@@ -1,7 +1,8 @@
 //! The run's rollups, made from its batches while they are written: each rollup's groups are
 //! kept in memory and, when they pass a bound, written to a temporary file per day and dropped.
-//! At the commit each day's files are merged with what the store already holds, so the rollups
-//! never read the run's part files back, and memory stays bounded however long the run.
+//! What is held when the run ends stays in memory, a batch of rows per rollup and day. At the
+//! commit each day's files and rows are merged with what the store already holds, so the
+//! rollups never read the run's part files back, and memory stays bounded however long the run.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -13,7 +14,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use rayon::prelude::*;
 
-use crate::rollup::{self, Groups, ROLLUPS, Rollup};
+use crate::rollup::{self, Groups, ROLLUPS};
 use crate::store::StoreError;
 
 /// Groups a rollup holds before they are written out, unless told otherwise: about 100 bytes
@@ -32,6 +33,9 @@ pub(super) struct Partials {
     held: usize,
     /// The files written, per rollup (its place in [`ROLLUPS`]) and day (`YYYY-MM-DD`).
     files: BTreeMap<(usize, String), Vec<PathBuf>>,
+    /// The rows held when the run ended, per rollup and day: written once, by the commit, rather
+    /// than written here, read back and merged there (a run of a few days is held whole).
+    rows: BTreeMap<(usize, String), Vec<RecordBatch>>,
     written: usize,
 }
 
@@ -48,6 +52,7 @@ impl Partials {
                 .collect::<Result<_, _>>()?,
             held: held.unwrap_or(HELD_GROUPS),
             files: BTreeMap::new(),
+            rows: BTreeMap::new(),
             written: 0,
         })
     }
@@ -65,17 +70,36 @@ impl Partials {
         Ok(())
     }
 
-    /// Writes out every group still held.
+    /// Turns every group still held into rows, a batch per rollup and day, the rollups in
+    /// parallel.
     pub fn finish(&mut self) -> Result<(), StoreError> {
-        (0..self.groups.len()).try_for_each(|place| self.write(place))
+        let drained = self
+            .groups
+            .par_iter_mut()
+            .map(Groups::drain)
+            .collect::<Result<Vec<_>, _>>()?;
+        for (place, days) in drained.into_iter().enumerate() {
+            for (day, rows) in days {
+                self.rows
+                    .entry((place, format_day(day)))
+                    .or_default()
+                    .push(rows);
+            }
+        }
+        Ok(())
     }
 
-    /// The files holding the run's rows of `rollup` on `day`.
-    pub fn files(&self, rollup: Rollup, day: &str) -> &[PathBuf] {
-        ROLLUPS
-            .iter()
-            .position(|&r| r == rollup)
-            .and_then(|place| self.files.get(&(place, day.to_owned())))
+    /// The files holding the run's rows of rollup `place` (in [`ROLLUPS`]) on `day`.
+    pub fn files(&self, place: usize, day: &str) -> &[PathBuf] {
+        self.files
+            .get(&(place, day.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The run's rows of rollup `place` on `day` held in memory when it ended.
+    pub fn rows(&self, place: usize, day: &str) -> &[RecordBatch] {
+        self.rows
+            .get(&(place, day.to_owned()))
             .map_or(&[], Vec::as_slice)
     }
 

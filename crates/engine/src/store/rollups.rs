@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use acrlens_values::{MICROS_PER_DAY, format_day, parse_timestamp_micros};
 use arrow_array::RecordBatch;
-use arrow_schema::ArrowError;
+use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use rayon::prelude::*;
@@ -73,17 +73,11 @@ pub(super) fn build(
         .iter()
         .map(|day| {
             let merge = !from_scratch && daily_files(store, day).all(|f| f.exists());
-            let run_rows = rollup::ROLLUPS
-                .iter()
-                .map(|&r| partials.files(r, day).to_vec())
-                .collect();
-            let parts = Vec::new();
             (
                 day.as_str(),
                 DaySources {
-                    parts,
+                    parts: Vec::new(),
                     merge,
-                    run_rows,
                 },
             )
         })
@@ -109,7 +103,7 @@ pub(super) fn build(
         .collect();
     let days: Vec<Option<(PathBuf, PathBuf)>> = tasks
         .into_par_iter()
-        .map(|(day, sources, r)| build_day(store, day, sources, r, run))
+        .map(|(day, sources, r)| build_day(store, day, sources, (partials, r), run))
         .collect::<Result<_, _>>()?;
     let mut renames: Vec<(PathBuf, PathBuf)> = days.into_iter().flatten().collect();
     let week_tables = rollup::TABLES.iter().filter(|t| t.span == Span::Week);
@@ -163,12 +157,26 @@ fn write(
     run: &str,
 ) -> Result<(PathBuf, PathBuf), StoreError> {
     let rows = groups.drain()?;
+    let batches: Vec<RecordBatch> = rows.into_iter().map(|(_, batch)| batch).collect();
+    write_rows(&groups.schema(), &batches, store, table, bucket, run)
+}
+
+/// Writes `rows` (of `schema`) as the temporary file of `table`'s `bucket`; returns the rename
+/// that puts it in place.
+fn write_rows(
+    schema: &SchemaRef,
+    rows: &[RecordBatch],
+    store: &Path,
+    table: &str,
+    bucket: &str,
+    run: &str,
+) -> Result<(PathBuf, PathBuf), StoreError> {
     let folder = rollup::folder(store, table);
     fs::create_dir_all(&folder).map_err(|e| StoreError::Io(folder.display().to_string(), e))?;
     let tmp = folder.join(format!(".{bucket}-{run}.parquet.tmp"));
     let file = File::create(&tmp).map_err(|e| StoreError::Io(tmp.display().to_string(), e))?;
-    let mut writer = ArrowWriter::try_new(file, groups.schema(), Some(props(&groups.schema())))?;
-    for (_, batch) in &rows {
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props(schema)))?;
+    for batch in rows {
         writer.write(batch)?;
     }
     writer
@@ -184,8 +192,6 @@ struct DaySources {
     parts: Vec<PathBuf>,
     /// Whether the run's rows are merged into the day's committed rollup files.
     merge: bool,
-    /// The files of the run's rows of each rollup (in the order of [`rollup::ROLLUPS`]).
-    run_rows: Vec<Vec<PathBuf>>,
 }
 
 /// The committed files of a day's per-hour and per-day rollups.
@@ -197,21 +203,33 @@ fn daily_files<'a>(store: &'a Path, day: &'a str) -> impl Iterator<Item = PathBu
 }
 
 /// Writes the per-hour or per-day table of rollup `place` (in [`rollup::ROLLUPS`]) of one day,
-/// if it has one.
+/// if it has one, from the run's rows of it in `partials`. Where those are one batch, held in
+/// memory, and the store has nothing of the day, the batch is the table (one row per key,
+/// as a merge would give them, in the same order), written as it is.
 fn build_day(
     store: &Path,
     day: &str,
     sources: &DaySources,
-    place: usize,
+    (partials, place): (&Partials, usize),
     run: &str,
 ) -> Result<Option<(PathBuf, PathBuf)>, StoreError> {
     let rollup = rollup::ROLLUPS[place];
     let Some(table) = rollup.bucket_table() else {
         return Ok(None);
     };
+    let (files, held) = (partials.files(place, day), partials.rows(place, day));
+    if let ([], [only]) = (files, held)
+        && !sources.merge
+        && sources.parts.is_empty()
+    {
+        return write_rows(&only.schema(), held, store, table.name, day, run).map(Some);
+    }
     let mut rows = Groups::merging(rollup, None)?;
-    for file in &sources.run_rows[place] {
+    for file in files {
         read(file, None, |batch| rows.add(batch))?;
+    }
+    for batch in held {
+        rows.add(batch)?;
     }
     if sources.merge {
         let committed = rollup::folder(store, table.name).join(format!("{day}.parquet"));
