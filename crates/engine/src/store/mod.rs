@@ -3,15 +3,15 @@
 //! `DIR/rollups/<rollup>/YYYY-MM-DD.parquet` (the aggregates of [`crate::rollup`], one file per
 //! rollup and day), `DIR/manifest.json` and `DIR/runs.jsonl`.
 //!
-//! A run commits atomically: parts, quarantine and the run's rollup rows (made from its batches
-//! as they are written) are written under temporary names; then the rollups of the days the run
-//! touched are merged anew from those rows and the days' committed rollups, also under temporary
-//! names; then a journal naming every rename and the new manifest is written (atomically); then
-//! the renames are done, the manifest replaced, the run appended to `runs.jsonl`, the journal
-//! removed. A run killed before its journal leaves only temporaries, removed by the next run,
-//! which re-reads the same inputs; a run killed after it is rolled forward by the next. Either way
-//! every record
-//! is in the store exactly once.
+//! A run commits atomically: parts, quarantine and the rollup rows the run could not hold in
+//! memory (made from its batches as they are written) are written under temporary names; then
+//! the rollups of the days the run touched are merged anew from its rows and the days'
+//! committed rollups, also under temporary names; then a journal naming every rename and the
+//! new manifest is written (atomically); then the renames are done, the manifest replaced, the
+//! run appended to `runs.jsonl`, the journal removed. A run killed before its journal leaves
+//! only temporaries, removed by the next run, which re-reads the same inputs; a run killed
+//! after it is rolled forward by the next. Either way every record is in the store exactly
+//! once.
 
 mod fsutil;
 mod manifest;
