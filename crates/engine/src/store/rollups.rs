@@ -103,7 +103,7 @@ pub(super) fn build(
         .collect();
     let days: Vec<Option<(PathBuf, PathBuf)>> = tasks
         .into_par_iter()
-        .map(|(day, sources, r)| build_day(store, day, sources, (partials, r), run))
+        .map(|(day, sources, r)| build_day(store, day, sources, partials, r, run))
         .collect::<Result<_, _>>()?;
     let mut renames: Vec<(PathBuf, PathBuf)> = days.into_iter().flatten().collect();
     let week_tables = rollup::TABLES.iter().filter(|t| t.span == Span::Week);
@@ -210,7 +210,8 @@ fn build_day(
     store: &Path,
     day: &str,
     sources: &DaySources,
-    (partials, place): (&Partials, usize),
+    partials: &Partials,
+    place: usize,
     run: &str,
 ) -> Result<Option<(PathBuf, PathBuf)>, StoreError> {
     let rollup = rollup::ROLLUPS[place];
