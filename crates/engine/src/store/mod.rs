@@ -5,8 +5,9 @@
 //!
 //! A run commits atomically: parts, quarantine and the rollup rows the run could not hold in
 //! memory (made from its batches as they are written) are written under temporary names; then
-//! the rollups of the days the run touched are merged anew from its rows and the days'
-//! committed rollups, also under temporary names; then a journal naming every rename and the
+//! the rollups of the days the run touched are made anew from its rows and the days'
+//! committed rollups (a day new to the store straight from the rows the run held), also under
+//! temporary names; then a journal naming every rename and the
 //! new manifest is written (atomically); then the renames are done, the manifest replaced, the
 //! run appended to `runs.jsonl`, the journal removed. A run killed before its journal leaves
 //! only temporaries, removed by the next run, which re-reads the same inputs; a run killed
