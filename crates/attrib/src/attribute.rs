@@ -19,7 +19,7 @@ use arrow_array::{
 use crate::callers::Callers;
 use crate::columns::Columns;
 use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity};
-use crate::memo::{Found, Inputs, Remembered, UNSHOWN, VerdictMemo, address_key};
+use crate::memo::{Found, Inputs, MemoKey, Remembered, UNSHOWN, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
     AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
@@ -146,6 +146,36 @@ struct Seen<'b, 't> {
     config_versions: HashMap<(u8, usize), Option<String>>,
 }
 
+/// Rows whose inputs are made, and their decisions' slots touched, before any of them is
+/// decided: the slots of so many rows stay in the cache until their look-ups.
+const CHUNK_ROWS: usize = 256;
+
+/// The columns of a batch a decision depends on.
+struct BatchInputs<'b> {
+    times: &'b TimestampMicrosecondArray,
+    ips: &'b StringArray,
+    raws: &'b StringArray,
+    registries: &'b StringArray,
+    resource_ids: &'b StringArray,
+    statuses: &'b Int32Array,
+}
+
+/// What a row's decision depends on, made before it is looked up.
+#[derive(Clone, Copy)]
+struct Prepared<'b, 't> {
+    time: i64,
+    raw: Option<&'b str>,
+    registry: Option<&'b str>,
+    config: ConfigAt<'t>,
+    /// The service-tag snapshot in force, and whether it took effect after the request.
+    snapshot: (usize, bool),
+    addr: Option<IpAddr>,
+    status: Option<i32>,
+    /// The key of its decision in the memo: `None` without an address, or for inputs beyond
+    /// what a key holds.
+    key: Option<MemoKey>,
+}
+
 /// The caller kind of a row whose caller's facts are shown at `shown` (none without an
 /// address).
 fn row_kind(
@@ -245,6 +275,65 @@ impl<'t> Attributor<'t> {
         }
     }
 
+    /// What the decision of `row` depends on, and its key in the memo.
+    fn prepare<'b>(
+        &self,
+        inputs: &BatchInputs<'b>,
+        row: usize,
+        (callers, explain): (Option<&[Option<IpAddr>]>, bool),
+        seen: &mut Seen<'b, 't>,
+        memo: &mut VerdictMemo,
+    ) -> Prepared<'b, 't> {
+        let time = inputs.times.value(row);
+        let raw = text_at(inputs.raws, row);
+        let registry =
+            text_at(inputs.registries, row).or_else(|| text_at(inputs.resource_ids, row));
+        let (registry_id, timeline) =
+            seen.timelines
+                .entry(registry.unwrap_or(""))
+                .or_insert_with(|| {
+                    let name = registry.unwrap_or("");
+                    (memo.registry(name), self.topology.registry_timeline(name))
+                });
+        let slot = in_force_index(timeline, time);
+        let (snapshot, later) = self.topology.snapshot_at(time);
+        let addr = match callers {
+            Some(callers) => callers.get(row).copied().flatten(),
+            None => text_at(inputs.ips, row).and_then(|ip| {
+                *seen
+                    .addresses
+                    .entry(ip)
+                    .or_insert_with(|| ip.parse::<IpAddr>().ok())
+            }),
+        };
+        let status = inputs
+            .statuses
+            .is_valid(row)
+            .then(|| inputs.statuses.value(row));
+        let key = addr.and_then(|ip| {
+            Inputs {
+                address: address_key(ip),
+                snapshot,
+                later,
+                registry: *registry_id,
+                slot,
+                status: status_class(status, explain),
+                before_tasks_change: time < TASKS_LEFT_TRUSTED_SERVICES,
+            }
+            .key()
+        });
+        Prepared {
+            time,
+            raw,
+            registry,
+            config: config_in(timeline, slot),
+            snapshot: (snapshot, later),
+            addr,
+            status,
+            key,
+        }
+    }
+
     /// The batch with the attribution columns appended.
     pub fn attribute(&self, batch: &RecordBatch) -> Result<RecordBatch, AttribError> {
         self.attribute_columns(batch, None, ColumnSet::ALL, &mut VerdictMemo::new())
@@ -271,12 +360,14 @@ impl<'t> Attributor<'t> {
             all.extend(attribution_fields().iter().map(|f| placeholder(f, rows)));
             return Ok(RecordBatch::try_new(attributed_schema(), all)?);
         }
-        let times = column::<TimestampMicrosecondArray>(batch, ev::TIME)?;
-        let ips = column::<StringArray>(batch, ev::CALLER_IP)?;
-        let raws = column::<StringArray>(batch, ev::CALLER_IP_RAW)?;
-        let registries = column::<StringArray>(batch, ev::REGISTRY)?;
-        let resource_ids = column::<StringArray>(batch, ev::RESOURCE_ID)?;
-        let statuses = column::<Int32Array>(batch, ev::STATUS)?;
+        let inputs = BatchInputs {
+            times: column::<TimestampMicrosecondArray>(batch, ev::TIME)?,
+            ips: column::<StringArray>(batch, ev::CALLER_IP)?,
+            raws: column::<StringArray>(batch, ev::CALLER_IP_RAW)?,
+            registries: column::<StringArray>(batch, ev::REGISTRY)?,
+            resource_ids: column::<StringArray>(batch, ev::RESOURCE_ID)?,
+            statuses: column::<Int32Array>(batch, ev::STATUS)?,
+        };
         let agents = column::<StringArray>(batch, ev::USER_AGENT)?;
         let identities = column::<StringArray>(batch, ev::IDENTITY)?;
 
@@ -289,144 +380,134 @@ impl<'t> Attributor<'t> {
         let reads_decision = explain || out.reads_endpoint();
         memo.serve(self.topology, explain);
         let mut seen = Seen::default();
-        for row in 0..batch.num_rows() {
-            let time = times.value(row);
-            let raw = text_at(raws, row);
-            let registry = text_at(registries, row).or_else(|| text_at(resource_ids, row));
-            let (registry_id, timeline) = seen
-                .timelines
-                .entry(registry.unwrap_or(""))
-                .or_insert_with(|| {
-                    let name = registry.unwrap_or("");
-                    (memo.registry(name), self.topology.registry_timeline(name))
-                });
-            let registry_id = *registry_id;
-            let slot = in_force_index(timeline, time);
-            let config = config_in(timeline, slot);
-            let (snapshot, later) = self.topology.snapshot_at(time);
-            let addr = match callers {
-                Some(callers) => callers.get(row).copied().flatten(),
-                None => text_at(ips, row).and_then(|ip| {
-                    *seen
-                        .addresses
-                        .entry(ip)
-                        .or_insert_with(|| ip.parse::<IpAddr>().ok())
-                }),
-            };
-            let agent = text_at(agents, row);
-            let identity = text_at(identities, row);
-            let status = statuses.is_valid(row).then(|| statuses.value(row));
-            let before_tasks_change = time < TASKS_LEFT_TRUSTED_SERVICES;
-            let position = |callers: &mut Callers, ip| {
-                callers.position(self.topology, ip, (snapshot, later), time)
-            };
-            let mut shown = None;
-            let mut kind = None;
-            let unmemoized: Remembered;
-            let (path, reason, endpoint) = match addr {
-                None => {
-                    if out.reads_kind() {
-                        kind = Some(row_kind(&mut memo.callers, None, agent, identity));
-                    }
-                    let i = *seen.unknown.entry(raw).or_insert_with(|| {
-                        let request = Request {
-                            caller_raw: raw,
-                            facts: None,
-                            registry,
-                            config,
-                            endpoint: None,
-                            status,
-                            time,
-                            is_task: false,
-                        };
-                        seen.verdicts.push(decide_with(&request, explain));
-                        seen.verdicts.len() - 1
-                    });
-                    let verdict = &seen.verdicts[i];
-                    (verdict.path, Some(verdict.reason.as_str()), None)
-                }
-                Some(ip) => {
-                    let inputs = Inputs {
-                        address: address_key(ip),
-                        snapshot,
-                        later,
-                        registry: registry_id,
-                        slot,
-                        status: status_class(status, explain),
-                        before_tasks_change,
-                    };
-                    let decide = || {
-                        let facts = self.topology.facts(ip, time);
-                        self.remember(
-                            &Request {
+        let mut prepared = Vec::with_capacity(CHUNK_ROWS);
+        for start in (0..batch.num_rows()).step_by(CHUNK_ROWS) {
+            let rows = start..batch.num_rows().min(start + CHUNK_ROWS);
+            // Every row's inputs first, then each decision's slot touched: the look-ups below
+            // find their slots in the cache instead of waiting, row after row, for a miss each
+            // (a memo of tens of thousands of decisions is past L2).
+            prepared.clear();
+            for row in rows.clone() {
+                prepared.push(self.prepare(&inputs, row, (callers, explain), &mut seen, memo));
+            }
+            // In a loop of their own, so that the misses overlap: a loop that also made the
+            // inputs held one or two of them in flight.
+            memo.touch(prepared.iter().filter_map(|p| p.key));
+            for (row, p) in rows.zip(&prepared) {
+                let &Prepared {
+                    time,
+                    raw,
+                    registry,
+                    config,
+                    snapshot,
+                    addr,
+                    status,
+                    key,
+                } = p;
+                let agent = text_at(agents, row);
+                let identity = text_at(identities, row);
+                let position =
+                    |callers: &mut Callers, ip| callers.position(self.topology, ip, snapshot, time);
+                let mut shown = None;
+                let mut kind = None;
+                let unmemoized: Remembered;
+                let (path, reason, endpoint) = match addr {
+                    None => {
+                        if out.reads_kind() {
+                            kind = Some(row_kind(&mut memo.callers, None, agent, identity));
+                        }
+                        let i = *seen.unknown.entry(raw).or_insert_with(|| {
+                            let request = Request {
                                 caller_raw: raw,
-                                facts: Some(&facts),
+                                facts: None,
                                 registry,
                                 config,
-                                endpoint: self.endpoint(Some(&facts), config),
+                                endpoint: None,
                                 status,
                                 time,
                                 is_task: false,
-                            },
-                            explain,
-                        )
-                    };
-                    let (found, here) = match inputs.key() {
-                        Some(key) => {
-                            let found = memo.find(key, decide);
-                            if shows_caller {
-                                shown = Some(memo.shown(found.index, |c| position(c, ip)));
-                            }
-                            (found, None)
-                        }
-                        None => {
-                            unmemoized = decide();
-                            if shows_caller {
-                                shown = Some(position(&mut memo.callers, ip));
-                            }
-                            (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
-                        }
-                    };
-                    // The kind, when shown or where ACR Tasks would get another verdict.
-                    if out.reads_kind() || found.as_task.is_some() {
-                        let at = shown.unwrap_or_else(|| position(&mut memo.callers, ip));
-                        kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
+                            };
+                            seen.verdicts.push(decide_with(&request, explain));
+                            seen.verdicts.len() - 1
+                        });
+                        let verdict = &seen.verdicts[i];
+                        (verdict.path, Some(verdict.reason.as_str()), None)
                     }
-                    let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
-                    let (reason, endpoint) = if reads_decision {
-                        let remembered = match here {
-                            Some(remembered) => remembered,
-                            None => memo.get(found.index),
+                    Some(ip) => {
+                        let decide = || {
+                            let facts = self.topology.facts(ip, time);
+                            self.remember(
+                                &Request {
+                                    caller_raw: raw,
+                                    facts: Some(&facts),
+                                    registry,
+                                    config,
+                                    endpoint: self.endpoint(Some(&facts), config),
+                                    status,
+                                    time,
+                                    is_task: false,
+                                },
+                                explain,
+                            )
                         };
-                        let verdict = remembered
-                            .as_task
-                            .as_ref()
-                            .filter(|_| as_task.is_some())
-                            .unwrap_or(&remembered.plain);
-                        let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
-                        (Some(verdict.reason.as_str()), endpoint)
-                    } else {
-                        (None, None)
-                    };
-                    (as_task.unwrap_or(found.plain), reason, endpoint)
-                }
-            };
-            let version = if out.reads_config_version() {
-                seen.config_versions
-                    .entry(config_key(config))
-                    .or_insert_with(|| config_version(config))
-                    .as_deref()
-            } else {
-                None
-            };
-            out.push(
-                shown.map(|p| memo.callers.get(p)),
-                raw,
-                version,
-                endpoint,
-                kind.map(CallerKind::name),
-                (path, reason),
-            );
+                        let (found, here) = match key {
+                            Some(key) => {
+                                let found = memo.find(key, decide);
+                                if shows_caller {
+                                    shown = Some(memo.shown(found.index, |c| position(c, ip)));
+                                }
+                                (found, None)
+                            }
+                            None => {
+                                unmemoized = decide();
+                                if shows_caller {
+                                    shown = Some(position(&mut memo.callers, ip));
+                                }
+                                (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
+                            }
+                        };
+                        // The kind, when shown or where ACR Tasks would get another verdict.
+                        if out.reads_kind() || found.as_task.is_some() {
+                            let at = shown.unwrap_or_else(|| position(&mut memo.callers, ip));
+                            kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
+                        }
+                        let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
+                        let (reason, endpoint) = if reads_decision {
+                            let remembered = match here {
+                                Some(remembered) => remembered,
+                                None => memo.get(found.index),
+                            };
+                            let verdict = remembered
+                                .as_task
+                                .as_ref()
+                                .filter(|_| as_task.is_some())
+                                .unwrap_or(&remembered.plain);
+                            let endpoint =
+                                remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
+                            (Some(verdict.reason.as_str()), endpoint)
+                        } else {
+                            (None, None)
+                        };
+                        (as_task.unwrap_or(found.plain), reason, endpoint)
+                    }
+                };
+                let version = if out.reads_config_version() {
+                    seen.config_versions
+                        .entry(config_key(config))
+                        .or_insert_with(|| config_version(config))
+                        .as_deref()
+                } else {
+                    None
+                };
+                out.push(
+                    shown.map(|p| memo.callers.get(p)),
+                    raw,
+                    version,
+                    endpoint,
+                    kind.map(CallerKind::name),
+                    (path, reason),
+                );
+            }
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();
         all.extend(out.finish(batch.num_rows()));

@@ -34,6 +34,14 @@ impl KeyTable {
         }
     }
 
+    /// Brings the slots of `keys` into the cache ([`HashSlots::touch`]), with room for them all.
+    pub(crate) fn touch(&mut self, keys: impl Iterator<Item = [u64; 2]> + Clone) {
+        self.slots.reserve(keys.clone().count());
+        for key in keys {
+            self.slots.touch(self.hasher.hash_one(key));
+        }
+    }
+
     /// Forgets every key, keeping the table's room.
     pub(crate) fn clear(&mut self) {
         self.slots.clear();

@@ -202,6 +202,15 @@ impl VerdictMemo {
         }
     }
 
+    /// Brings where `keys` are held into the cache, for [`VerdictMemo::find`]s of them soon
+    /// after.
+    pub(crate) fn touch(&mut self, keys: impl Iterator<Item = MemoKey> + Clone) {
+        self.v4_keys.touch(keys.filter_map(|key| match key {
+            MemoKey::V4(key) => Some(key),
+            MemoKey::V6(_) => None,
+        }));
+    }
+
     /// The position among the callers of what the columns show of the caller of the decision
     /// at `index`, found by `position` the first time a row of the decision needs it.
     pub(crate) fn shown(&mut self, index: u32, position: impl FnOnce(&mut Callers) -> u32) -> u32 {

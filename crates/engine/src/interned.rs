@@ -51,6 +51,27 @@ impl Interned {
         self.ends.len()
     }
 
+    /// Brings into the cache what looking up values of `hashes` reads — their slots, then
+    /// where the values those slots hold end, then their bytes — each step's misses overlapping:
+    /// the values held are many, and a look-up alone missed the cache up to three times in turn.
+    /// Room is made for every value first, so the slots touched are the ones looked up.
+    pub(crate) fn touch(&mut self, hashes: impl Iterator<Item = u64> + Clone) {
+        self.table.reserve(hashes.clone().count());
+        for hash in hashes.clone() {
+            self.table.touch(hash);
+        }
+        for hash in hashes.clone() {
+            if let Some(id) = self.table.peek(hash) {
+                std::hint::black_box(self.ends.get(id));
+            }
+        }
+        for hash in hashes {
+            if let Some(id) = self.table.peek(hash) {
+                std::hint::black_box(self.bytes.get(span(&self.ends, id).start));
+            }
+        }
+    }
+
     /// The number of `value`, given it if it is new.
     pub(crate) fn id(&mut self, value: &[u8]) -> usize {
         self.id_hashed(value, Self::hash(value))

@@ -80,6 +80,36 @@ impl<T: Copy + Default> HashSlots<T> {
         self.len = 0;
     }
 
+    /// Makes room for `additional` more values, so that adding them does not move the slots.
+    pub fn reserve(&mut self, additional: usize) {
+        while (self.len + additional) * 2 > self.slots.len() {
+            self.grow();
+        }
+    }
+
+    /// Reads the slot where a look-up of `hash` starts, so that the look-up finds it in the
+    /// cache. A loop that touches the slots of many values before looking any of them up keeps
+    /// a dozen cache misses in flight at once; one that looks each up as it goes waits for every
+    /// miss in turn (and this crate forbids `unsafe`, so no prefetch instruction). Reserve room
+    /// for the values first: a slot touched in a table that then grows was read for nothing,
+    /// and brought a page of it into memory that the table had not needed.
+    pub fn touch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            let at = (hash | HELD) as usize & (self.slots.len() - 1);
+            std::hint::black_box(self.slots[at].hash);
+        }
+    }
+
+    /// The value in the slot where a look-up of `hash` starts, if that slot holds a value of
+    /// the same hash: most often the value a look-up would find. A caller whose values point
+    /// elsewhere (a record to compare) touches that too before looking up.
+    pub fn peek(&self, hash: u64) -> Option<T> {
+        let slot = self
+            .slots
+            .get((hash | HELD) as usize & self.slots.len().wrapping_sub(1))?;
+        (slot.hash == hash | HELD).then_some(slot.value)
+    }
+
     /// How many slots there are: twice the values held, at least.
     pub fn room(&self) -> usize {
         self.slots.len()
@@ -120,6 +150,11 @@ mod tests {
             let found = slots.find(hash(v), |&n| values[n] == v);
             assert_eq!(found.ok(), Some(v as usize));
         }
+        let room = slots.room();
+        slots.reserve(room / 2 - 30_000);
+        assert_eq!(slots.room(), room, "room enough already");
+        slots.reserve(room / 2 - 30_000 + 1);
+        assert_eq!(slots.room(), room * 2);
         let room = slots.room();
         slots.clear();
         assert_eq!(slots.room(), room);

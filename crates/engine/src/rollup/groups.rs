@@ -71,13 +71,13 @@ struct Day {
 
 impl Day {
     /// The place of the record of the group whose bucket and key numbers are `key` (the first
-    /// `key.len()` numbers of a record, of `stride`), given an empty one if it is new, and
-    /// whether it is.
-    fn group(&mut self, key: &[i64], stride: usize) -> (usize, bool) {
+    /// `key.len()` numbers of a record, of `stride`; `hash` is their [`group_hash`]), given an
+    /// empty one if it is new, and whether it is.
+    fn group(&mut self, key: &[i64], hash: u64, stride: usize) -> (usize, bool) {
         let records = &self.records;
-        let found = self.slots.find(group_hash(key), |&g| {
-            records[g * stride..][..key.len()] == *key
-        });
+        let found = self
+            .slots
+            .find(hash, |&g| records[g * stride..][..key.len()] == *key);
         match found {
             Ok(g) => (g * stride, false),
             Err(vacant) => {
@@ -87,6 +87,70 @@ impl Day {
                 self.slots.fill(vacant, g);
                 (g * stride, true)
             }
+        }
+    }
+}
+
+/// Rows whose groups are found together ([`Chunk::find`]): their slots and records stay in
+/// the cache from one pass to the next.
+const CHUNK_ROWS: usize = 256;
+
+/// The groups of a few rows of a batch, found in passes so that the cache misses of each pass
+/// overlap: a day holds tens of thousands of groups, past L2, and a row found alone waited for
+/// two misses in turn (its slot, then its record).
+#[derive(Default)]
+struct Chunk {
+    /// Each row's bucket and key numbers, one after another.
+    keys: Vec<i64>,
+    hashes: Vec<u64>,
+    /// Each row's day, and the place of its group's record in the day.
+    found: Vec<(i64, usize)>,
+    /// Groups made for the rows.
+    new: usize,
+}
+
+impl Chunk {
+    /// Finds (or makes) the groups of `rows`, whose `width` bucket and key numbers `key`
+    /// writes, in records of `stride` numbers: the keys are made and their slots touched, then
+    /// the records the slots point at are touched, then the groups found.
+    fn find(
+        &mut self,
+        days: &mut BTreeMap<i64, Day>,
+        rows: &[usize],
+        (width, stride): (usize, usize),
+        key: impl Fn(usize, &mut [i64]),
+    ) {
+        self.keys.clear();
+        self.keys.resize(rows.len() * width, 0);
+        self.hashes.clear();
+        for (&row, numbers) in rows.iter().zip(self.keys.chunks_exact_mut(width)) {
+            key(row, numbers);
+            self.hashes.push(group_hash(numbers));
+        }
+        let day_of = |numbers: &[i64]| numbers[0].div_euclid(MICROS_PER_DAY);
+        let mut last = None;
+        for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
+            let day = days.entry(day_of(numbers)).or_default();
+            if last != Some(day_of(numbers)) {
+                // Room for every row's group: the slots touched are the ones looked up.
+                day.slots.reserve(rows.len());
+                last = Some(day_of(numbers));
+            }
+            day.slots.touch(hash);
+        }
+        for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
+            let day = days.entry(day_of(numbers)).or_default();
+            if let Some(g) = day.slots.peek(hash) {
+                std::hint::black_box(day.records.get(g * stride));
+            }
+        }
+        self.found.clear();
+        self.new = 0;
+        for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
+            let day = days.entry(day_of(numbers)).or_default();
+            let (at, new) = day.group(numbers, hash, stride);
+            self.new += usize::from(new);
+            self.found.push((day_of(numbers), at));
         }
     }
 }
@@ -272,56 +336,58 @@ impl Groups {
             keys.number(values, name, &mut numbers[place..], width, wanted)?;
         }
         let keys = self.rollup.keys.len();
-        let mut key = vec![0i64; 1 + keys];
-        for (row, &t) in times.values().iter().enumerate() {
-            if wanted.as_ref().is_some_and(|wanted| !wanted[row]) {
-                continue;
-            }
-            key[0] = match self.input {
+        let rows: Vec<usize> = (0..batch.num_rows())
+            .filter(|&row| wanted.as_ref().is_none_or(|wanted| wanted[row]))
+            .collect();
+        let mut chunk = Chunk::default();
+        for rows in rows.chunks(CHUNK_ROWS) {
+            let bucket_of = |row: usize| match self.input {
                 Input::Rows(Some(fixed)) => fixed,
-                _ => bucket.start(t),
+                _ => bucket.start(times.value(row)),
             };
-            let numbers = &numbers[row * width..][..width];
-            for (k, &n) in key[1..].iter_mut().zip(numbers) {
-                *k = i64::from(n);
-            }
-            let day = self
-                .days
-                .entry(key[0].div_euclid(MICROS_PER_DAY))
-                .or_default();
-            let (at, new) = day.group(&key, self.stride);
-            self.len += usize::from(new);
-            let record = &mut day.records[at..][..self.stride];
-            let mut place = 1 + keys;
-            for (slot, source) in self.slots.iter().zip(&sources) {
-                let held = &mut record[place..];
-                place += slot.width();
-                match (*slot, source) {
-                    (Slot::Count, Source::Count) => held[0] += 1,
-                    (Slot::Count, Source::Number(array, counts)) if array.is_valid(row) => {
-                        held[0] = held[0].saturating_add(counts[row]);
-                    }
-                    (Slot::Text { least, place: at }, Source::Text) => {
-                        let text = i64::from(numbers[at]);
-                        let values = &self.values[at];
-                        if text != 0
-                            && text != held[0]
-                            && (held[0] == 0
-                                || wins(least, values.bytes(text), values.bytes(held[0])))
+            let shape = (1 + keys, self.stride);
+            chunk.find(&mut self.days, rows, shape, |row, key| {
+                key[0] = bucket_of(row);
+                for (k, &n) in key[1..].iter_mut().zip(&numbers[row * width..][..width]) {
+                    *k = i64::from(n);
+                }
+            });
+            self.len += chunk.new;
+            for (&row, &(day, at)) in rows.iter().zip(&chunk.found) {
+                let numbers = &numbers[row * width..][..width];
+                let day = self.days.entry(day).or_default();
+                let record = &mut day.records[at..][..self.stride];
+                let mut place = 1 + keys;
+                for (slot, source) in self.slots.iter().zip(&sources) {
+                    let held = &mut record[place..];
+                    place += slot.width();
+                    match (*slot, source) {
+                        (Slot::Count, Source::Count) => held[0] += 1,
+                        (Slot::Count, Source::Number(array, counts)) if array.is_valid(row) => {
+                            held[0] = held[0].saturating_add(counts[row]);
+                        }
+                        (Slot::Text { least, place: at }, Source::Text) => {
+                            let text = i64::from(numbers[at]);
+                            let values = &self.values[at];
+                            if text != 0
+                                && text != held[0]
+                                && (held[0] == 0
+                                    || wins(least, values.bytes(text), values.bytes(held[0])))
+                            {
+                                held[0] = text;
+                            }
+                        }
+                        (Slot::Number { least }, Source::Number(array, values))
+                            if array.is_valid(row) =>
                         {
-                            held[0] = text;
+                            let value = values[row];
+                            if held[0] == 0 || wins(least, &value, &held[1]) {
+                                held[0] = 1;
+                                held[1] = value;
+                            }
                         }
+                        _ => {}
                     }
-                    (Slot::Number { least }, Source::Number(array, values))
-                        if array.is_valid(row) =>
-                    {
-                        let value = values[row];
-                        if held[0] == 0 || wins(least, &value, &held[1]) {
-                            held[0] = 1;
-                            held[1] = value;
-                        }
-                    }
-                    _ => {}
                 }
             }
         }
@@ -505,6 +571,54 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn batches_of_many_chunks_over_several_days_equal_the_sql_rollup() {
+        // Rows in an order that switches day, caller and identity from one row to the next,
+        // over several chunks of rows found together, and groups made in one chunk met again
+        // in the next.
+        let callers: Vec<String> = (0..97).map(|i| format!("10.0.{}.{}", i % 7, i)).collect();
+        let identities: Vec<String> = (0..13).map(|i| format!("id-{i}")).collect();
+        let paths = ["trusted_service", "public_internet", "denied"];
+        let events: Vec<Event<'_>> = (0..3 * CHUNK_ROWS as i64 + 17)
+            .map(|i| {
+                let time = (i / 7) % 3 * MICROS_PER_DAY + (i * 104_729_000) % MICROS_PER_DAY;
+                (
+                    time,
+                    ["r1", "r2"][(i % 2) as usize],
+                    paths[(i % 3) as usize],
+                    (i % 11 != 0).then(|| callers[(i * 31 % 97) as usize].as_str()),
+                    (i % 5 != 0).then(|| identities[(i * 7 % 13) as usize].as_str()),
+                    (i % 4 != 0).then_some(i % 9),
+                )
+            })
+            .collect();
+        let all = batch(&events);
+        let half = all.slice(0, all.num_rows() / 2);
+        let ctx = SessionContext::new();
+        let both = MemTable::try_new(attributed_schema(), vec![vec![half.clone(), all.clone()]]);
+        ctx.register_table("events", Arc::new(both.unwrap()))
+            .unwrap();
+        for rollup in ROLLUPS {
+            let mut groups = Groups::new(rollup).unwrap();
+            // Half the events, then all of them: groups met again in a later batch.
+            groups.add(&half).unwrap();
+            groups.add(&all).unwrap();
+            let rows: Vec<RecordBatch> = groups
+                .drain()
+                .unwrap()
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect();
+            assert!(rows.len() >= 3, "{} days", rows.len());
+            let table = MemTable::try_new(rollup.schema(), vec![rows]).unwrap();
+            let ours = ctx.read_table(Arc::new(table)).unwrap();
+            let expected = ctx.sql(&rollup.over("events", "TRUE")).await.unwrap();
+            let expected = sorted(expected).await;
+            assert!(expected.len() > 50, "{} rows", expected.len());
+            assert_eq!(sorted(ours).await, expected);
+        }
+    }
+
     #[test]
     fn a_day_finds_each_group_again_through_its_growth() {
         let mut day = Day::default();
@@ -512,12 +626,12 @@ mod tests {
         // Keys that differ in one number only, over many doublings of the slots.
         let key = |i: i64| [7, i % 3, i / 3, 0];
         for i in 0..30_000 {
-            let (at, new) = day.group(&key(i), stride);
+            let (at, new) = day.group(&key(i), group_hash(&key(i)), stride);
             assert_eq!((at, new), (i as usize * stride, true));
             day.records[at + 4] = i;
         }
         for i in (0..30_000).rev() {
-            let (at, new) = day.group(&key(i), stride);
+            let (at, new) = day.group(&key(i), group_hash(&key(i)), stride);
             assert_eq!((at, new), (i as usize * stride, false));
             assert_eq!(day.records[at..][..5], [7, i % 3, i / 3, 0, i]);
         }

@@ -28,8 +28,9 @@ pub(super) struct KeyValues {
     values: Interned,
     /// The batch's distinct values by their hash: kept, emptied, from batch to batch.
     batch: HashTable<usize>,
-    /// The first row of each of the batch's distinct values, and its number among those held.
-    firsts: Vec<(usize, u32)>,
+    /// The first row of each of the batch's distinct values, its hash, and its number among
+    /// those held.
+    firsts: Vec<(usize, u64, u32)>,
 }
 
 impl KeyValues {
@@ -104,7 +105,8 @@ impl KeyValues {
 
     /// [`KeyValues::number`] of the rows whose values `value` gives. The batch's distinct values
     /// are numbered among themselves first: their table is small and stays in the cache, and
-    /// the table of every value held, far larger, is searched once per distinct value.
+    /// the table of every value held, far larger, is searched once per distinct value, after
+    /// what those searches read is brought into the cache all at once ([`Interned::touch`]).
     fn number_rows<T: AsRef<[u8]>>(
         &mut self,
         value: impl Fn(usize) -> Option<T>,
@@ -118,6 +120,7 @@ impl KeyValues {
         } = self;
         table.clear();
         firsts.clear();
+        // Each row's place among the batch's distinct values, plus one (0 for NULL).
         for (row, place) in numbers.iter_mut().step_by(stride).enumerate() {
             if wanted.is_some_and(|wanted| !wanted[row]) {
                 continue;
@@ -130,16 +133,24 @@ impl KeyValues {
             let hash = Interned::hash(bytes);
             let same = |&i: &usize| value(firsts[i].0).is_some_and(|f| f.as_ref() == bytes);
             *place = match table.find(hash, same) {
-                Some(&i) => firsts[i].1,
+                Some(&i) => i as u32 + 1,
                 None => {
-                    let number = values.id_hashed(bytes, hash) as u32 + 1;
-                    firsts.push((row, number));
-                    table.insert_unique(hash, firsts.len() - 1, |&i| {
-                        value(firsts[i].0).map_or(0, |f| Interned::hash(f.as_ref()))
-                    });
-                    number
+                    firsts.push((row, hash, 0));
+                    table.insert_unique(hash, firsts.len() - 1, |&i| firsts[i].1);
+                    firsts.len() as u32
                 }
             };
+        }
+        values.touch(firsts.iter().map(|&(_, hash, _)| hash));
+        for (row, hash, number) in firsts.iter_mut() {
+            if let Some(v) = value(*row) {
+                *number = values.id_hashed(v.as_ref(), *hash) as u32 + 1;
+            }
+        }
+        for (row, place) in numbers.iter_mut().step_by(stride).enumerate() {
+            if wanted.is_none_or(|wanted| wanted[row]) && *place != 0 {
+                *place = firsts[*place as usize - 1].2;
+            }
         }
     }
 
