@@ -4,6 +4,7 @@
 //! once per distinct combination of the inputs they depend on. Facts, agents and verdicts are
 //! remembered across batches in the decoding thread's [`VerdictMemo`].
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use acrlens_events::{ColumnSet, col as ev, event_schema, placeholder};
@@ -22,7 +23,8 @@ use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity
 use crate::memo::{Found, Inputs, MemoKey, Remembered, UNSHOWN, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
-    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, status_class,
+    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with,
+    reason_with_status, status_class,
 };
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -251,6 +253,7 @@ impl<'t> Attributor<'t> {
             .filter(|as_task| *as_task != plain);
         Remembered {
             shown: UNSHOWN,
+            status: request.status,
             as_task,
             plain,
             endpoint: request.endpoint.and_then(|pe| {
@@ -280,7 +283,7 @@ impl<'t> Attributor<'t> {
         &self,
         inputs: &BatchInputs<'b>,
         row: usize,
-        (callers, explain): (Option<&[Option<IpAddr>]>, bool),
+        callers: Option<&[Option<IpAddr>]>,
         seen: &mut Seen<'b, 't>,
         memo: &mut VerdictMemo,
     ) -> Prepared<'b, 't> {
@@ -317,7 +320,7 @@ impl<'t> Attributor<'t> {
                 later,
                 registry: *registry_id,
                 slot,
-                status: status_class(status, explain),
+                status: status_class(status),
                 before_tasks_change: time < TASKS_LEFT_TRUSTED_SERVICES,
             }
             .key()
@@ -388,7 +391,7 @@ impl<'t> Attributor<'t> {
             // (a memo of tens of thousands of decisions is past L2).
             prepared.clear();
             for row in rows.clone() {
-                prepared.push(self.prepare(&inputs, row, (callers, explain), &mut seen, memo));
+                prepared.push(self.prepare(&inputs, row, callers, &mut seen, memo));
             }
             // In a loop of their own, so that the misses overlap: a loop that also made the
             // inputs held one or two of them in flight.
@@ -431,7 +434,7 @@ impl<'t> Attributor<'t> {
                             seen.verdicts.len() - 1
                         });
                         let verdict = &seen.verdicts[i];
-                        (verdict.path, Some(verdict.reason.as_str()), None)
+                        (verdict.path, Some(Cow::from(verdict.reason.as_str())), None)
                     }
                     Some(ip) => {
                         let decide = || {
@@ -484,7 +487,8 @@ impl<'t> Attributor<'t> {
                                 .unwrap_or(&remembered.plain);
                             let endpoint =
                                 remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
-                            (Some(verdict.reason.as_str()), endpoint)
+                            let reason = reason_with_status(verdict, remembered.status, status);
+                            (Some(reason), endpoint)
                         } else {
                             (None, None)
                         };
@@ -505,7 +509,7 @@ impl<'t> Attributor<'t> {
                     version,
                     endpoint,
                     kind.map(CallerKind::name),
-                    (path, reason),
+                    (path, reason.as_deref()),
                 );
             }
         }

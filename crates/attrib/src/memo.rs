@@ -47,8 +47,7 @@ pub(crate) struct Inputs {
     pub registry: u32,
     /// The configuration in force: its position in the registry's timeline.
     pub slot: Option<usize>,
-    /// The status, or its [`status_class`](crate::verdict::status_class) when no reason is
-    /// written.
+    /// The status's [`status_class`](crate::verdict::status_class).
     pub status: Option<i32>,
     pub before_tasks_change: bool,
 }
@@ -87,6 +86,10 @@ pub(crate) struct Remembered {
     pub as_task: Option<Verdict>,
     /// The private endpoint the request came through (its position in the topology's).
     pub endpoint: Option<usize>,
+    /// The status of the request it was made for: the one its sentences name (a request of
+    /// another status of its class names its own, see
+    /// [`reason_with_status`](crate::verdict::reason_with_status)).
+    pub status: Option<i32>,
     /// The position among the callers of what the columns show of the caller, once a row
     /// needed it ([`UNSHOWN`] until then): a row that shows the caller reads its decision
     /// anyway for the reason, and looking the caller up in a table of its own missed the cache

@@ -2,6 +2,8 @@
 //! its time, the registry's configuration in force, and its status. Every verdict carries one
 //! sentence that names the prefix, tag version and rule that decided it.
 
+use std::borrow::Cow;
+
 use acrlens_netmap::{ConfigAt, IpFacts, PrivateEndpoint, RegistryConfig, ServiceTag};
 use acrlens_values::format_timestamp_micros;
 
@@ -165,13 +167,42 @@ pub fn decide(r: &Request<'_, '_>) -> Verdict {
     decide_with(r, true)
 }
 
-/// The status as far as [`decide_with`] reads it: the path asks only whether the firewall
-/// answered 403, so without the sentence (which names the status) every other status decides
-/// alike. Requests whose statuses share a class get the same verdict.
-pub fn status_class(status: Option<i32>, explain: bool) -> Option<i32> {
+/// The status as far as [`decide_with`] decides by it: the path asks only whether the
+/// firewall answered 403, and the sentence names the status only where it opens an
+/// `unexplained` one ([`reason_with_status`] writes another request's there). Requests whose
+/// statuses share a class get the same verdict, but for that word.
+pub fn status_class(status: Option<i32>) -> Option<i32> {
     match status {
-        Some(s) if !explain && s != 403 => Some(0),
+        Some(s) if s != 403 => Some(0),
         other => other,
+    }
+}
+
+/// A status as a sentence names it.
+fn status_text(status: Option<i32>) -> String {
+    status.map_or("a request".to_owned(), |s| s.to_string())
+}
+
+/// The reason `verdict`, decided for a request of status `decided`, gives a request of status
+/// `status` in the same [`status_class`]: the same sentence, but for an `unexplained` one,
+/// which opens with the status.
+pub fn reason_with_status(
+    verdict: &Verdict,
+    decided: Option<i32>,
+    status: Option<i32>,
+) -> Cow<'_, str> {
+    let opening = format!("{}: ", AccessPath::Unexplained.name());
+    let rest = (verdict.path == AccessPath::Unexplained && decided != status)
+        .then(|| {
+            verdict
+                .reason
+                .strip_prefix(&opening)?
+                .strip_prefix(&status_text(decided))
+        })
+        .flatten();
+    match rest {
+        Some(rest) => Cow::Owned(format!("{opening}{}{rest}", status_text(status))),
+        None => Cow::Borrowed(&verdict.reason),
     }
 }
 
@@ -220,7 +251,7 @@ pub fn decide_with(r: &Request<'_, '_>, explain: bool) -> Verdict {
             }),
         };
     }
-    let status = || r.status.map_or("a request".to_owned(), |s| s.to_string());
+    let status = || status_text(r.status);
     let azure = || {
         if facts.is_azure() {
             AccessPath::PublicAzure
@@ -334,17 +365,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_share_a_class_only_without_the_sentence() {
-        assert_eq!(
-            status_class(Some(200), false),
-            status_class(Some(404), false)
-        );
-        assert_ne!(
-            status_class(Some(200), false),
-            status_class(Some(403), false)
-        );
-        assert_ne!(status_class(Some(200), false), status_class(None, false));
-        assert_ne!(status_class(Some(200), true), status_class(Some(404), true));
+    fn statuses_share_a_class_but_for_403_and_none() {
+        assert_eq!(status_class(Some(200)), status_class(Some(404)));
+        assert_ne!(status_class(Some(200)), status_class(Some(403)));
+        assert_ne!(status_class(Some(200)), status_class(None));
     }
 
     #[test]

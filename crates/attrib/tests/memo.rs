@@ -8,10 +8,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use acrlens_attrib::{Attributor, VerdictMemo, attributed_schema, col, decode_columns};
+use acrlens_attrib::{AccessPath, Attributor, VerdictMemo, attributed_schema, col, decode_columns};
 use acrlens_events::{ColumnSet, DecodeOptions, Decoder, InputSource, TimeWindow, discover};
 use acrlens_netmap::{Topology, TopologyParts};
-use arrow_array::{Array, RecordBatch, StringArray};
+use arrow_array::{Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_select::concat::concat_batches;
 use common::{root, sample_events};
 
@@ -283,4 +283,63 @@ fn callers_known_under_one_topology_are_looked_up_again_under_the_next() {
     in_slices(&sample, &events, 100, &names, &mut memo);
     let got = in_slices(&bare, &events, 100, &names, &mut memo);
     assert_same_columns(&got, &want, &names, "after the sample topology");
+}
+
+#[test]
+fn requests_sharing_a_decision_across_statuses_each_get_their_own_sentence() {
+    // The memo decides a caller once for every status but 403 and none: the sentence of an
+    // `unexplained` verdict names the status, and each request must read its own there. The
+    // sample events (each logged, and once more answered 200) again answered 404 and with no
+    // status, against each request decided alone.
+    let topology = sample_topology();
+    let events = sample_events();
+    let status = events.schema().index_of("status").unwrap();
+    let mut batches = vec![events.clone()];
+    for other in [Some(404), None] {
+        let mut columns = events.columns().to_vec();
+        columns[status] = Arc::new(Int32Array::from(vec![other; events.num_rows()]));
+        batches.push(RecordBatch::try_new(events.schema(), columns).unwrap());
+    }
+    let events = concat_batches(&events.schema(), &batches).unwrap();
+    let attributor = Attributor::new(&topology);
+    let got = attributor.attribute(&events).unwrap();
+    let text = |batch: &RecordBatch, name: &str, row: usize| {
+        let column = batch.column_by_name(name).unwrap();
+        let column = column.as_any().downcast_ref::<StringArray>().unwrap();
+        column.is_valid(row).then(|| column.value(row).to_owned())
+    };
+    let statuses = events.column(status).as_any().downcast_ref::<Int32Array>();
+    let statuses = statuses.unwrap();
+    let times = events.column_by_name("time").unwrap();
+    let times = times.as_any().downcast_ref::<TimestampMicrosecondArray>();
+    let mut unexplained = Vec::new();
+    for row in 0..events.num_rows() {
+        let one = attributor.attribute_one(
+            text(&events, "caller_ip", row).and_then(|ip| ip.parse().ok()),
+            text(&events, "caller_ip_raw", row).as_deref(),
+            text(&events, "registry", row)
+                .or_else(|| text(&events, "resource_id", row))
+                .as_deref(),
+            times.unwrap().value(row),
+            statuses.is_valid(row).then(|| statuses.value(row)),
+            text(&events, "user_agent", row).as_deref(),
+            text(&events, "identity", row).as_deref(),
+        );
+        let reason = text(&got, col::ACCESS_REASON, row).unwrap();
+        assert_eq!(reason, one.verdict.reason, "row {row}");
+        if one.verdict.path == AccessPath::Unexplained {
+            unexplained.push(reason);
+        }
+    }
+    // The sentences that name a status: 200, 404 and no status among them.
+    for named in [
+        "unexplained: 200 from",
+        "unexplained: 404 from",
+        "unexplained: a request from",
+    ] {
+        assert!(
+            unexplained.iter().any(|r| r.starts_with(named)),
+            "{named}: {unexplained:?}"
+        );
+    }
 }
