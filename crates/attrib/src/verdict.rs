@@ -191,15 +191,14 @@ pub fn reason_with_status(
     decided: Option<i32>,
     status: Option<i32>,
 ) -> Cow<'_, str> {
-    let opening = format!("{}: ", AccessPath::Unexplained.name());
-    let rest = (verdict.path == AccessPath::Unexplained && decided != status)
-        .then(|| {
-            verdict
-                .reason
-                .strip_prefix(&opening)?
-                .strip_prefix(&status_text(decided))
-        })
-        .flatten();
+    if verdict.path != AccessPath::Unexplained || decided == status {
+        return Cow::Borrowed(&verdict.reason);
+    }
+    let opening = format!("{}: ", verdict.path.name());
+    let rest = verdict
+        .reason
+        .strip_prefix(&opening)
+        .and_then(|rest| rest.strip_prefix(&status_text(decided)));
     match rest {
         Some(rest) => Cow::Owned(format!("{opening}{}{rest}", status_text(status))),
         None => Cow::Borrowed(&verdict.reason),

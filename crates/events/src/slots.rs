@@ -90,9 +90,9 @@ impl<T: Copy + Default> HashSlots<T> {
     /// Reads the slot where a look-up of `hash` starts, so that the look-up finds it in the
     /// cache. A loop that touches the slots of many values before looking any of them up keeps
     /// a dozen cache misses in flight at once; one that looks each up as it goes waits for every
-    /// miss in turn (and this crate forbids `unsafe`, so no prefetch instruction). Reserve room
-    /// for the values first: a slot touched in a table that then grows was read for nothing,
-    /// and brought a page of it into memory that the table had not needed.
+    /// miss in turn (and the workspace forbids `unsafe`, so no prefetch instruction). Reserve
+    /// room for the values first: a slot touched in a table that then grows was read for
+    /// nothing.
     pub fn touch(&self, hash: u64) {
         if !self.slots.is_empty() {
             let at = (hash | HELD) as usize & (self.slots.len() - 1);
