@@ -384,134 +384,132 @@ impl<'t> Attributor<'t> {
         memo.serve(self.topology, explain);
         let mut seen = Seen::default();
         let mut prepared = Vec::with_capacity(CHUNK_ROWS);
-        for start in (0..batch.num_rows()).step_by(CHUNK_ROWS) {
-            let rows = start..batch.num_rows().min(start + CHUNK_ROWS);
-            // Every row's inputs first, then each decision's slot touched: the look-ups below
-            // find their slots in the cache instead of waiting, row after row, for a miss each
-            // (a memo of tens of thousands of decisions is past L2).
-            prepared.clear();
-            for row in rows.clone() {
-                prepared.push(self.prepare(&inputs, row, callers, &mut seen, memo));
+        for row in 0..batch.num_rows() {
+            if row % CHUNK_ROWS == 0 {
+                // The inputs of this row and the next ones first, then each decision's slot
+                // touched in a loop of its own, so that the misses overlap (a loop that also
+                // made the inputs held one or two in flight): the look-ups below find their
+                // slots in the cache instead of waiting, row after row, for a miss each (a
+                // memo of tens of thousands of decisions is past L2).
+                prepared.clear();
+                for row in row..batch.num_rows().min(row + CHUNK_ROWS) {
+                    prepared.push(self.prepare(&inputs, row, callers, &mut seen, memo));
+                }
+                memo.touch(prepared.iter().filter_map(|p| p.key));
             }
-            // In a loop of their own, so that the misses overlap: a loop that also made the
-            // inputs held one or two of them in flight.
-            memo.touch(prepared.iter().filter_map(|p| p.key));
-            for (row, p) in rows.zip(&prepared) {
-                let &Prepared {
-                    time,
-                    raw,
-                    registry,
-                    config,
-                    snapshot,
-                    addr,
-                    status,
-                    key,
-                } = p;
-                let agent = text_at(agents, row);
-                let identity = text_at(identities, row);
-                let position =
-                    |callers: &mut Callers, ip| callers.position(self.topology, ip, snapshot, time);
-                let mut shown = None;
-                let mut kind = None;
-                let unmemoized: Remembered;
-                let (path, reason, endpoint) = match addr {
-                    None => {
-                        if out.reads_kind() {
-                            kind = Some(row_kind(&mut memo.callers, None, agent, identity));
-                        }
-                        let i = *seen.unknown.entry(raw).or_insert_with(|| {
-                            let request = Request {
+            let Prepared {
+                time,
+                raw,
+                registry,
+                config,
+                snapshot,
+                addr,
+                status,
+                key,
+            } = prepared[row % CHUNK_ROWS];
+            let agent = text_at(agents, row);
+            let identity = text_at(identities, row);
+            let position =
+                |callers: &mut Callers, ip| callers.position(self.topology, ip, snapshot, time);
+            let mut shown = None;
+            let mut kind = None;
+            let unmemoized: Remembered;
+            let (path, reason, endpoint) = match addr {
+                None => {
+                    if out.reads_kind() {
+                        kind = Some(row_kind(&mut memo.callers, None, agent, identity));
+                    }
+                    let i = *seen.unknown.entry(raw).or_insert_with(|| {
+                        let request = Request {
+                            caller_raw: raw,
+                            facts: None,
+                            registry,
+                            config,
+                            endpoint: None,
+                            status,
+                            time,
+                            is_task: false,
+                        };
+                        seen.verdicts.push(decide_with(&request, explain));
+                        seen.verdicts.len() - 1
+                    });
+                    let verdict = &seen.verdicts[i];
+                    (verdict.path, Some(Cow::from(verdict.reason.as_str())), None)
+                }
+                Some(ip) => {
+                    let decide = || {
+                        let facts = self.topology.facts(ip, time);
+                        self.remember(
+                            &Request {
                                 caller_raw: raw,
-                                facts: None,
+                                facts: Some(&facts),
                                 registry,
                                 config,
-                                endpoint: None,
+                                endpoint: self.endpoint(Some(&facts), config),
                                 status,
                                 time,
                                 is_task: false,
-                            };
-                            seen.verdicts.push(decide_with(&request, explain));
-                            seen.verdicts.len() - 1
-                        });
-                        let verdict = &seen.verdicts[i];
-                        (verdict.path, Some(Cow::from(verdict.reason.as_str())), None)
-                    }
-                    Some(ip) => {
-                        let decide = || {
-                            let facts = self.topology.facts(ip, time);
-                            self.remember(
-                                &Request {
-                                    caller_raw: raw,
-                                    facts: Some(&facts),
-                                    registry,
-                                    config,
-                                    endpoint: self.endpoint(Some(&facts), config),
-                                    status,
-                                    time,
-                                    is_task: false,
-                                },
-                                explain,
-                            )
-                        };
-                        let (found, here) = match key {
-                            Some(key) => {
-                                let found = memo.find(key, decide);
-                                if shows_caller {
-                                    shown = Some(memo.shown(found.index, |c| position(c, ip)));
-                                }
-                                (found, None)
+                            },
+                            explain,
+                        )
+                    };
+                    let (found, here) = match key {
+                        Some(key) => {
+                            let found = memo.find(key, decide);
+                            if shows_caller {
+                                shown = Some(memo.shown(found.index, |c| position(c, ip)));
                             }
-                            None => {
-                                unmemoized = decide();
-                                if shows_caller {
-                                    shown = Some(position(&mut memo.callers, ip));
-                                }
-                                (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
-                            }
-                        };
-                        // The kind, when shown or where ACR Tasks would get another verdict.
-                        if out.reads_kind() || found.as_task.is_some() {
-                            let at = shown.unwrap_or_else(|| position(&mut memo.callers, ip));
-                            kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
+                            (found, None)
                         }
-                        let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
-                        let (reason, endpoint) = if reads_decision {
-                            let remembered = match here {
-                                Some(remembered) => remembered,
-                                None => memo.get(found.index),
-                            };
-                            let verdict = remembered
-                                .as_task
-                                .as_ref()
-                                .filter(|_| as_task.is_some())
-                                .unwrap_or(&remembered.plain);
-                            let endpoint =
-                                remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
-                            let reason = reason_with_status(verdict, remembered.status, status);
-                            (Some(reason), endpoint)
-                        } else {
-                            (None, None)
-                        };
-                        (as_task.unwrap_or(found.plain), reason, endpoint)
+                        None => {
+                            unmemoized = decide();
+                            if shows_caller {
+                                shown = Some(position(&mut memo.callers, ip));
+                            }
+                            (Found::of(u32::MAX, &unmemoized), Some(&unmemoized))
+                        }
+                    };
+                    // The kind, when shown or where ACR Tasks would get another verdict.
+                    if out.reads_kind() || found.as_task.is_some() {
+                        let at = shown.unwrap_or_else(|| position(&mut memo.callers, ip));
+                        kind = Some(row_kind(&mut memo.callers, Some(at), agent, identity));
                     }
-                };
-                let version = if out.reads_config_version() {
-                    seen.config_versions
-                        .entry(config_key(config))
-                        .or_insert_with(|| config_version(config))
-                        .as_deref()
-                } else {
-                    None
-                };
-                out.push(
-                    shown.map(|p| memo.callers.get(p)),
-                    raw,
-                    version,
-                    endpoint,
-                    kind.map(CallerKind::name),
-                    (path, reason.as_deref()),
-                );
-            }
+                    let as_task = found.as_task.filter(|_| kind == Some(CallerKind::AcrTasks));
+                    let (reason, endpoint) = if reads_decision {
+                        let remembered = match here {
+                            Some(remembered) => remembered,
+                            None => memo.get(found.index),
+                        };
+                        let verdict = remembered
+                            .as_task
+                            .as_ref()
+                            .filter(|_| as_task.is_some())
+                            .unwrap_or(&remembered.plain);
+                        let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
+                        let reason = reason_with_status(verdict, remembered.status, status);
+                        (Some(reason), endpoint)
+                    } else {
+                        (None, None)
+                    };
+                    (as_task.unwrap_or(found.plain), reason, endpoint)
+                }
+            };
+            let version = if out.reads_config_version() {
+                seen.config_versions
+                    .entry(config_key(config))
+                    .or_insert_with(|| config_version(config))
+                    .as_deref()
+            } else {
+                None
+            };
+            out.push(
+                shown.map(|p| memo.callers.get(p)),
+                raw,
+                version,
+                endpoint,
+                kind.map(CallerKind::name),
+                (path, reason.as_deref()),
+            );
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();
         all.extend(out.finish(batch.num_rows()));

@@ -94,9 +94,8 @@ impl<T: Copy + Default> HashSlots<T> {
     /// room for the values first: a slot touched in a table that then grows was read for
     /// nothing.
     pub fn touch(&self, hash: u64) {
-        if !self.slots.is_empty() {
-            let at = (hash | HELD) as usize & (self.slots.len() - 1);
-            std::hint::black_box(self.slots[at].hash);
+        if let Some(slot) = self.first(hash) {
+            std::hint::black_box(slot.hash);
         }
     }
 
@@ -104,10 +103,14 @@ impl<T: Copy + Default> HashSlots<T> {
     /// the same hash: most often the value a look-up would find. A caller whose values point
     /// elsewhere (a record to compare) touches that too before looking up.
     pub fn peek(&self, hash: u64) -> Option<T> {
-        let slot = self
-            .slots
-            .get((hash | HELD) as usize & self.slots.len().wrapping_sub(1))?;
+        let slot = self.first(hash)?;
         (slot.hash == hash | HELD).then_some(slot.value)
+    }
+
+    /// The slot where a look-up of `hash` starts (none while there are no slots).
+    fn first(&self, hash: u64) -> Option<&Slot<T>> {
+        self.slots
+            .get((hash | HELD) as usize & self.slots.len().wrapping_sub(1))
     }
 
     /// How many slots there are: twice the values held, at least.

@@ -127,19 +127,18 @@ impl Chunk {
             key(row, numbers);
             self.hashes.push(group_hash(numbers));
         }
-        let day_of = |numbers: &[i64]| numbers[0].div_euclid(MICROS_PER_DAY);
         let mut last = None;
         for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
-            let day = days.entry(day_of(numbers)).or_default();
-            if last != Some(day_of(numbers)) {
+            let (number, day) = day_of(days, numbers);
+            if last != Some(number) {
                 // Room for every row's group: the slots touched are the ones looked up.
                 day.slots.reserve(rows.len());
-                last = Some(day_of(numbers));
+                last = Some(number);
             }
             day.slots.touch(hash);
         }
         for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
-            let day = days.entry(day_of(numbers)).or_default();
+            let (_, day) = day_of(days, numbers);
             if let Some(g) = day.slots.peek(hash) {
                 std::hint::black_box(day.records.get(g * stride));
             }
@@ -147,12 +146,19 @@ impl Chunk {
         self.found.clear();
         self.new = 0;
         for (numbers, &hash) in self.keys.chunks_exact(width).zip(&self.hashes) {
-            let day = days.entry(day_of(numbers)).or_default();
+            let (number, day) = day_of(days, numbers);
             let (at, new) = day.group(numbers, hash, stride);
             self.new += usize::from(new);
-            self.found.push((day_of(numbers), at));
+            self.found.push((number, at));
         }
     }
+}
+
+/// The number of the day of a group whose bucket and key numbers are `numbers`, and its
+/// groups (none yet, if it is new).
+fn day_of<'d>(days: &'d mut BTreeMap<i64, Day>, numbers: &[i64]) -> (i64, &'d mut Day) {
+    let number = numbers[0].div_euclid(MICROS_PER_DAY);
+    (number, days.entry(number).or_default())
 }
 
 /// What a [`Groups`] is given.
@@ -339,55 +345,56 @@ impl Groups {
         let rows: Vec<usize> = (0..batch.num_rows())
             .filter(|&row| wanted.as_ref().is_none_or(|wanted| wanted[row]))
             .collect();
-        let mut chunk = Chunk::default();
-        for rows in rows.chunks(CHUNK_ROWS) {
-            let bucket_of = |row: usize| match self.input {
+        let key_of = |row: usize, key: &mut [i64]| {
+            key[0] = match self.input {
                 Input::Rows(Some(fixed)) => fixed,
                 _ => bucket.start(times.value(row)),
             };
-            let shape = (1 + keys, self.stride);
-            chunk.find(&mut self.days, rows, shape, |row, key| {
-                key[0] = bucket_of(row);
-                for (k, &n) in key[1..].iter_mut().zip(&numbers[row * width..][..width]) {
-                    *k = i64::from(n);
-                }
-            });
-            self.len += chunk.new;
-            for (&row, &(day, at)) in rows.iter().zip(&chunk.found) {
-                let numbers = &numbers[row * width..][..width];
-                let day = self.days.entry(day).or_default();
-                let record = &mut day.records[at..][..self.stride];
-                let mut place = 1 + keys;
-                for (slot, source) in self.slots.iter().zip(&sources) {
-                    let held = &mut record[place..];
-                    place += slot.width();
-                    match (*slot, source) {
-                        (Slot::Count, Source::Count) => held[0] += 1,
-                        (Slot::Count, Source::Number(array, counts)) if array.is_valid(row) => {
-                            held[0] = held[0].saturating_add(counts[row]);
-                        }
-                        (Slot::Text { least, place: at }, Source::Text) => {
-                            let text = i64::from(numbers[at]);
-                            let values = &self.values[at];
-                            if text != 0
-                                && text != held[0]
-                                && (held[0] == 0
-                                    || wins(least, values.bytes(text), values.bytes(held[0])))
-                            {
-                                held[0] = text;
-                            }
-                        }
-                        (Slot::Number { least }, Source::Number(array, values))
-                            if array.is_valid(row) =>
-                        {
-                            let value = values[row];
-                            if held[0] == 0 || wins(least, &value, &held[1]) {
-                                held[0] = 1;
-                                held[1] = value;
-                            }
-                        }
-                        _ => {}
+            for (k, &n) in key[1..].iter_mut().zip(&numbers[row * width..][..width]) {
+                *k = i64::from(n);
+            }
+        };
+        let mut chunk = Chunk::default();
+        for (i, &row) in rows.iter().enumerate() {
+            if i % CHUNK_ROWS == 0 {
+                let next = &rows[i..rows.len().min(i + CHUNK_ROWS)];
+                chunk.find(&mut self.days, next, (1 + keys, self.stride), key_of);
+                self.len += chunk.new;
+            }
+            let (day, at) = chunk.found[i % CHUNK_ROWS];
+            let numbers = &numbers[row * width..][..width];
+            let day = self.days.entry(day).or_default();
+            let record = &mut day.records[at..][..self.stride];
+            let mut place = 1 + keys;
+            for (slot, source) in self.slots.iter().zip(&sources) {
+                let held = &mut record[place..];
+                place += slot.width();
+                match (*slot, source) {
+                    (Slot::Count, Source::Count) => held[0] += 1,
+                    (Slot::Count, Source::Number(array, counts)) if array.is_valid(row) => {
+                        held[0] = held[0].saturating_add(counts[row]);
                     }
+                    (Slot::Text { least, place: at }, Source::Text) => {
+                        let text = i64::from(numbers[at]);
+                        let values = &self.values[at];
+                        if text != 0
+                            && text != held[0]
+                            && (held[0] == 0
+                                || wins(least, values.bytes(text), values.bytes(held[0])))
+                        {
+                            held[0] = text;
+                        }
+                    }
+                    (Slot::Number { least }, Source::Number(array, values))
+                        if array.is_valid(row) =>
+                    {
+                        let value = values[row];
+                        if held[0] == 0 || wins(least, &value, &held[1]) {
+                            held[0] = 1;
+                            held[1] = value;
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

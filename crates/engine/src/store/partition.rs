@@ -709,14 +709,21 @@ mod tests {
         let rows = 8_000;
         let sentence = |row: usize| format!("{:0>300}", row % 4_000);
         let reasons = StringArray::from_iter_values((0..rows).map(sentence));
-        let pages = page_encodings(rows, acrlens_attrib::col::ACCESS_REASON, Arc::new(reasons));
+        let (dictionary, pages) =
+            page_encodings(rows, acrlens_attrib::col::ACCESS_REASON, Arc::new(reasons));
         // Every data page holds dictionary keys: none fell back to plain sentences.
+        assert!(dictionary);
         assert!(pages.is_only(Encoding::RLE_DICTIONARY), "{pages:?}");
     }
 
-    /// The encodings of the data pages of `column` in the first row group of a part of `rows`
-    /// rows, one category and day, with `values` of `column` (the rest placeholders).
-    fn page_encodings(rows: usize, column: &str, values: ArrayRef) -> parquet::basic::EncodingMask {
+    /// Whether `column` has a dictionary page, and the encodings of its data pages, in the first
+    /// row group of a part of `rows` rows, one category and day, with `values` of `column` (the
+    /// rest placeholders).
+    fn page_encodings(
+        rows: usize,
+        column: &str,
+        values: ArrayRef,
+    ) -> (bool, parquet::basic::EncodingMask) {
         use parquet::file::reader::{FileReader, SerializedFileReader};
         let batch = crate::testing::attributed_batch(rows, |name| -> Option<ArrayRef> {
             match name {
@@ -744,7 +751,8 @@ mod tests {
             .iter()
             .find(|c| c.column_path().string() == column)
             .unwrap();
-        *chunk.page_encoding_stats_mask().unwrap()
+        let pages = *chunk.page_encoding_stats_mask().unwrap();
+        (chunk.dictionary_page_offset().is_some(), pages)
     }
 
     #[test]
@@ -753,12 +761,13 @@ mod tests {
         let rows = 40_000;
         // 2,000 layers' sizes, pulled again and again.
         let repeated = Int64Array::from_iter_values((0..rows as i64).map(|r| 1_000 + r % 2_000));
-        let pages = page_encodings(rows, col::SIZE_BYTES, Arc::new(repeated));
+        let (dictionary, pages) = page_encodings(rows, col::SIZE_BYTES, Arc::new(repeated));
+        assert!(dictionary);
         assert!(pages.is_only(Encoding::RLE_DICTIONARY), "{pages:?}");
         // A new size nearly every row: past 8,192 of them the pages are deltas.
         let distinct =
             Int64Array::from_iter_values((0..rows as i64).map(|r| r * 7_919 % 50_000_000));
-        let pages = page_encodings(rows, col::SIZE_BYTES, Arc::new(distinct));
+        let (_, pages) = page_encodings(rows, col::SIZE_BYTES, Arc::new(distinct));
         assert!(pages.is_set(Encoding::DELTA_BINARY_PACKED), "{pages:?}");
     }
 
