@@ -122,6 +122,14 @@ pub(crate) fn scan_into<'a>(bytes: &'a [u8], wanted: FieldSet, record: &mut RawR
         at: 0,
         wanted,
     };
+    if !backslashes {
+        if s.compact(record).is_some() {
+            return true;
+        }
+        // The full walk offers the values the compact walk offered again, in the same order,
+        // and the first real value wins: what the compact walk left in `record` changes nothing.
+        s.at = 0;
+    }
     s.skip_space();
     s.object(record, 0).is_some() && {
         s.skip_space();
@@ -159,6 +167,35 @@ fn index_line(line: &[u8], bits: &mut [u64]) -> (bool, bool) {
         mark(k, lanes);
     }
     (control != 0, backslashes != 0)
+}
+
+/// The quotes of a line without backslashes, in order: each string of such a line is the
+/// text between two consecutive marked bits.
+struct Quotes<'b> {
+    bits: &'b [u64],
+    word: usize,
+    left: u64,
+}
+
+impl<'b> Quotes<'b> {
+    fn new(bits: &'b [u64]) -> Self {
+        Quotes {
+            bits,
+            word: 0,
+            left: bits.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The next quote's position.
+    fn next(&mut self) -> Option<usize> {
+        while self.left == 0 {
+            self.word += 1;
+            self.left = *self.bits.get(self.word)?;
+        }
+        let at = self.word * 64 + self.left.trailing_zeros() as usize;
+        self.left &= self.left - 1;
+        Some(at)
+    }
 }
 
 struct Scanner<'a, 'b> {
@@ -331,6 +368,74 @@ impl<'a> Scanner<'a, '_> {
                 _ => return None,
             }
             self.skip_space();
+        }
+    }
+
+    /// The walk for a compact line, as the exporters write them: no backslash, nothing between
+    /// tokens, objects nested only as a top-level `properties`. Its strings are the spans
+    /// between consecutive quotes, so it steps from quote to quote and checks only the byte or
+    /// two between them, where the full walk ([`Scanner::object`]) tests every byte for
+    /// spaces and searches the bitmap for each string's end. `None` for anything else (a
+    /// space, an empty or nested object, an array), which the full walk then reads.
+    fn compact(&mut self, record: &mut RawRecord<'a>) -> Option<()> {
+        let bytes = self.bytes();
+        if bytes.first() != Some(&b'{') {
+            return None;
+        }
+        let mut quotes = Quotes::new(self.bits);
+        // Where the next key's opening quote stands, and whether inside `properties`.
+        let (mut key_at, mut nested) = (1, false);
+        loop {
+            let open = quotes.next()?;
+            let close = quotes.next()?;
+            if open != key_at || *bytes.get(close + 1)? != b':' {
+                return None;
+            }
+            let role = FieldName::from_key_bytes(&bytes[open + 1..close]);
+            let wanted = match role {
+                Some(KeyRole::Field(name)) if self.wanted.contains(name) => Some(name),
+                _ => None,
+            };
+            let at = close + 2;
+            let end = match *bytes.get(at)? {
+                b'"' => {
+                    let (start, end) = (quotes.next()?, quotes.next()?);
+                    if start != at {
+                        return None;
+                    }
+                    if let Some(name) = wanted {
+                        record.offer(name, Loose::Str(Cow::Borrowed(self.text.get(at + 1..end)?)));
+                    }
+                    end + 1
+                }
+                b'{' if !nested && role == Some(KeyRole::Properties) => {
+                    (key_at, nested) = (at + 1, true);
+                    continue;
+                }
+                b'{' | b'[' => return None,
+                _ => {
+                    // A number or a literal: no quote in it, so the quotes stay in step.
+                    self.at = at;
+                    match wanted {
+                        Some(name) => {
+                            let value = self.value(0)?;
+                            record.offer(name, value);
+                        }
+                        None => self.skip_value(0)?,
+                    }
+                    self.at
+                }
+            };
+            match *bytes.get(end)? {
+                b',' => key_at = end + 1,
+                b'}' if nested => match *bytes.get(end + 1)? {
+                    b',' => (key_at, nested) = (end + 2, false),
+                    b'}' => return (end + 2 == bytes.len()).then_some(()),
+                    _ => return None,
+                },
+                b'}' => return (end + 1 == bytes.len()).then_some(()),
+                _ => return None,
+            }
         }
     }
 
@@ -513,6 +618,61 @@ mod tests {
                 let fast = scan_record(line.as_bytes(), FieldSet::ALL).unwrap();
                 assert_eq!(fast, strict(&line), "{line}");
             }
+        }
+    }
+
+    /// What the compact walk alone makes of `line` (the line must hold no backslash).
+    fn compact(line: &str, wanted: FieldSet) -> Option<RawRecord<'_>> {
+        let mut bits = vec![0; line.len().div_ceil(64)];
+        let (control, backslashes) = index_line(line.as_bytes(), &mut bits);
+        assert!(!control && !backslashes);
+        let mut s = Scanner {
+            text: line,
+            bits: &bits,
+            backslashes,
+            at: 0,
+            wanted,
+        };
+        let mut record = RawRecord::default();
+        s.compact(&mut record).map(|()| record)
+    }
+
+    #[test]
+    fn compact_lines_are_read_by_the_compact_walk_and_the_rest_by_the_full_one() {
+        let line = r#"{"time":"2025-11-03T10:00:00Z","durationMs":"38.25","x":38.25,"ok":true,"no":null,"time":"later","properties":{"repository":"app/web","size":1234,"tag":null},"properties":"x","properties":{"tag":"v1"}}"#;
+        assert_eq!(compact(line, FieldSet::ALL), Some(strict(line)));
+        let wanted = FieldSet::of([FieldName::Tag, FieldName::Size]);
+        let only = compact(line, wanted).unwrap();
+        assert_eq!(only.get(FieldName::Tag), &Loose::Str("v1".into()));
+        assert_eq!(only.get(FieldName::Size), &Loose::Int(1234));
+        assert_eq!(only.get(FieldName::Time), &Loose::Missing);
+        // Spaces, nesting past `properties`, arrays, empty objects, text after the object: the
+        // compact walk stops, and the full walk reads the line as the strict decoder does
+        // (having been offered part of it first changes nothing).
+        for line in [
+            r#"{ "time":"t","properties":{"repository":"r"}}"#,
+            r#"{"time":"t","properties":{"repository":"r"} }"#,
+            r#"{"time":"t","properties":{"tag":"a","properties":{"repository":"r"}}}"#,
+            r#"{"time":"t","RegionStamp":[1,{"b":"c"}],"time":"u","repository":"r"}"#,
+            r#"{"time":"t","properties":{},"repository":"r"}"#,
+            r#"{}"#,
+        ] {
+            assert_eq!(compact(line, FieldSet::ALL), None, "{line}");
+            assert_eq!(
+                scan_record(line.as_bytes(), FieldSet::ALL),
+                Some(strict(line))
+            );
+        }
+        for line in [
+            r#"{"time":"t","repository":"r"}x"#,
+            r#"{"time":"t","repository":"r",}"#,
+            r#"{"time":"t""repository":"r"}"#,
+            r#"{"time":01}"#,
+            r#"{"time":"t","properties":{"repository":"r"}"#,
+        ] {
+            assert_eq!(compact(line, FieldSet::ALL), None, "{line}");
+            assert_eq!(scan_record(line.as_bytes(), FieldSet::ALL), None, "{line}");
+            assert!(RawRecord::from_json(line.as_bytes()).is_err(), "{line}");
         }
     }
 

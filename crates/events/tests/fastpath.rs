@@ -90,7 +90,8 @@ fn value() -> impl Strategy<Value = (String, bool)> {
     })
 }
 
-/// A record: members at the top level and in `properties`, in random order, keys repeated.
+/// A record: members at the top level and in `properties`, in random order, keys repeated,
+/// spaced out or compact.
 fn record() -> impl Strategy<Value = (String, bool)> {
     let members = || {
         prop::collection::vec(
@@ -98,13 +99,23 @@ fn record() -> impl Strategy<Value = (String, bool)> {
             0..12,
         )
     };
-    (members(), members(), any::<bool>(), 0usize..4).prop_map(
-        |(top, nested, with_properties, properties_at)| {
+    (
+        members(),
+        members(),
+        any::<bool>(),
+        0usize..4,
+        any::<bool>(),
+    )
+        .prop_map(|(top, nested, with_properties, properties_at, compact)| {
             let render = |ms: &Vec<(&str, (String, bool), String)>| -> (Vec<String>, bool) {
                 let plain = ms.iter().all(|(_, (_, p), _)| *p);
                 let texts = ms
                     .iter()
-                    .map(|(k, (v, _), pad)| format!("{pad}\"{k}\":{pad}{v}"))
+                    .map(|(k, (v, _), pad)| {
+                        // Half the records as the exporters write them: nothing between tokens.
+                        let pad = if compact { "" } else { pad.as_str() };
+                        format!("{pad}\"{k}\":{pad}{v}")
+                    })
                     .collect();
                 (texts, plain)
             };
@@ -116,8 +127,7 @@ fn record() -> impl Strategy<Value = (String, bool)> {
                 plain &= inner_plain;
             }
             (format!("{{{}}}", texts.join(",")), plain)
-        },
-    )
+        })
 }
 
 /// A random subset of the event schema's columns.
