@@ -457,15 +457,18 @@ impl<'a> Scanner<'a, '_> {
                 let text = self.number()?;
                 // An integer that fits: anything else (fractions, huge values, `-0`, which
                 // JSON parsers read as a float) is the strict decoder's to convert.
-                if text.starts_with(b"-0") {
+                if text.starts_with(b"-0") || text.len() > 18 {
                     return None;
                 }
-                std::str::from_utf8(text)
-                    .ok()?
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|_| text.len() <= 18)
-                    .map(Loose::Int)
+                // Digits only (a fraction's point stops it), at most 18 of them: no overflow.
+                let (negative, digits) = match text.strip_prefix(b"-") {
+                    Some(digits) => (true, digits),
+                    None => (false, text),
+                };
+                let magnitude = digits.iter().try_fold(0i64, |n, &d| {
+                    d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+                })?;
+                Some(Loose::Int(if negative { -magnitude } else { magnitude }))
             }
         }
     }
