@@ -399,10 +399,9 @@ impl<'a> Scanner<'a, '_> {
             let at = close + 2;
             let end = match *bytes.get(at)? {
                 b'"' => {
-                    let (start, end) = (quotes.next()?, quotes.next()?);
-                    if start != at {
-                        return None;
-                    }
+                    // The quote after the key's is this one: only the `:` stands between.
+                    quotes.next()?;
+                    let end = quotes.next()?;
                     if let Some(name) = wanted {
                         record.offer(name, Loose::Str(Cow::Borrowed(self.text.get(at + 1..end)?)));
                     }
