@@ -18,6 +18,7 @@ mod fsutil;
 mod manifest;
 mod partials;
 mod partition;
+mod rolling;
 mod rollups;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +38,7 @@ pub use manifest::{InputRecord, Manifest};
 use partials::Partials;
 use partition::PartitionWriters;
 pub use partition::{ROW_GROUP_ROWS, file_schema, hive_value};
+use rolling::Rolling;
 
 /// Why the store could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -215,7 +217,7 @@ impl Store {
         Ok(StoreRun {
             dir: self.dir.clone(),
             partitions: PartitionWriters::new(&self.events_dir(), &run, &attributed_schema())?,
-            partials: Partials::new(&self.dir, &run, options.held_rollup_groups)?,
+            rollups: Rolling::start(Partials::new(&self.dir, &run, options.held_rollup_groups)?)?,
             quarantine,
             quarantine_tmp,
             manifest: self.manifest.clone(),
@@ -264,7 +266,7 @@ pub struct StoreRun {
     dir: PathBuf,
     partitions: PartitionWriters,
     /// The run's rollups, made from the batches as they are written.
-    partials: Partials,
+    rollups: Rolling,
     quarantine: BufWriter<File>,
     quarantine_tmp: PathBuf,
     manifest: Manifest,
@@ -286,9 +288,8 @@ impl StoreRun {
             acrlens_attrib::col::ACCESS_PATH,
             &mut self.summary.access_paths,
         );
-        let (partitions, partials) = (&mut self.partitions, &mut self.partials);
-        let (written, rolled_up) = rayon::join(|| partitions.write(batch), || partials.add(batch));
-        written.and(rolled_up)?;
+        self.rollups.add(batch)?;
+        self.partitions.write(batch)?;
         self.maybe_crash()
     }
 
@@ -335,11 +336,18 @@ impl StoreRun {
     }
 
     /// Gives the run up: its temporary files are removed and the store is as it was.
-    pub fn abandon(self) {
+    pub fn abandon(mut self) {
+        // Its thread joined, whatever it stopped on: its files are among the temporaries.
+        let _ = self.rollups.finish();
         let temporaries = self
             .partitions
             .temporaries()
-            .chain(self.partials.temporaries())
+            .chain(
+                self.rollups
+                    .partials()
+                    .into_iter()
+                    .flat_map(Partials::temporaries),
+            )
             .map(Path::to_path_buf)
             .chain([self.quarantine_tmp.clone()])
             .collect::<Vec<_>>();
@@ -354,7 +362,7 @@ impl StoreRun {
     /// `commit` does it too, for what is written after.
     pub fn finish_parts(&mut self) -> Result<(), StoreError> {
         self.partitions.finish()?;
-        self.partials.finish()
+        self.rollups.finish()
     }
 
     /// Commits the run: after this, its rows are in the store exactly once.
@@ -376,13 +384,10 @@ impl StoreRun {
             days.extend(rollups::committed_parts(&self.dir.join("events"))?.into_keys());
             self.manifest.rollups = ROLLUP_VERSION;
         }
-        let rollups = rollups::build(
-            &self.dir,
-            &days,
-            &self.partials,
-            from_scratch,
-            &self.summary.run,
-        )?;
+        let partials = self.rollups.partials().ok_or_else(|| {
+            StoreError::Corrupt("rollups".into(), "their thread was not joined".into())
+        })?;
+        let rollups = rollups::build(&self.dir, &days, partials, from_scratch, &self.summary.run)?;
         renames.extend(rollups);
         let quarantine_final = self
             .dir
@@ -407,7 +412,7 @@ impl StoreRun {
             return Err(StoreError::Simulated(journal.renames.len()));
         }
         apply(&self.dir, &journal)?;
-        for tmp in self.partials.temporaries() {
+        for tmp in partials.temporaries() {
             // Committed: the run's rollup rows are in the rollup files now. A file left is
             // removed by the next run, with any other temporary.
             let _ = fs::remove_file(tmp);

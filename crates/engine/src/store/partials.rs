@@ -57,10 +57,11 @@ impl Partials {
         })
     }
 
-    /// Adds the events of an attributed batch to every rollup, the rollups in parallel.
+    /// Adds the events of an attributed batch to every rollup, one after the other: the run
+    /// makes its rollups on a thread of their own (see `rolling`).
     pub fn add(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
         self.groups
-            .par_iter_mut()
+            .iter_mut()
             .try_for_each(|groups| groups.add(batch))?;
         for place in 0..self.groups.len() {
             if self.groups[place].len() > self.held {
