@@ -53,7 +53,8 @@ impl Rolling {
         {
             return Ok(());
         }
-        // The thread refuses a batch only when it stopped on an error: joined, it says which.
+        // Refused, the thread stopped on an error, which joining it gives; once joined, the
+        // batch is rolled up here.
         self.finish()?;
         match &mut self.done {
             Some(partials) => partials.add(batch),
@@ -86,6 +87,7 @@ impl Rolling {
     }
 }
 
+/// The error of every step after the one that said the thread's own.
 fn stopped() -> StoreError {
     StoreError::Corrupt("rollups".into(), "their thread stopped on an error".into())
 }
