@@ -48,17 +48,16 @@ impl Rolling {
 
     /// Adds a batch: handed to the thread, or rolled up here once the thread is joined.
     pub(super) fn add(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
-        if let Some((sender, _)) = &self.running
-            && sender.send(batch.clone()).is_ok()
-        {
-            return Ok(());
+        if let Some((sender, _)) = &self.running {
+            if sender.send(batch.clone()).is_ok() {
+                return Ok(());
+            }
+            // Refused: the thread stopped on an error, which joining it gives.
+            self.finish()?;
         }
-        // Refused, the thread stopped on an error, which joining it gives; once joined, the
-        // batch is rolled up here.
-        self.finish()?;
         match &mut self.done {
-            Some(partials) => partials.add(batch),
-            None => Err(stopped()),
+            Some(partials) if !self.failed => partials.add(batch),
+            _ => Err(stopped()),
         }
     }
 
