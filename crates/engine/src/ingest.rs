@@ -100,34 +100,36 @@ pub fn ingest(
     };
     let mut decoder = Decoder::new(sources, options)
         .with_transform(attribution(topology.clone(), ColumnSet::ALL));
-    let mut step =
-        |item: Decoded, decoder: &Decoder, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
-            let item = match item {
-                // Attribution fails at once on a topology that did not load: say why.
-                Decoded::Failed(e) => {
-                    return Err(topology
-                        .get()
-                        .err()
-                        .map_or(IngestError::Attribution(e), Into::into));
-                }
-                item => item,
-            };
-            observe(&item).map_err(IngestError::Observer)?;
-            let Some(run) = run else { return Ok(()) };
-            match &item {
-                Decoded::Batch(batch) => decoder.install(|| run.write(batch))?,
-                Decoded::Quarantined(q) => run.quarantine(q)?,
-                Decoded::SourceDone(stats) => run.source_done(stats)?,
-                Decoded::Failed(_) => {}
+    if let Some(run) = run.as_mut() {
+        run.encode_on(decoder.threads());
+    }
+    let mut step = |item: Decoded, run: Option<&mut StoreRun>| -> Result<(), IngestError> {
+        let item = match item {
+            // Attribution fails at once on a topology that did not load: say why.
+            Decoded::Failed(e) => {
+                return Err(topology
+                    .get()
+                    .err()
+                    .map_or(IngestError::Attribution(e), Into::into));
             }
-            Ok(())
+            item => item,
         };
+        observe(&item).map_err(IngestError::Observer)?;
+        let Some(run) = run else { return Ok(()) };
+        match &item {
+            Decoded::Batch(batch) => run.write(batch)?,
+            Decoded::Quarantined(q) => run.quarantine(q)?,
+            Decoded::SourceDone(stats) => run.source_done(stats)?,
+            Decoded::Failed(_) => {}
+        }
+        Ok(())
+    };
     let mut written = || -> Result<(), IngestError> {
-        while let Some(item) = decoder.next() {
-            step(item, &decoder, run.as_mut())?;
+        for item in decoder.by_ref() {
+            step(item, run.as_mut())?;
         }
         if let Some(open) = run.as_mut() {
-            decoder.install(|| open.finish_parts())?;
+            open.finish_parts()?;
         }
         topology.get()?;
         Ok(())

@@ -170,11 +170,12 @@ impl Decoder {
         }
     }
 
-    /// Runs `op` on the decoding threads, where any parallel work it starts runs too: a consumer
-    /// with parallel work of its own (the store writer's encoding) shares the decoders' threads
-    /// and their allocator arenas instead of starting more of both.
-    pub fn install<R: Send>(&self, op: impl FnOnce() -> R + Send) -> R {
-        self.pool.install(op)
+    /// The decoding threads: a consumer with parallel work of its own (the store writer's
+    /// encoding) runs it there too, instead of starting more threads. Waiting for such work
+    /// from one of those threads can deadlock: a thread waiting inside a job can be handed the
+    /// job that waits.
+    pub fn threads(&self) -> Arc<rayon::ThreadPool> {
+        self.pool.clone()
     }
 
     /// Applies `transform` to every batch on the decoding threads.

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use acrlens_attrib::attributed_schema;
@@ -276,6 +277,12 @@ pub struct StoreRun {
 }
 
 impl StoreRun {
+    /// Encodes the part files' row groups on `threads` (the decoding threads) rather than on
+    /// rayon's global pool, while the run goes on.
+    pub fn encode_on(&mut self, threads: Arc<rayon::ThreadPool>) {
+        self.partitions.encode_on(threads);
+    }
+
     /// Writes an attributed batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
         count_values(
