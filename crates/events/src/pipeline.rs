@@ -66,9 +66,10 @@ impl Default for DecodeOptions {
     }
 }
 
-/// The unit size of `ingest`: 8 MiB, about 9,000 records a batch. Each batch is handed to the
-/// store writer on the decoding threads; at 2 MiB units the handing over of four times as many
-/// took 13% more time on the 1 M-event benchmark, for 1.5% more instructions.
+/// The unit size of `ingest`: 8 MiB, about 9,000 records a batch. The store writer pays a cost
+/// per batch; at 2 MiB units the handing over of four times as many took 13% more time on the
+/// 1 M-event benchmark, for 1.5% more instructions (measured when the writer still ran on the
+/// decoding threads).
 pub const INGEST_CHUNK_BYTES: usize = 8 << 20;
 
 /// A function applied to every decoded batch on the decoding threads (attribution, say), so
