@@ -96,6 +96,9 @@ pub fn ingest(
     };
     let options = DecodeOptions {
         attribution: true,
+        // The merge waits for no row group (they are written in the background), so one unit
+        // in flight per thread keeps the threads busy (README, "2026-12-06, 19:00").
+        units_per_thread: 1,
         ..options
     };
     let mut decoder = Decoder::new(sources, options)
