@@ -40,8 +40,8 @@ pub struct DecodeOptions {
     pub max_record_bytes: usize,
     /// Decoding threads; 0 means one per core.
     pub parallelism: usize,
-    /// Units read and not yet merged, per decoding thread: what bounds the input held. Two
-    /// by default, so a thread finishing a unit finds the next one read while the merge waits
+    /// Units read and not yet merged, per decoding thread (at least one): what bounds the
+    /// input held. Two by default, so a thread finishing a unit finds the next one read while the merge waits
     /// for an earlier one; `ingest`, whose merge waits for nothing, takes one (the same speed,
     /// 18–48 MiB less).
     pub units_per_thread: usize,

@@ -547,16 +547,13 @@ impl PartitionWriters {
             Some(threads) => threads.current_thread_index().is_some(),
             None => rayon::current_thread_index().is_some(),
         };
+        let tmp = part.tmp.clone();
         if here {
-            if let Err(e) = part.write_row_group(&self.file_schema, &self.leaves, &held, &order) {
-                self.failed.push(part.tmp.clone());
-                return Err(e);
-            }
-            return self.put_back(key.clone(), part);
+            let wrote = part.write_row_group(&self.file_schema, &self.leaves, &held, &order);
+            return self.take_back(key.clone(), tmp, wrote.map(|()| part));
         }
         let (schema, leaves) = (self.file_schema.clone(), self.leaves.clone());
         let (done, written) = mpsc::sync_channel(1);
-        let tmp = part.tmp.clone();
         let job = move || {
             let wrote = panic::catch_unwind(AssertUnwindSafe(|| {
                 part.write_row_group(&schema, &leaves, &held, &order)
@@ -610,9 +607,8 @@ impl PartitionWriters {
         })
     }
 
-    /// Waits for the row group being written, and gives its part back to its partition (or
-    /// finishes the part, once it has [`PART_ROW_GROUPS`] row groups). A part whose row group
-    /// failed is left to be removed with the run's other temporaries.
+    /// Waits for the row group being written, and takes its part back
+    /// ([`PartitionWriters::take_back`]).
     fn settle(&mut self) -> Result<(), StoreError> {
         let Some(writing) = self.writing.take() else {
             return Ok(());
@@ -624,23 +620,27 @@ impl PartitionWriters {
             ))
         };
         let outcome = writing.written.recv().unwrap_or_else(|_| stopped());
-        let part = match outcome {
-            Ok(part) => part,
-            Err(e) => {
-                self.failed.push(writing.tmp);
-                return Err(e);
-            }
-        };
-        self.put_back(writing.key, part)
+        self.take_back(writing.key, writing.tmp, outcome)
     }
 
-    /// Gives partition `key` its part back after a row group, or finishes the part once it
-    /// has [`PART_ROW_GROUPS`] row groups.
-    fn put_back(&mut self, key: (String, String), part: OpenPart) -> Result<(), StoreError> {
-        if part.row_groups >= PART_ROW_GROUPS {
-            self.finished.push(part.finish()?);
-        } else {
-            self.partitions.entry(key).or_default().part = Some(part);
+    /// Takes back the part (temporary name `tmp`) of partition `key` once a row group of it is
+    /// written: given back to the partition, or finished once it has [`PART_ROW_GROUPS`] row
+    /// groups. A part whose row group failed is left among the run's temporaries.
+    fn take_back(
+        &mut self,
+        key: (String, String),
+        tmp: PathBuf,
+        outcome: Result<OpenPart, StoreError>,
+    ) -> Result<(), StoreError> {
+        match outcome {
+            Ok(part) if part.row_groups >= PART_ROW_GROUPS => {
+                self.finished.push(part.finish()?);
+            }
+            Ok(part) => self.partitions.entry(key).or_default().part = Some(part),
+            Err(e) => {
+                self.failed.push(tmp);
+                return Err(e);
+            }
         }
         Ok(())
     }
