@@ -168,26 +168,36 @@ impl Pick {
     }
 }
 
-/// One column of the rows held, in `order`: pieces to write one after the other.
-fn column_in_order(
-    held: &[Held],
-    index: usize,
-    order: &Order,
-) -> Result<Vec<ArrayRef>, StoreError> {
+/// One column of the rows held (its array in each held batch), in `order`: pieces to write one
+/// after the other.
+fn column_in_order(arrays: &[ArrayRef], order: &Order) -> Result<Vec<ArrayRef>, StoreError> {
     match order {
         Order::Gather(order) => {
-            let columns: Vec<&dyn Array> = held
-                .iter()
-                .map(|h| h.batch.column(index).as_ref())
-                .collect();
+            let columns: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
             Ok(vec![interleave(&columns, order)?])
         }
-        Order::AsHeld(picks) => held
+        Order::AsHeld(picks) => arrays
             .iter()
             .zip(picks)
-            .map(|(h, pick)| pick.apply(h.batch.column(index)))
+            .map(|(array, pick)| pick.apply(array))
             .collect(),
     }
+}
+
+/// The rows held, column by column: each column's arrays, one per held batch. A column written
+/// lets go of its arrays while the others are still being written, so the rows of a row group
+/// being written leave memory as its columns are done rather than all at its end — the run
+/// goes on holding the next row group's batches meanwhile.
+fn by_column(held: Vec<Held>, columns: usize) -> Vec<Vec<ArrayRef>> {
+    let mut by_column: Vec<Vec<ArrayRef>> = (0..columns)
+        .map(|_| Vec::with_capacity(held.len()))
+        .collect();
+    for h in held {
+        for (arrays, array) in by_column.iter_mut().zip(h.batch.columns()) {
+            arrays.push(array.clone());
+        }
+    }
+    by_column
 }
 
 /// The schema of the part files: the attributed schema without `category`, which the path holds.
@@ -227,7 +237,7 @@ impl OpenPart {
         &mut self,
         schema: &Schema,
         leaves: &[usize],
-        held: &[Held],
+        held: Vec<Held>,
         order: &Order,
     ) -> Result<(), StoreError> {
         let mut writers = self
@@ -235,7 +245,8 @@ impl OpenPart {
             .create_column_writers(self.row_groups)?
             .into_iter();
         let mut jobs = Vec::with_capacity(schema.fields().len());
-        for (index, (field, &leaves)) in schema.fields().iter().zip(leaves).enumerate() {
+        let columns = by_column(held, schema.fields().len());
+        for ((field, &leaves), arrays) in schema.fields().iter().zip(leaves).zip(columns) {
             let field_writers: Vec<_> = writers.by_ref().take(leaves).collect();
             if field_writers.len() != leaves {
                 return Err(StoreError::Corrupt(
@@ -243,18 +254,19 @@ impl OpenPart {
                     "more leaves than columns".into(),
                 ));
             }
-            jobs.push((index, field, field_writers));
+            jobs.push((field, field_writers, arrays));
         }
         let chunks: Vec<Vec<ArrowColumnChunk>> = jobs
             .into_par_iter()
-            .map(|(index, field, mut field_writers)| {
-                for piece in column_in_order(held, index, order)? {
+            .map(|(field, mut field_writers, arrays)| {
+                for piece in column_in_order(&arrays, order)? {
                     for (writer, leaf) in
                         field_writers.iter_mut().zip(compute_leaves(field, &piece)?)
                     {
                         writer.write(&leaf)?;
                     }
                 }
+                drop(arrays);
                 field_writers
                     .into_iter()
                     .map(|writer| Ok(writer.close()?))
@@ -549,14 +561,14 @@ impl PartitionWriters {
         };
         let tmp = part.tmp.clone();
         if here {
-            let wrote = part.write_row_group(&self.file_schema, &self.leaves, &held, &order);
+            let wrote = part.write_row_group(&self.file_schema, &self.leaves, held, &order);
             return self.take_back(key.clone(), tmp, wrote.map(|()| part));
         }
         let (schema, leaves) = (self.file_schema.clone(), self.leaves.clone());
         let (done, written) = mpsc::sync_channel(1);
         let job = move || {
             let wrote = panic::catch_unwind(AssertUnwindSafe(|| {
-                part.write_row_group(&schema, &leaves, &held, &order)
+                part.write_row_group(&schema, &leaves, held, &order)
             }));
             let outcome = match wrote {
                 Ok(Ok(())) => Ok(part),
