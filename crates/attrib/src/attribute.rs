@@ -20,10 +20,10 @@ use arrow_array::{
 use crate::callers::Callers;
 use crate::columns::Columns;
 use crate::kind::{AddressTraits, CallerKind, caller_kind, kind_of, with_identity};
-use crate::memo::{Found, Inputs, MemoKey, Remembered, UNSHOWN, VerdictMemo, address_key};
+use crate::memo::{Found, Inputs, MemoKey, Remembered, Tails, UNSHOWN, VerdictMemo, address_key};
 use crate::schema::{attributed_schema, attribution_fields};
 use crate::verdict::{
-    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with,
+    AccessPath, Request, TASKS_LEFT_TRUSTED_SERVICES, Verdict, decide, decide_with, judge,
     reason_with_status, status_class,
 };
 
@@ -238,11 +238,11 @@ impl<'t> Attributor<'t> {
     /// where that differs: only a request the trusted-service bypass let in can be decided
     /// otherwise for ACR Tasks (the decision table asks about Tasks last, just before that
     /// verdict), so only then is the second decision made.
-    fn remember(&self, request: &Request<'_, 't>, explain: bool) -> Remembered {
-        let plain = decide_with(request, explain);
+    fn remember(&self, request: &Request<'_, 't>, explain: bool, tails: &mut Tails) -> Remembered {
+        let plain = judge(request, explain);
         let as_task = (plain.path == AccessPath::TrustedService)
             .then(|| {
-                decide_with(
+                judge(
                     &Request {
                         is_task: true,
                         ..*request
@@ -254,8 +254,8 @@ impl<'t> Attributor<'t> {
         Remembered {
             shown: UNSHOWN,
             status: request.status,
-            as_task,
-            plain,
+            as_task: as_task.map(|judged| tails.keep(judged)),
+            plain: tails.keep(plain),
             endpoint: request.endpoint.and_then(|pe| {
                 self.topology
                     .endpoints()
@@ -434,10 +434,11 @@ impl<'t> Attributor<'t> {
                         seen.verdicts.len() - 1
                     });
                     let verdict = &seen.verdicts[i];
-                    (verdict.path, Some(Cow::from(verdict.reason.as_str())), None)
+                    let reason = Some((Cow::from(verdict.reason.as_str()), ""));
+                    (verdict.path, reason, None)
                 }
                 Some(ip) => {
-                    let decide = || {
+                    let decide = |tails: &mut Tails| {
                         let facts = self.topology.facts(ip, time);
                         self.remember(
                             &Request {
@@ -451,6 +452,7 @@ impl<'t> Attributor<'t> {
                                 is_task: false,
                             },
                             explain,
+                            tails,
                         )
                     };
                     let (found, here) = match key {
@@ -462,7 +464,7 @@ impl<'t> Attributor<'t> {
                             (found, None)
                         }
                         None => {
-                            unmemoized = decide();
+                            unmemoized = decide(&mut memo.tails);
                             if shows_caller {
                                 shown = Some(position(&mut memo.callers, ip));
                             }
@@ -486,8 +488,13 @@ impl<'t> Attributor<'t> {
                             .filter(|_| as_task.is_some())
                             .unwrap_or(&remembered.plain);
                         let endpoint = remembered.endpoint.map(|i| &self.topology.endpoints()[i]);
-                        let reason = reason_with_status(verdict, remembered.status, status);
-                        (Some(reason), endpoint)
+                        let head = reason_with_status(
+                            verdict.path,
+                            &verdict.head,
+                            remembered.status,
+                            status,
+                        );
+                        (Some((head, verdict.tail())), endpoint)
                     } else {
                         (None, None)
                     };
@@ -508,7 +515,10 @@ impl<'t> Attributor<'t> {
                 version,
                 endpoint,
                 kind.map(CallerKind::name),
-                (path, reason.as_deref()),
+                (
+                    path,
+                    reason.as_ref().map(|(head, tail)| (head.as_ref(), *tail)),
+                ),
             );
         }
         let mut all: Vec<ArrayRef> = batch.columns().to_vec();

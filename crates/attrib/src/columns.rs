@@ -1,6 +1,7 @@
 //! The attribution columns of a batch under construction: only those a reader asked for are
 //! built, the rest are placeholders.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use acrlens_events::{ColumnSet, finish_text, placeholder, put, text_builder};
@@ -115,7 +116,8 @@ impl Columns {
     }
 
     /// Adds a row: its caller's facts as shown, its caller text, configuration version,
-    /// endpoint and kind, and its path with the reason (when the reason is shown).
+    /// endpoint and kind, and its path with the reason (when the reason is shown), in two
+    /// parts that make one sentence (see [`Kept`](crate::memo::Kept)).
     pub(crate) fn push(
         &mut self,
         f: Option<&Shown>,
@@ -123,7 +125,7 @@ impl Columns {
         config_version: Option<&str>,
         endpoint: Option<&PrivateEndpoint>,
         caller_kind: Option<&str>,
-        (path, reason): (AccessPath, Option<&str>),
+        (path, reason): (AccessPath, Option<(&str, &str)>),
     ) {
         put(&mut self.ip_scope, Some(scope_of(f, raw).name()));
         put(&mut self.vnet, f.and_then(|f| f.vnet.as_deref()));
@@ -160,7 +162,16 @@ impl Columns {
         put(&mut self.as_org, f.and_then(|f| f.as_org.as_deref()));
         put(&mut self.caller_kind, caller_kind);
         self.access_path.append_value(path.name());
-        put(&mut self.access_reason, reason);
+        if let Some(reasons) = &mut self.access_reason {
+            match reason {
+                Some((head, tail)) => {
+                    // Writing into the builder's values cannot fail; the row ends with the tail.
+                    let _ = reasons.write_str(head);
+                    reasons.append_value(tail);
+                }
+                None => reasons.append_null(),
+            }
+        }
     }
 
     pub(crate) fn finish(self, rows: usize) -> Vec<ArrayRef> {

@@ -6,18 +6,20 @@
 //! and registry in the batch.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use acrlens_netmap::Topology;
 
 use crate::callers::Callers;
 use crate::keytable::KeyTable;
-use crate::verdict::{AccessPath, Verdict};
+use crate::verdict::{AccessPath, Judged, config_tail};
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Verdicts, and callers with agents, kept before the memo starts afresh: bounds its memory (a
-/// reason is ~150 bytes, what the columns show of a caller ~300), far above the distinct
-/// callers × configurations × statuses a day of one estate's logs holds.
+/// decision is ~200 bytes with the part of its reason particular to it, what the columns show
+/// of a caller ~300), far above the distinct callers × configurations × statuses a day of one
+/// estate's logs holds.
 const CAPACITY: usize = 1 << 16;
 
 /// Registry spellings numbered before the memo starts afresh: a number must fit its 24 bits in
@@ -77,13 +79,53 @@ impl Inputs {
     }
 }
 
+/// A verdict as a memo holds it: the part of its sentence particular to the request, and the
+/// phrase of the configuration it names, held once for all the memo's verdicts on that
+/// configuration ([`Tails`]).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Kept {
+    pub path: AccessPath,
+    pub head: Box<str>,
+    pub tail: Option<Arc<str>>,
+}
+
+impl Kept {
+    /// The sentence's end: the configuration's phrase, or nothing.
+    pub(crate) fn tail(&self) -> &str {
+        self.tail.as_deref().unwrap_or_default()
+    }
+}
+
+/// The configurations' phrases of a memo's verdicts, one per configuration. A configuration is
+/// known by its address in the topology: the memo forgets its phrases with its verdicts, and
+/// always before it serves another topology.
+#[derive(Default)]
+pub(crate) struct Tails(HashMap<usize, Arc<str>>);
+
+impl Tails {
+    /// `judged` as the memo keeps it.
+    pub(crate) fn keep(&mut self, judged: Judged<'_>) -> Kept {
+        let tail = judged.config.filter(|_| !judged.head.is_empty()).map(|c| {
+            self.0
+                .entry(std::ptr::from_ref(c) as usize)
+                .or_insert_with(|| config_tail(c).into())
+                .clone()
+        });
+        Kept {
+            path: judged.path,
+            head: judged.head.into(),
+            tail,
+        }
+    }
+}
+
 /// A remembered decision.
 pub(crate) struct Remembered {
     /// The verdict for any caller that is not ACR Tasks.
-    pub plain: Verdict,
+    pub plain: Kept,
     /// The verdict for ACR Tasks, when it differs: only then is the caller kind worth working
     /// out for a batch that does not read it.
-    pub as_task: Option<Verdict>,
+    pub as_task: Option<Kept>,
     /// The private endpoint the request came through (its position in the topology's).
     pub endpoint: Option<usize>,
     /// The status of the request it was made for: the one its sentences name (a request of
@@ -145,6 +187,7 @@ pub struct VerdictMemo {
     v4_keys: KeyTable,
     v6_keys: HashMap<(u128, u64, u32), Found>,
     verdicts: Vec<Remembered>,
+    pub(crate) tails: Tails,
     pub(crate) callers: Callers,
 }
 
@@ -174,6 +217,7 @@ impl VerdictMemo {
             self.v4_keys.clear();
             self.v6_keys.clear();
             self.verdicts.clear();
+            self.tails.0.clear();
             self.registries.clear();
             self.owner = owner;
         }
@@ -191,10 +235,14 @@ impl VerdictMemo {
 
     /// The decision for `key`, made by `decide` when the memo does not hold it. Positions
     /// hold until the memo serves the next batch.
-    pub(crate) fn find(&mut self, key: MemoKey, decide: impl FnOnce() -> Remembered) -> Found {
-        let verdicts = &mut self.verdicts;
+    pub(crate) fn find(
+        &mut self,
+        key: MemoKey,
+        decide: impl FnOnce(&mut Tails) -> Remembered,
+    ) -> Found {
+        let (verdicts, tails) = (&mut self.verdicts, &mut self.tails);
         let add = || {
-            let remembered = decide();
+            let remembered = decide(tails);
             let found = Found::of(verdicts.len() as u32, &remembered);
             verdicts.push(remembered);
             found
