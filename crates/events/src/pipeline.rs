@@ -41,9 +41,9 @@ pub struct DecodeOptions {
     /// Decoding threads; 0 means one per core.
     pub parallelism: usize,
     /// Units read and not yet merged, per decoding thread (at least one): what bounds the
-    /// input held. Two by default, so a thread finishing a unit finds the next one read while the merge waits
-    /// for an earlier one; `ingest`, whose merge waits for nothing, takes one (the same speed,
-    /// 18–48 MiB less).
+    /// input held. Two by default, so a thread finishing a unit finds the next one read while
+    /// the merge waits for an earlier one; `ingest`, whose merge waits for nothing, takes one
+    /// (the same speed, 18–48 MiB less).
     pub units_per_thread: usize,
     /// Drop duplicate records (same correlation id, time, operation and caller).
     pub dedup: bool,
